@@ -1,0 +1,35 @@
+# `make train` and `make test` work on a fresh machine with only PyPI reachable:
+# they create .venv, install the CPU build of torch first (so pip never pulls a
+# multi-GB CUDA build), then gankit with its dev extra.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.gankit-installed
+
+.PHONY: install train test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+train: $(STAMP)
+	$(BIN)/gankit train $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# pytest exits 5 when it collected no test: that is a failure here, not a pass.
+test: lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_train.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
