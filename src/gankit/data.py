@@ -1,0 +1,278 @@
+"""Datasets as one uint8 tensor, the IDX reader, and seeded batch order.
+
+The whole training set lives as a uint8 N x C x H x W tensor on the training device;
+a batch is one index gather, scaled to [-1, 1] (the notebook left real pixels in
+[0, 1] while its fakes were in [-1, 1]).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gankit.errors import DataError
+
+BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
+FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+# sha256 of the *uncompressed* IDX payloads, so that a re-compressed copy (Debian's)
+# and the mirror's .gz files verify alike.
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+@dataclass
+class ImageData:
+    """A dataset split: images uint8 N x C x H x W, labels int64 N (or None)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    name: str
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
+    def to(self, device: torch.device) -> ImageData:
+        labels = None if self.labels is None else self.labels.to(device)
+        return ImageData(self.images.to(device), labels, self.name)
+
+
+def load_dataset(
+    dataset: str,
+    split: str = "train",
+    data_dir: str = "",
+    image_size: int = 28,
+    channels: int = 1,
+) -> ImageData:
+    """Load a dataset by name: mnist, fashion-mnist or folder:PATH."""
+    if dataset.startswith("folder:"):
+        return load_image_folder(dataset.removeprefix("folder:"), image_size, channels)
+    if dataset not in DATASETS:
+        names = ", ".join([*DATASETS, "folder:PATH"])
+        raise DataError(f"unknown dataset {dataset!r}; choose from {names}")
+    if channels != 1 or image_size != 28:
+        raise DataError(f"{dataset} is 28x28 grayscale: use image_size 28 and channels 1")
+    return DATASETS[dataset](split, data_dir)
+
+
+def dataset_slug(dataset: str) -> str:
+    """A short, path-safe name for run directories."""
+    if dataset.startswith("folder:"):
+        name = Path(dataset.removeprefix("folder:")).resolve().name or "folder"
+        return "folder-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    return dataset
+
+
+def batch_order(num_images: int, seed: int, epoch: int) -> torch.Tensor:
+    """The shuffle of one epoch: a pure function of (seed, epoch), so runs resume exactly."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(num_images, generator=generator)
+
+
+def num_batches(num_images: int, batch_size: int) -> int:
+    return -(-num_images // batch_size)  # the notebook keeps the last partial batch
+
+
+def iterate_batches(
+    images: torch.Tensor, batch_size: int, seed: int, epoch: int, start: int = 0
+) -> Iterator[torch.Tensor]:
+    """Yield float batches in [-1, 1] for one epoch, from batch index `start` on."""
+    order = batch_order(len(images), seed, epoch).to(images.device)
+    for i in range(start, num_batches(len(images), batch_size)):
+        index = order[i * batch_size : (i + 1) * batch_size]
+        yield images[index].float().div_(127.5).sub_(1.0)
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzip-compressed or raw), validating magic, dimensions and length."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"{path} is a corrupt or truncated gzip file ({e})") from None
+    return parse_idx(raw, str(path))
+
+
+def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
+    """Parse the bytes of an uncompressed IDX file."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise DataError(f"{name} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise DataError(f"{name} has a truncated or invalid IDX header")
+    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        problem = "truncated" if len(raw) - header < expected else "has trailing bytes"
+        raise DataError(
+            f"{name} is {problem}: header says {'x'.join(map(str, shape))} "
+            f"({expected} bytes of data), found {len(raw) - header}"
+        )
+    return np.frombuffer(raw, dtype, offset=header).reshape(shape)
+
+
+def load_idx_split(directory: Path, split: str, checksums: dict | None = None) -> ImageData:
+    """Read the images and labels files of one split from a folder (.gz or raw)."""
+    image_stem, label_stem = SPLIT_FILES[split]
+    images = _read_checked(_find_file(directory, image_stem), checksums)
+    labels = _read_checked(_find_file(directory, label_stem), checksums)
+    if images.ndim != 3 or labels.ndim != 1:
+        raise DataError(
+            f"{directory}: expected N x H x W images and N labels, "
+            f"got shapes {images.shape} and {labels.shape}"
+        )
+    if len(images) != len(labels):
+        raise DataError(
+            f"{directory}: {len(images)} images but {len(labels)} labels in the {split} split"
+        )
+    if len(images) == 0:
+        raise DataError(f"{directory}: the {split} split holds no images")
+    tensor = torch.from_numpy(images.astype(np.uint8, copy=True)).unsqueeze(1)
+    return ImageData(tensor, torch.from_numpy(labels.astype(np.int64)), directory.name)
+
+
+def load_image_folder(path: str, image_size: int, channels: int) -> ImageData:
+    """Every png/jpg below `path`, converted to grayscale or RGB, centre-cropped and resized."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError(f"image folder not found: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"image folder {root} holds no .png or .jpg files")
+    mode = "L" if channels == 1 else "RGB"
+    arrays, unreadable = [], 0
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                arrays.append(np.asarray(_square(image.convert(mode), image_size)))
+        except (OSError, UnidentifiedImageError, ValueError):
+            unreadable += 1
+    if not arrays:
+        raise DataError(f"image folder {root}: none of its {len(files)} image files could be read")
+    if unreadable:
+        print(f"gankit: skipped {unreadable} unreadable image file(s) in {root}")
+    stacked = np.stack(arrays).reshape(len(arrays), image_size, image_size, channels)
+    images = torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
+    return ImageData(images, None, dataset_slug(f"folder:{path}"))
+
+
+def _square(image, size: int):
+    from PIL import Image
+
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    cropped = image.crop((left, top, left + side, top + side))
+    return cropped.resize((size, size), Image.Resampling.BICUBIC)
+
+
+def _find_file(directory: Path, stem: str) -> Path:
+    for name in (stem + ".gz", stem):
+        if (directory / name).is_file():
+            return directory / name
+    raise DataError(f"{directory} has no {stem}.gz or {stem}")
+
+
+def _read_checked(path: Path, checksums: dict | None, stem: str = "") -> np.ndarray:
+    array = read_idx(path)
+    if checksums is not None:
+        stem = stem or path.name.removesuffix(".gz")
+        digest = hashlib.sha256(_idx_bytes(array)).hexdigest()
+        if digest != checksums[stem]:
+            raise DataError(f"{path}: sha256 mismatch (got {digest}, expected {checksums[stem]})")
+    return array
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """Re-encode a parsed IDX array exactly as its uncompressed file."""
+    code = next(c for c, d in _IDX_DTYPES.items() if d == array.dtype)
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    return header + array.tobytes()
+
+
+def _mnist(split: str, data_dir: str) -> ImageData:
+    directory = Path(data_dir) if data_dir else BUNDLED_MNIST_DIR
+    if not directory.is_dir():
+        raise DataError(f"data dir not found: {directory}")
+    data = load_idx_split(directory, split)
+    return ImageData(data.images, data.labels, "mnist")
+
+
+def _fashion_mnist(split: str, data_dir: str) -> ImageData:
+    if data_dir:
+        directory = Path(data_dir)
+        if not directory.is_dir():
+            raise DataError(f"data dir not found: {directory}")
+        if not any(directory.iterdir()):
+            mirror = os.environ.get("GANKIT_FASHION_MNIST_MIRROR", FASHION_MNIST_MIRROR)
+            _download(mirror, directory, FASHION_MNIST_SHA256)
+    elif FASHION_MNIST_DEBIAN_DIR.is_dir():
+        directory = FASHION_MNIST_DEBIAN_DIR
+    else:
+        raise DataError(
+            "Fashion-MNIST not found: install Debian's dataset-fashion-mnist, or pass "
+            "--data-dir DIR (an empty DIR is filled from the official mirror)"
+        )
+    data = load_idx_split(directory, split, FASHION_MNIST_SHA256)
+    return ImageData(data.images, data.labels, "fashion-mnist")
+
+
+def _download(base_url: str, directory: Path, checksums: dict) -> None:
+    """Fetch each .gz file and move it into place only once its payload's sha256 matches."""
+    for stem in checksums:
+        target = directory / f"{stem}.gz"
+        partial = directory / f".{stem}.gz.part"
+        try:
+            with urllib.request.urlopen(base_url + target.name, timeout=60) as response:
+                partial.write_bytes(response.read())
+            _read_checked(partial, checksums, stem)
+            os.replace(partial, target)
+        except OSError as e:
+            raise DataError(f"cannot download {base_url}{target.name}: {e}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+DATASETS = {
+    "mnist": _mnist,
+    "fashion-mnist": _fashion_mnist,
+}
