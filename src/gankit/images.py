@@ -1,0 +1,38 @@
+"""Converting generator output to uint8 images and tiling them into grids."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Images in [-1, 1], N x C x H x W, to uint8 N x H x W x C on the host."""
+    scaled = ((images.detach().float() + 1) * 127.5).round_().clamp_(0, 255)
+    return scaled.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def make_grid(images: np.ndarray, columns: int = 0, padding: int = 2) -> np.ndarray:
+    """Tile uint8 N x H x W x C images into one H' x W' x C image, row by row."""
+    count, height, width, channels = images.shape
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    grid = np.zeros(
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
+        dtype=np.uint8,
+    )
+    for i, image in enumerate(images):
+        top = padding + (i // columns) * (height + padding)
+        left = padding + (i % columns) * (width + padding)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def save_png(image: np.ndarray, path: str | Path) -> None:
+    """Save an H x W x C uint8 array (C = 1 or 3) as a PNG."""
+    from PIL import Image
+
+    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
