@@ -1,0 +1,90 @@
+"""What a run leaves behind as it trains: status lines, metrics.jsonl, TensorBoard, grids."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gankit.config import Config, write_toml
+from gankit.images import make_grid, save_png
+
+
+class RunLog:
+    """The notebook's Logger, improved: its three status lines, plus files that last."""
+
+    def __init__(self, run_dir: Path, config: Config, batches_per_epoch: int, quiet: bool = False):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.run_dir = run_dir
+        self.config = config
+        self.batches_per_epoch = batches_per_epoch
+        self.quiet = quiet
+        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+        write_toml(config, run_dir / "config.toml")
+        self.metrics = open(run_dir / "metrics.jsonl", "a", buffering=1)
+        self.tensorboard = SummaryWriter(str(run_dir / "tb"))
+        self.started = time.perf_counter()
+        self.bar: tqdm | None = None
+
+    def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
+        show_bar = not self.quiet and sys.stderr.isatty()
+        self.bar = tqdm(
+            total=self.batches_per_epoch,
+            initial=first_batch,
+            desc=f"epoch {epoch}/{self.config.epochs}",
+            disable=not show_bar,
+            leave=False,
+            dynamic_ncols=True,
+        )
+
+    def advance(self) -> None:
+        self.bar.update()
+
+    def end_epoch(self) -> None:
+        self.bar.close()
+
+    def status(self, epoch: int, batch: int, step: int, stats: dict[str, float]) -> None:
+        """Print the notebook's three lines and record the same numbers in jsonl and TB."""
+        self._print(
+            f"Epoch: [{epoch}/{self.config.epochs}], "
+            f"Batch Num: [{batch}/{self.batches_per_epoch}]\n"
+            f"Discriminator Loss: {stats['d_loss']:.4f}, Generator Loss: {stats['g_loss']:.4f}\n"
+            f"D(x): {stats['d_x']:.4f}, D(G(z)): {stats['d_g_z']:.4f}"
+        )
+        elapsed = time.perf_counter() - self.started
+        self.record({"step": step, "epoch": epoch, "batch": batch, **stats, "time_s": elapsed})
+        for name, value in stats.items():
+            self.tensorboard.add_scalar(f"train/{name}", value, step)
+
+    def record(self, entry: dict) -> None:
+        self.metrics.write(json.dumps(entry) + "\n")
+
+    def samples(self, step: int, images: np.ndarray) -> Path:
+        """Save a grid of the fixed-noise samples as samples/step_XXXXXXX.png and to TB."""
+        grid = make_grid(images)
+        path = self.run_dir / "samples" / f"step_{step:07d}.png"
+        save_png(grid, path)
+        self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
+        return path
+
+    def message(self, text: str) -> None:
+        self._print(text)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.tensorboard.close()
+        self.metrics.close()
+
+    def _print(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None and not self.bar.disable:
+            self.bar.write(text, file=sys.stdout)
+        else:
+            print(text, flush=True)

@@ -1,0 +1,165 @@
+"""The training loop: the notebook's algorithm, one page, plus run-directory bookkeeping."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from gankit.checkpoint import save_checkpoint
+from gankit.config import Config
+from gankit.data import dataset_slug, iterate_batches, load_dataset, num_batches
+from gankit.errors import ConfigError, GankitError
+from gankit.images import to_uint8
+from gankit.losses import get_loss
+from gankit.models import build_models, generate
+from gankit.runlog import RunLog
+
+
+def train(config: Config, quiet: bool = False) -> Path:
+    """Train a GAN as `config` says; return the run directory."""
+    device = pick_device(config.device)
+    loss = get_loss(config.loss)
+    data = load_dataset(
+        config.dataset, "train", config.data_dir, config.image_size, config.channels
+    )
+    torch.manual_seed(config.seed)
+    generator, discriminator = build_models(config, data.image_shape)
+    generator.to(device)
+    discriminator.to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), config.lr, tuple(config.betas))
+    opt_d = torch.optim.Adam(discriminator.parameters(), config.lr, tuple(config.betas))
+    images = data.images.to(device)
+    noise_rng = torch.Generator().manual_seed(config.seed)
+    fixed_noise = torch.randn(config.grid_size, config.latent_dim, generator=noise_rng).to(device)
+    per_epoch = num_batches(len(images), config.batch_size)
+    total_steps = config.epochs * per_epoch
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+
+    run_dir = create_run_dir(config.run_dir, config.preset, config.dataset)
+    config = dataclasses.replace(config, run_dir=str(run_dir))
+    log = RunLog(run_dir, config, per_epoch, quiet)
+    log.message(f"gankit: training {config.preset} on {config.dataset} ({len(images)} images, "
+                f"{per_epoch} batches/epoch) on {device}; run dir {run_dir}")
+
+    def save(path: Path, resumable: bool = True) -> None:
+        state = {"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                 "step": step, "epoch": step // per_epoch, "config": config.to_dict()}
+        if resumable:  # epoch snapshots skip optimizer state: a third of the size
+            state |= {"optimizer_g": opt_g.state_dict(), "optimizer_d": opt_d.state_dict(),
+                      "rng": rng_state()}
+        save_checkpoint(state, path)
+
+    step, latent = 0, config.latent_dim
+    started = time.perf_counter()
+    while step < total_steps:
+        epoch, first_batch = divmod(step, per_epoch)
+        log.start_epoch(epoch, first_batch)
+        batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch)
+        for batch, real in enumerate(batches, start=first_batch):
+            n = len(real)
+            # 1. Train D on real images (label 1) and detached fakes (label 0).
+            fake = generator(torch.randn(n, latent, device=device))
+            logits = discriminator(torch.cat([real, fake.detach()]))
+            d_loss = loss.discriminator(logits[:n], logits[n:])
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+
+            # 2. Train G on fresh noise to make D call its fakes real; D's weights stay out.
+            discriminator.requires_grad_(False)
+            g_loss = loss.generator(discriminator(generator(torch.randn(n, latent, device=device))))
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            discriminator.requires_grad_(True)
+
+            step += 1
+            log.advance()
+            if batch % config.log_every == 0:  # the only host synchronisation in the loop
+                log.status(epoch, batch, step, {
+                    "d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                    "d_x": torch.sigmoid(logits[:n]).mean().item(),
+                    "d_g_z": torch.sigmoid(logits[n:]).mean().item()})
+            if config.sample_every and step % config.sample_every == 0:
+                log.samples(step, to_uint8(generate(generator, fixed_noise)))
+            if config.checkpoint_every and step % config.checkpoint_every == 0:
+                save(run_dir / "checkpoints" / "last.pt")
+            if step >= total_steps:
+                break
+        log.end_epoch()
+        if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints as the notebook
+            log.samples(step, to_uint8(generate(generator, fixed_noise)))
+            save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
+            save(run_dir / "checkpoints" / "last.pt")
+            prune_epoch_checkpoints(run_dir / "checkpoints", config.keep_checkpoints)
+
+    elapsed = time.perf_counter() - started
+    if step % per_epoch:  # stopped mid-epoch by --max-steps
+        log.samples(step, to_uint8(generate(generator, fixed_noise)))
+        save(run_dir / "checkpoints" / "last.pt")
+    save_generator(generator, config, run_dir / "generator.safetensors")
+    log.message(f"gankit: {step} steps in {elapsed:.1f} s "
+                f"({elapsed / max(step, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
+    log.close()
+    return run_dir
+
+
+def pick_device(name: str) -> torch.device:
+    """auto picks CUDA when present; an explicit CUDA device must exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {name!r} requested but CUDA is not available")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {name!r} does not exist ({torch.cuda.device_count()} GPUs)")
+    elif device.type != "cpu":
+        raise ConfigError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def create_run_dir(requested: str, preset: str, dataset: str) -> Path:
+    """Make the run directory; an existing non-empty one is never written into."""
+    if requested:
+        run_dir = Path(requested)
+        if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+            raise GankitError(f"run dir {run_dir} already exists and is not empty")
+    else:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path("runs") / f"{preset}-{dataset_slug(dataset)}-{stamp}"
+        run_dir, suffix = base, 1
+        while run_dir.exists():
+            suffix += 1
+            run_dir = base.with_name(f"{base.name}-{suffix}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def save_generator(generator: torch.nn.Module, config: Config, path: Path) -> None:
+    """The final generator as safetensors, with the config that rebuilds it as metadata."""
+    weights = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    save_file(weights, str(path), metadata={"gankit_config": json.dumps(config.to_dict())})
+
+
+def prune_epoch_checkpoints(directory: Path, keep: int) -> None:
+    if keep:
+        for old in sorted(directory.glob("epoch_*.pt"))[:-keep]:
+            old.unlink()
