@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
 
 from gankit.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 @dataclass

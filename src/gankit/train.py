@@ -56,37 +56,22 @@ def train(config: Config, quiet: bool = False) -> Path:
                       "rng": rng_state()}
         save_checkpoint(state, path)
 
-    step, latent = 0, config.latent_dim
+    step = 0
     started = time.perf_counter()
     while step < total_steps:
         epoch, first_batch = divmod(step, per_epoch)
         log.start_epoch(epoch, first_batch)
         batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch)
         for batch, real in enumerate(batches, start=first_batch):
-            n = len(real)
-            # 1. Train D on real images (label 1) and detached fakes (label 0).
-            fake = generator(torch.randn(n, latent, device=device))
-            logits = discriminator(torch.cat([real, fake.detach()]))
-            d_loss = loss.discriminator(logits[:n], logits[n:])
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
-
-            # 2. Train G on fresh noise to make D call its fakes real; D's weights stay out.
-            discriminator.requires_grad_(False)
-            g_loss = loss.generator(discriminator(generator(torch.randn(n, latent, device=device))))
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-            discriminator.requires_grad_(True)
-
+            d_loss, logits = discriminator_step(generator, discriminator, opt_d, loss, real)
+            g_loss = generator_step(generator, discriminator, opt_g, loss, len(real))
             step += 1
             log.advance()
             if batch % config.log_every == 0:  # the only host synchronisation in the loop
                 log.status(epoch, batch, step, {
                     "d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                    "d_x": torch.sigmoid(logits[:n]).mean().item(),
-                    "d_g_z": torch.sigmoid(logits[n:]).mean().item()})
+                    "d_x": torch.sigmoid(logits[: len(real)]).mean().item(),
+                    "d_g_z": torch.sigmoid(logits[len(real) :]).mean().item()})
             if config.sample_every and step % config.sample_every == 0:
                 log.samples(step, to_uint8(generate(generator, fixed_noise)))
             if config.checkpoint_every and step % config.checkpoint_every == 0:
@@ -109,6 +94,31 @@ def train(config: Config, quiet: bool = False) -> Path:
                 f"({elapsed / max(step, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
     log.close()
     return run_dir
+
+
+def discriminator_step(generator, discriminator, opt_d, loss, real: torch.Tensor):
+    """Train D on real images (label 1) and detached fakes (label 0); G gets no gradient."""
+    n = len(real)
+    fake = generator(torch.randn(n, generator.latent_dim, device=real.device))
+    logits = discriminator(torch.cat([real, fake.detach()]))
+    d_loss = loss.discriminator(logits[:n], logits[n:])
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    return d_loss.detach(), logits.detach()
+
+
+def generator_step(generator, discriminator, opt_g, loss, n: int) -> torch.Tensor:
+    """Train G on fresh noise to make D call its fakes real; D's weights get no gradient."""
+    device = next(generator.parameters()).device
+    discriminator.requires_grad_(False)
+    fake = generator(torch.randn(n, generator.latent_dim, device=device))
+    g_loss = loss.generator(discriminator(fake))
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    discriminator.requires_grad_(True)
+    return g_loss.detach()
 
 
 def pick_device(name: str) -> torch.device:

@@ -1,0 +1,76 @@
+import tomllib
+
+import pytest
+
+from gankit.cli import main
+from gankit.config import resolve_config
+from gankit.errors import ConfigError
+
+
+def test_precedence_preset_then_file_then_flags(tmp_path):
+    file = tmp_path / "c.toml"
+    file.write_text("batch_size = 64\nlr = 1e-3\n")
+    config = resolve_config("seed", file, {"lr": 5e-4})
+    assert (config.batch_size, config.lr, config.epochs) == (64, 5e-4, 50)
+
+
+def test_dry_run_prints_resolved_config(tmp_path, capsys):
+    file = tmp_path / "c.toml"
+    file.write_text("epochs = 3\n")
+    assert main(["train", "--config", str(file), "--lr", "0.001", "--dry-run"]) == 0
+    config = tomllib.loads(capsys.readouterr().out)
+    assert (config["epochs"], config["lr"], config["batch_size"]) == (3, 0.001, 128)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("epochs = 3\nbogus = 1\n", "unknown key 'bogus'"),
+    ("epochs = 'three'\n", "epochs in config file .* must be an integer"),
+    ("epochs = [\n", "not valid TOML"),
+])
+def test_bad_config_files_are_refused(tmp_path, text, message):
+    file = tmp_path / "c.toml"
+    file.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        resolve_config("seed", file)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--batch-size", "0"], "batch_size must be at least 1"),
+    (["--lr", "-1"], "lr must be a positive number"),
+    (["--epochs", "0"], "epochs must be at least 1"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["--loss", "hinge2"], "unknown loss 'hinge2'"),
+    (["--arch", "resnet"], "unknown architecture 'resnet'"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+    (["--data-dir", "/nonexistent"], "data dir not found"),
+    (["--config", "/nonexistent.toml"], "config file not found"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys,
+                                                          argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gankit: error: ") and message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_non_empty_run_dir_is_never_overwritten(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "precious.txt").write_text("keep me")
+    assert main(["train", "--run-dir", str(run), "--max-steps", "1"]) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert [p.name for p in run.iterdir()] == ["precious.txt"]
+
+
+def test_unknown_preset_and_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--preset", "nope"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = capsys.readouterr().out
+    for flag in ["--preset", "--config", "--dataset", "--data-dir", "--image-size", "--epochs",
+                 "--max-steps", "--batch-size", "--lr", "--seed", "--device", "--run-dir",
+                 "--log-every", "--sample-every", "--checkpoint-every"]:
+        assert flag in help_text

@@ -1,0 +1,70 @@
+import math
+
+import pytest
+import torch
+
+from gankit.config import Config
+from gankit.losses import get_loss
+from gankit.models import build_models, count_parameters
+
+
+def test_notebook_parameter_counts():
+    generator, discriminator = build_models(Config(), (1, 28, 28))
+    assert count_parameters(generator) == 1_486_352
+    assert count_parameters(discriminator) == 1_460_225
+
+
+def test_notebook_layers():
+    generator, discriminator = build_models(Config(), (1, 28, 28))
+    linear = [m for m in generator.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [
+        (100, 256), (256, 512), (512, 1024), (1024, 784)]
+    assert isinstance(list(generator.modules())[-1], torch.nn.Tanh)
+    leaky = [m for m in discriminator.modules() if isinstance(m, torch.nn.LeakyReLU)]
+    dropout = [m for m in discriminator.modules() if isinstance(m, torch.nn.Dropout)]
+    assert [m.negative_slope for m in leaky] == [0.2] * 3
+    assert [m.p for m in dropout] == [0.3] * 3
+
+
+def test_generator_output_shape_and_range():
+    generator, _ = build_models(Config(), (1, 28, 28))
+    images = generator(torch.randn(5, 100))
+    assert images.shape == (5, 1, 28, 28)
+    assert images.abs().max() <= 1
+
+
+def test_dropout_is_off_in_eval_mode():
+    _, discriminator = build_models(Config(), (1, 28, 28))
+    x = torch.randn(8, 1, 28, 28)
+    discriminator.eval()
+    assert torch.equal(discriminator(x), discriminator(x))
+    discriminator.train()
+    assert not torch.equal(discriminator(x), discriminator(x))
+
+
+def test_widths_and_latent_size_are_configurable():
+    config = Config(latent_dim=16, g_hidden=[32], d_hidden=[8, 8], dropout=0.0)
+    generator, discriminator = build_models(config, (3, 8, 8))
+    assert generator(torch.randn(2, 16)).shape == (2, 3, 8, 8)
+    assert discriminator(torch.randn(2, 3, 8, 8)).shape == (2,)
+
+
+def test_losses_at_known_values():
+    zero = torch.zeros(4)
+    bce = get_loss("nonsaturating")
+    # D(x) = D(G(z)) = 1/2: every BCE term is log 2.
+    assert bce.discriminator(zero, zero).item() == pytest.approx(math.log(2))
+    assert bce.generator(zero).item() == pytest.approx(math.log(2))
+    # A confident D: real logit 3, fake logit -3, matches BCE on probabilities.
+    real, fake = torch.full((4,), 3.0), torch.full((4,), -3.0)
+    p = torch.sigmoid(torch.tensor(3.0))
+    assert bce.discriminator(real, fake).item() == pytest.approx(-math.log(p), rel=1e-6)
+    assert bce.generator(fake).item() == pytest.approx(-math.log(1 - p), rel=1e-6)
+    minimax = get_loss("minimax")
+    assert minimax.generator(fake).item() == pytest.approx(math.log(p), rel=1e-6)
+
+
+def test_unequal_batches_weight_every_sample_equally():
+    # The notebook's BCE is a mean over the concatenation, not the mean of two means.
+    loss = get_loss("nonsaturating").discriminator(torch.zeros(1), torch.full((3,), 50.0))
+    assert loss.item() == pytest.approx((math.log(2) + 3 * 50) / 4, rel=1e-5)

@@ -1,0 +1,124 @@
+import json
+import subprocess
+import sys
+import tomllib
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gankit.config import Config, config_from_dict
+from gankit.losses import get_loss
+from gankit.models import build_models
+from gankit.train import discriminator_step, generator_step, train
+
+
+def snapshot(module):
+    return {name: p.detach().clone() for name, p in module.named_parameters()}
+
+
+def changed(before, module):
+    return all(not torch.equal(before[name], p) for name, p in module.named_parameters())
+
+
+def unchanged(before, module):
+    return all(torch.equal(before[name], p) for name, p in module.named_parameters())
+
+
+def test_one_step_trains_d_then_g_without_leaking_gradients():
+    torch.manual_seed(0)
+    generator, discriminator = build_models(Config(), (1, 28, 28))
+    opt_g = torch.optim.Adam(generator.parameters(), 2e-4)
+    opt_d = torch.optim.Adam(discriminator.parameters(), 2e-4)
+    loss = get_loss("nonsaturating")
+    real = torch.rand(16, 1, 28, 28) * 2 - 1
+    g0, d0 = snapshot(generator), snapshot(discriminator)
+
+    discriminator_step(generator, discriminator, opt_d, loss, real)
+    assert changed(d0, discriminator)
+    assert unchanged(g0, generator)
+    assert all(p.grad is None for p in generator.parameters())  # fake was detached
+
+    d1 = snapshot(discriminator)
+    d_grads = {n: p.grad.clone() for n, p in discriminator.named_parameters()}
+    generator_step(generator, discriminator, opt_g, loss, 16)
+    assert changed(g0, generator)
+    assert unchanged(d1, discriminator)
+    assert all(torch.equal(p.grad, d_grads[n]) for n, p in discriminator.named_parameters())
+    assert all(p.requires_grad for p in discriminator.parameters())
+
+
+def short_config(tmp_path, data_dir, **changes) -> Config:
+    values = dict(data_dir=str(data_dir), run_dir=str(tmp_path / "run"), batch_size=32,
+                  log_every=5, max_steps=12, device="cpu")
+    return Config(**(values | changes))
+
+
+def test_train_is_deterministic_for_a_seed(tmp_path, tiny_mnist):
+    a = train(short_config(tmp_path / "a", tiny_mnist), quiet=True)
+    b = train(short_config(tmp_path / "b", tiny_mnist), quiet=True)
+    wa, wb = load_file(a / "generator.safetensors"), load_file(b / "generator.safetensors")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_epoch_ends_leave_grids_and_checkpoints(tmp_path, tiny_mnist):
+    # 300 images in batches of 32: 10 batches an epoch, the last one partial.
+    run = train(short_config(tmp_path, tiny_mnist, max_steps=0, epochs=2, sample_every=4,
+                             keep_checkpoints=1), quiet=True)
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        f"step_{s:07d}.png" for s in (4, 8, 10, 12, 16, 20)]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.pt", "last.pt"]
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert {"generator", "discriminator", "optimizer_g", "optimizer_d", "step", "epoch",
+            "config", "rng"} <= set(state)
+    assert (state["step"], state["epoch"]) == (20, 2)
+    assert config_from_dict(state["config"]).run_dir == str(run)
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [(e["epoch"], e["batch"]) for e in logged] == [(0, 0), (0, 5), (1, 0), (1, 5)]
+
+
+def test_cli_train_max_steps_writes_only_its_run_dir(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gankit", "train", "--max-steps", "20", "--log-every", "10",
+         "--device", "cpu"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Epoch: [0/50], Batch Num: [10/469]" in lines
+    status = lines[lines.index("Epoch: [0/50], Batch Num: [10/469]") + 1:][:2]
+    assert status[0].startswith("Discriminator Loss: ") and ", Generator Loss: " in status[0]
+    assert status[1].startswith("D(x): ") and ", D(G(z)): " in status[1]
+
+    assert [p.name for p in tmp_path.iterdir()] == ["runs"]
+    [run] = list((tmp_path / "runs").iterdir())
+    assert run.name.startswith("seed-mnist-")
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    assert [p.name for p in (run / "samples").iterdir()] == ["step_0000020.png"]
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert state["step"] == 20
+    config = tomllib.loads((run / "config.toml").read_text())
+    assert config["run_dir"] == str(run.relative_to(tmp_path)) and config["batch_size"] == 128
+    weights = load_file(run / "generator.safetensors")
+    assert sum(w.numel() for w in weights.values()) == 1_486_352
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2  # batches 0 and 10
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_image_folder_dataset_trains(tmp_path, channels):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    images = tmp_path / "faces"
+    images.mkdir()
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(images / f"{i}.png")
+    config = Config(dataset=f"folder:{images}", image_size=16, channels=channels, batch_size=4,
+                    max_steps=5, run_dir=str(tmp_path / "run"), device="cpu", grid_size=9)
+    run = train(config, quiet=True)
+    from PIL import Image as PILImage
+
+    with PILImage.open(run / "samples" / "step_0000003.png") as grid:  # 3 batches = 1 epoch
+        assert grid.size == (3 * 18 + 2, 3 * 18 + 2)
+        assert grid.mode == ("L" if channels == 1 else "RGB")
