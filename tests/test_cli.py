@@ -42,6 +42,7 @@ def test_bad_config_files_are_refused(tmp_path, text, message):
     (["--loss", "hinge2"], "unknown loss 'hinge2'"),
     (["--arch", "resnet"], "unknown architecture 'resnet'"),
     (["--device", "tpu"], "unknown device 'tpu'"),
+    (["--precision", "fp16"], "precision must be fp32 or bf16"),
     (["--data-dir", "/nonexistent"], "data dir not found"),
     (["--config", "/nonexistent.toml"], "config file not found"),
 ])

@@ -68,3 +68,12 @@ def test_unequal_batches_weight_every_sample_equally():
     # The notebook's BCE is a mean over the concatenation, not the mean of two means.
     loss = get_loss("nonsaturating").discriminator(torch.zeros(1), torch.full((3,), 50.0))
     assert loss.item() == pytest.approx((math.log(2) + 3 * 50) / 4, rel=1e-5)
+
+
+def test_dropout_keeps_seventy_percent_scaled_up():
+    _, discriminator = build_models(Config(), (1, 28, 28))
+    dropout = discriminator.net[3]
+    assert isinstance(dropout, torch.nn.Dropout)
+    out = dropout(torch.ones(1000, 1000))
+    assert set(out.unique().tolist()) == {0.0, pytest.approx(1 / 0.7)}
+    assert (out > 0).float().mean().item() == pytest.approx(0.7, abs=0.002)

@@ -75,7 +75,9 @@ def test_epoch_ends_leave_grids_and_checkpoints(tmp_path, tiny_mnist):
     assert (state["step"], state["epoch"]) == (20, 2)
     assert config_from_dict(state["config"]).run_dir == str(run)
     logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [(e["epoch"], e["batch"]) for e in logged] == [(0, 0), (0, 5), (1, 0), (1, 5)]
+    assert [(e["epoch"], e["batch"]) for e in logged[:-1]] == [(0, 0), (0, 5), (1, 0), (1, 5)]
+    assert logged[-1]["event"] == "end" and logged[-1]["step"] == 20
+    assert logged[-1]["steps_per_s"] > 0
 
 
 def test_cli_train_max_steps_writes_only_its_run_dir(tmp_path):
@@ -102,7 +104,7 @@ def test_cli_train_max_steps_writes_only_its_run_dir(tmp_path):
     assert config["run_dir"] == str(run.relative_to(tmp_path)) and config["batch_size"] == 128
     weights = load_file(run / "generator.safetensors")
     assert sum(w.numel() for w in weights.values()) == 1_486_352
-    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2  # batches 0 and 10
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3  # batches 0, 10; the end
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -122,3 +124,11 @@ def test_image_folder_dataset_trains(tmp_path, channels):
     with PILImage.open(run / "samples" / "step_0000003.png") as grid:  # 3 batches = 1 epoch
         assert grid.size == (3 * 18 + 2, 3 * 18 + 2)
         assert grid.mode == ("L" if channels == 1 else "RGB")
+
+
+def test_bf16_autocast_trains(tmp_path, tiny_mnist):
+    run = train(short_config(tmp_path, tiny_mnist, precision="bf16"), quiet=True)
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(np.isfinite([e["d_loss"], e["g_loss"]]).all() for e in logged[:-1])
+    weights = load_file(run / "generator.safetensors")
+    assert all(w.dtype == torch.float32 for w in weights.values())  # master weights stay fp32

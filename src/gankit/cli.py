@@ -32,6 +32,8 @@ TRAIN_FLAGS = [
     ("--betas", float, "B", "Adam betas, two numbers"),
     ("--seed", int, "N", "random seed for weights, noise and data order"),
     ("--device", str, "DEV", "auto, cpu, cuda or cuda:N (auto picks CUDA when present)"),
+    ("--precision", str, "P", "fp32, or bf16 autocast (fast on CPUs with AMX/AVX-512 bf16 "
+     "and on GPUs)"),
     ("--run-dir", str, "DIR", "where the run is written (default runs/<preset>-<dataset>-"
      "<timestamp>); must not exist or be empty"),
     ("--log-every", int, "N", "print status lines every N batches of an epoch"),
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
             nargs="+" if isinstance(default, list) else None,
             help=f"{text} (default: {shown})" if shown != "" else text,
         )
+    train.add_argument("--compile", action="store_true", default=argparse.SUPPRESS,
+                       help="torch.compile both networks (helps on GPUs; slower on CPU here)")
     train.add_argument("--dry-run", action="store_true",
                        help="print the resolved configuration as TOML and exit")
     train.add_argument("--quiet", action="store_true", help="print nothing while training")
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from gankit.train import train
 
-    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS}
+    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | {"compile"}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     config = resolve_config(args.preset, args.config, overrides)
     if args.dry_run:

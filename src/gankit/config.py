@@ -38,6 +38,8 @@ class Config:
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "fp32"  # fp32 | bf16 (autocast)
+    compile: bool = False  # torch.compile the two networks
     run_dir: str = ""  # "" means runs/<preset>-<dataset>-<timestamp>
     log_every: int = 100  # batches within an epoch, as the notebook counts them
     sample_every: int = 0  # steps; 0: a sample grid at each epoch's end only
@@ -54,6 +56,7 @@ PRESETS: dict[str, dict] = {
     "seed": {},
 }
 
+PRECISIONS = ("fp32", "bf16")
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 
 
@@ -115,6 +118,8 @@ def validate(config: Config) -> Config:
         raise ConfigError(f"channels must be 1 or 3, got {config.channels}")
     if any(w < 1 for w in config.g_hidden + config.d_hidden):
         raise ConfigError("hidden layer widths must be at least 1")
+    if config.precision not in PRECISIONS:
+        raise ConfigError(f"precision must be fp32 or bf16, got {config.precision!r}")
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
     return config

@@ -11,6 +11,21 @@ from gankit.config import Config
 from gankit.errors import ConfigError
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout with a faster mask on CPU; same distribution, off in eval() as usual.
+
+    CPU bernoulli_ draws its mask serially and took 20 % of a seed-preset step here;
+    comparing rand_like against p is about 3x faster. CUDA keeps the fused kernel.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or x.is_cuda:
+            return super().forward(x)
+        # In place on the float draws: multiplying by a bool mask was 10x slower here.
+        scale = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+        return x * scale
+
+
 class MLPGenerator(nn.Module):
     """The notebook's generator: Linear layers with LeakyReLU(0.2), tanh output."""
 
@@ -38,7 +53,7 @@ class MLPDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(image_shape)
         for out in hidden:
-            layers += [nn.Linear(width, out), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            layers += [nn.Linear(width, out), nn.LeakyReLU(0.2), Dropout(dropout)]
             width = out
         layers += [nn.Linear(width, 1)]
         self.net = nn.Sequential(*layers)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One short GPU session: speed benchmark and a full 50-epoch seed run, figures on stdout
+# and under $OUT (or ./gpu-results). Run from the repository root on a CUDA machine with
+# a CUDA build of torch already installed (pip install -e . keeps it).
+set -euo pipefail
+out=${OUT:-gpu-results}
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
+python -m pip install --quiet --no-deps -e . && python -m pip install --quiet numpy pillow \
+  safetensors tensorboard tqdm tomli-w
+python benchmarks/bench_train.py --device cuda --out "$out/bench_train.json" | tee "$out/bench.txt"
+for precision in bf16 fp32; do
+  python -m gankit train --device cuda --precision "$precision" --quiet \
+    --run-dir "$out/seed-50-$precision"
+  tail -n 1 "$out/seed-50-$precision/metrics.jsonl" | tee -a "$out/full_runs.txt"
+done
