@@ -9,6 +9,7 @@ import tomli_w
 
 from gankit.config import PRESETS, Config, resolve_config
 from gankit.errors import GankitError
+from gankit.guards import Interrupted
 
 DEFAULTS = Config()
 
@@ -54,8 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a GAN (default: the notebook's MLP GAN on bundled MNIST)",
         description="Train a GAN. Settings come from the preset, then --config, then flags.",
     )
-    train.add_argument("--preset", default="seed", choices=list(PRESETS),
+    train.add_argument("--preset", choices=list(PRESETS),
                        help="named set of settings; seed (default) is the notebook exactly")
+    train.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue RUN_DIR from checkpoints/last.pt; only --epochs and "
+                       "--max-steps may change")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace an earlier gankit run in --run-dir instead of refusing")
     train.add_argument("--config", metavar="FILE.toml",
                        help="TOML file of settings (keys as in a run's config.toml)")
     for flag, kind, metavar, text in TRAIN_FLAGS:
@@ -79,21 +85,31 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except Interrupted as e:
+        print(f"gankit: {e}", file=sys.stderr)
+        return e.exit_code
     except GankitError as e:
         print(f"gankit: error: {e}", file=sys.stderr)
-        return 2
+        return getattr(e, "exit_code", 2)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from gankit.train import train
+    from gankit.train import resume_config, train
 
     fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | {"compile"}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
-    config = resolve_config(args.preset, args.config, overrides)
+    if args.resume:
+        if args.config or args.overwrite:
+            raise GankitError("--resume takes no --config or --overwrite: the run keeps its own")
+        if args.preset:
+            overrides["preset"] = args.preset
+        config = resume_config(args.resume, overrides)
+    else:
+        config = resolve_config(args.preset or "seed", args.config, overrides)
     if args.dry_run:
         print(tomli_w.dumps(config.to_dict()), end="")
         return 0
-    train(config, quiet=args.quiet)
+    train(config, quiet=args.quiet, resume=args.resume, overwrite=args.overwrite)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from gankit.images import make_grid, save_png
 class RunLog:
     """The notebook's Logger, improved: its three status lines, plus files that last."""
 
-    def __init__(self, run_dir: Path, config: Config, batches_per_epoch: int, quiet: bool = False):
+    def __init__(self, run_dir: Path, config: Config, batches_per_epoch: int, quiet: bool = False,
+                 resume_step: int = 0):
         from torch.utils.tensorboard import SummaryWriter
 
         self.run_dir = run_dir
@@ -26,8 +28,11 @@ class RunLog:
         self.quiet = quiet
         (run_dir / "samples").mkdir(parents=True, exist_ok=True)
         write_toml(config, run_dir / "config.toml")
+        if resume_step:  # forget what a crashed run logged after its last checkpoint
+            _truncate_metrics(run_dir / "metrics.jsonl", resume_step)
         self.metrics = open(run_dir / "metrics.jsonl", "a", buffering=1)
-        self.tensorboard = SummaryWriter(str(run_dir / "tb"))
+        purge_step = resume_step + 1 if resume_step else None
+        self.tensorboard = SummaryWriter(str(run_dir / "tb"), purge_step=purge_step)
         self.started = time.perf_counter()
         self.bar: tqdm | None = None
 
@@ -75,6 +80,12 @@ class RunLog:
     def message(self, text: str) -> None:
         self._print(text)
 
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
@@ -88,3 +99,18 @@ class RunLog:
             self.bar.write(text, file=sys.stdout)
         else:
             print(text, flush=True)
+
+
+def _truncate_metrics(path: Path, last_step: int) -> None:
+    if not path.exists():
+        return
+    def logged_by_then(line: str) -> bool:
+        try:
+            return json.loads(line).get("step", 0) <= last_step
+        except ValueError:  # a line cut short by the crash
+            return False
+
+    kept = [line for line in path.read_text().splitlines(keepends=True) if logged_by_then(line)]
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("".join(kept))
+    os.replace(temporary, path)

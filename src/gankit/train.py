@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -11,18 +12,28 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from gankit.checkpoint import save_checkpoint
-from gankit.config import Config
+from gankit.checkpoint import load_checkpoint, save_checkpoint
+from gankit.config import Config, config_from_dict
 from gankit.data import dataset_slug, iterate_batches, load_dataset, num_batches
 from gankit.errors import ConfigError, GankitError
+from gankit.guards import DivergenceGuard, Interrupted, StopSignal
 from gankit.images import to_uint8
 from gankit.losses import get_loss
 from gankit.models import build_models, generate
 from gankit.runlog import RunLog
 
 
-def train(config: Config, quiet: bool = False) -> Path:
-    """Train a GAN as `config` says; return the run directory."""
+def train(
+    config: Config, quiet: bool = False, resume: str | Path | None = None, overwrite: bool = False
+) -> Path:
+    """Train a GAN as `config` says, or continue the run in `resume`; return the run dir.
+
+    `overwrite` lets a new run replace an earlier gankit run in `config.run_dir`.
+    """
+    checkpoint = load_checkpoint(Path(resume) / "checkpoints" / "last.pt") if resume else None
+    if checkpoint:
+        config = check_resumable(config_from_dict(checkpoint["config"], "checkpoint"), config)
+        config = dataclasses.replace(config, run_dir=str(resume))
     device = pick_device(config.device)
     loss = get_loss(config.loss)
     data = load_dataset(
@@ -34,6 +45,7 @@ def train(config: Config, quiet: bool = False) -> Path:
     discriminator.to(device)
     opt_g = make_optimizer(generator, config)
     opt_d = make_optimizer(discriminator, config)
+    step = restore(checkpoint, generator, discriminator, opt_g, opt_d) if checkpoint else 0
     # Compiled wrappers train; checkpoints keep the plain modules' state dicts.
     g_step, d_step = (torch.compile(m) if config.compile else m for m in (generator, discriminator))
     images = data.images.to(device)
@@ -44,13 +56,18 @@ def train(config: Config, quiet: bool = False) -> Path:
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
 
-    run_dir = create_run_dir(config.run_dir, config.preset, config.dataset)
-    config = dataclasses.replace(config, run_dir=str(run_dir))
-    log = RunLog(run_dir, config, per_epoch, quiet)
-    log.message(f"gankit: training {config.preset} on {config.dataset} ({len(images)} images, "
+    if not checkpoint:
+        run_dir = create_run_dir(config.run_dir, config.preset, config.dataset, overwrite)
+        config = dataclasses.replace(config, run_dir=str(run_dir))
+    run_dir = Path(config.run_dir)
+    log = RunLog(run_dir, config, per_epoch, quiet, resume_step=step)
+    action = f"resuming at step {step}" if step else "training"
+    log.message(f"gankit: {action} {config.preset} on {config.dataset} ({len(images)} images, "
                 f"{per_epoch} batches/epoch) on {device}; run dir {run_dir}")
+    guard = DivergenceGuard(device, step)
 
     def save(path: Path, resumable: bool = True) -> None:
+        guard.check()  # a diverged model never replaces a good checkpoint
         state = {"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                  "step": step, "epoch": step // per_epoch, "config": config.to_dict()}
         if resumable:  # epoch snapshots skip optimizer state: a third of the size
@@ -58,46 +75,92 @@ def train(config: Config, quiet: bool = False) -> Path:
                       "rng": rng_state()}
         save_checkpoint(state, path)
 
-    step, precision = 0, config.precision
+    first_step, precision = step, config.precision
     started = time.perf_counter()
-    while step < total_steps:
-        epoch, first_batch = divmod(step, per_epoch)
-        log.start_epoch(epoch, first_batch)
-        batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch)
-        for batch, real in enumerate(batches, start=first_batch):
-            d_loss, logits = discriminator_step(g_step, d_step, opt_d, loss, real, precision)
-            g_loss = generator_step(g_step, d_step, opt_g, loss, len(real), precision)
-            step += 1
-            log.advance()
-            if batch % config.log_every == 0:  # the only host synchronisation in the loop
-                log.status(epoch, batch, step, {
-                    "d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                    "d_x": torch.sigmoid(logits[: len(real)]).mean().item(),
-                    "d_g_z": torch.sigmoid(logits[len(real) :]).mean().item()})
-            if config.sample_every and step % config.sample_every == 0:
+    with log, StopSignal() as stop:
+        while step < total_steps:
+            epoch, first_batch = divmod(step, per_epoch)
+            log.start_epoch(epoch, first_batch)
+            batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch)
+            for batch, real in enumerate(batches, start=first_batch):
+                d_loss, logits = discriminator_step(g_step, d_step, opt_d, loss, real, precision)
+                g_loss = generator_step(g_step, d_step, opt_g, loss, len(real), precision)
+                step += 1
+                guard.update(d_loss, g_loss)
+                log.advance()
+                if batch % config.log_every == 0:  # the only host synchronisation in the loop
+                    guard.check()
+                    log.status(epoch, batch, step, {
+                        "d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                        "d_x": torch.sigmoid(logits[: len(real)]).mean().item(),
+                        "d_g_z": torch.sigmoid(logits[len(real) :]).mean().item()})
+                if config.sample_every and step % config.sample_every == 0:
+                    log.samples(step, to_uint8(generate(generator, fixed_noise)))
+                if config.checkpoint_every and step % config.checkpoint_every == 0:
+                    save(run_dir / "checkpoints" / "last.pt")
+                if stop.signum is not None:
+                    save(run_dir / "checkpoints" / "last.pt")
+                    raise Interrupted(stop.signum, f"interrupted at step {step}; saved "
+                                      f"{run_dir / 'checkpoints' / 'last.pt'}. Resume with: "
+                                      f"gankit train --resume {run_dir}")
+                if step >= total_steps:
+                    break
+            log.end_epoch()
+            if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints, as the notebook
                 log.samples(step, to_uint8(generate(generator, fixed_noise)))
-            if config.checkpoint_every and step % config.checkpoint_every == 0:
+                save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
                 save(run_dir / "checkpoints" / "last.pt")
-            if step >= total_steps:
-                break
-        log.end_epoch()
-        if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints as the notebook
-            log.samples(step, to_uint8(generate(generator, fixed_noise)))
-            save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
-            save(run_dir / "checkpoints" / "last.pt")
-            prune_epoch_checkpoints(run_dir / "checkpoints", config.keep_checkpoints)
+                prune_epoch_checkpoints(run_dir / "checkpoints", config.keep_checkpoints)
 
-    elapsed = time.perf_counter() - started
-    if step % per_epoch:  # stopped mid-epoch by --max-steps
-        log.samples(step, to_uint8(generate(generator, fixed_noise)))
-        save(run_dir / "checkpoints" / "last.pt")
-    save_generator(generator, config, run_dir / "generator.safetensors")
-    log.record({"event": "end", "step": step, "train_time_s": elapsed,
-                "steps_per_s": step / elapsed if elapsed else 0.0, "device": str(device)})
-    log.message(f"gankit: {step} steps in {elapsed:.1f} s "
-                f"({elapsed / max(step, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
-    log.close()
+        elapsed = time.perf_counter() - started
+        if step % per_epoch:  # stopped mid-epoch by --max-steps
+            log.samples(step, to_uint8(generate(generator, fixed_noise)))
+            save(run_dir / "checkpoints" / "last.pt")
+        guard.check()
+        save_generator(generator, config, run_dir / "generator.safetensors")
+        steps_run = step - first_step
+        log.record({"event": "end", "step": step, "train_time_s": elapsed,
+                    "steps_per_s": steps_run / elapsed if elapsed else 0.0,
+                    "device": str(device)})
+        log.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
+                    f"({elapsed / max(steps_run, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
     return run_dir
+
+
+def check_resumable(saved: Config, requested: Config) -> Config:
+    """The saved config with the requested length; any other change is refused."""
+    for field in dataclasses.fields(Config):
+        if field.name in ("epochs", "max_steps", "run_dir"):
+            continue
+        if getattr(saved, field.name) != getattr(requested, field.name):
+            raise ConfigError(
+                f"cannot change {field.name} when resuming (run has "
+                f"{getattr(saved, field.name)!r}, asked {getattr(requested, field.name)!r}); "
+                "only --epochs and --max-steps may change"
+            )
+    return dataclasses.replace(saved, epochs=requested.epochs, max_steps=requested.max_steps)
+
+
+def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d) -> int:
+    """Load models, optimizers and RNG state; return the step to continue from."""
+    try:
+        generator.load_state_dict(checkpoint["generator"])
+        discriminator.load_state_dict(checkpoint["discriminator"])
+        opt_g.load_state_dict(checkpoint["optimizer_g"])
+        opt_d.load_state_dict(checkpoint["optimizer_d"])
+        torch.set_rng_state(checkpoint["rng"]["torch"])
+        if "cuda" in checkpoint["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        reason = str(e).strip().splitlines()[0]
+        raise GankitError(f"checkpoint does not match its configuration ({reason})") from None
+    return int(checkpoint["step"])
+
+
+def resume_config(run_dir: str | Path, overrides: dict) -> Config:
+    """The config of the run in `run_dir` with `overrides` applied, for train(resume=...)."""
+    saved = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")["config"]
+    return config_from_dict({**saved, **overrides, "run_dir": str(run_dir)}, "checkpoint")
 
 
 def discriminator_step(generator, discriminator, opt_d, loss, real, precision="fp32"):
@@ -160,12 +223,18 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def create_run_dir(requested: str, preset: str, dataset: str) -> Path:
-    """Make the run directory; an existing non-empty one is never written into."""
+def create_run_dir(requested: str, preset: str, dataset: str, overwrite: bool = False) -> Path:
+    """Make the run directory; an existing non-empty one is never written into, unless
+    `overwrite` is set and it holds an earlier gankit run (its config.toml), then removed."""
     if requested:
         run_dir = Path(requested)
         if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-            raise GankitError(f"run dir {run_dir} already exists and is not empty")
+            if not overwrite:
+                raise GankitError(f"run dir {run_dir} already exists and is not empty "
+                                  "(use --resume to continue it, --overwrite to replace it)")
+            if not (run_dir / "config.toml").is_file():
+                raise GankitError(f"--overwrite refused: {run_dir} is not a gankit run dir")
+            shutil.rmtree(run_dir)
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         base = Path("runs") / f"{preset}-{dataset_slug(dataset)}-{stamp}"

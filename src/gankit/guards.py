@@ -1,0 +1,77 @@
+"""Stopping training safely: on a signal between steps, or on a non-finite loss."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import torch
+
+from gankit.errors import GankitError
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGINT/SIGTERM after saving; the CLI exits 130 or 143."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.exit_code = EXIT_CODES.get(signum, 128 + signum)
+
+
+class Diverged(GankitError):
+    """A loss became NaN or infinite; the CLI exits 3."""
+
+    exit_code = 3
+
+
+class StopSignal:
+    """While active, SIGINT/SIGTERM only set a flag that the loop checks between steps.
+
+    The first signal restores the default handlers, so a second Ctrl-C aborts at once.
+    """
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> StopSignal:
+        if threading.current_thread() is threading.main_thread():
+            for signum in EXIT_CODES:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, frame) -> None:
+        self.signum = signum
+        for other in EXIT_CODES:
+            signal.signal(other, signal.SIG_DFL)
+
+
+class DivergenceGuard:
+    """Remembers, on the device and without a host sync, the first step whose loss was
+    not finite; `check()` syncs and raises. Called before every save, so a diverged
+    model never overwrites a good checkpoint."""
+
+    def __init__(self, device: torch.device, first_step: int):
+        self.step = torch.tensor(first_step, device=device)
+        self.first_bad = torch.tensor(-1, device=device)
+        self.bad_losses = torch.zeros(2, device=device)
+
+    def update(self, d_loss: torch.Tensor, g_loss: torch.Tensor) -> None:
+        self.step += 1
+        losses = torch.stack([d_loss.float(), g_loss.float()])
+        newly_bad = self.first_bad.lt(0) & ~torch.isfinite(losses).all()
+        self.first_bad = torch.where(newly_bad, self.step, self.first_bad)
+        self.bad_losses = torch.where(newly_bad, losses, self.bad_losses)
+
+    def check(self) -> None:
+        step = int(self.first_bad)
+        if step >= 0:
+            d_loss, g_loss = self.bad_losses.tolist()
+            raise Diverged(f"training diverged at step {step}: discriminator loss {d_loss}, "
+                           f"generator loss {g_loss}")

@@ -1,0 +1,227 @@
+"""Never lose a run: exact resume, atomic checkpoints, interrupts, divergence, safe loading."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from gankit import checkpoint as checkpoint_module
+from gankit.checkpoint import load_checkpoint, save_checkpoint
+from gankit.cli import main
+from gankit.config import Config
+from gankit.errors import GankitError
+from gankit.guards import Diverged, StopSignal
+from gankit.losses import LOSSES, GanLoss
+from gankit.train import resume_config, train
+
+
+def config_for(tmp_path, data_dir, name, **changes) -> Config:
+    # 300 images in batches of 32: 10 batches an epoch, the last one partial (12 images).
+    values = dict(data_dir=str(data_dir), run_dir=str(tmp_path / name), batch_size=32,
+                  log_every=3, device="cpu", epochs=100)
+    return Config(**(values | changes))
+
+
+def weights(run_dir):
+    state = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
+    return state["generator"] | {f"d.{k}": v for k, v in state["discriminator"].items()}
+
+
+def logged_losses(run_dir):
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [(e["step"], e["d_loss"], e["g_loss"]) for e in map(json.loads, lines) if "d_loss" in e]
+
+
+@pytest.mark.parametrize("stop_at", [25, 30])  # mid-epoch, and exactly at an epoch boundary
+def test_resume_is_bit_identical_to_training_straight_through(tmp_path, tiny_mnist, stop_at):
+    straight = train(config_for(tmp_path, tiny_mnist, "straight", max_steps=60), quiet=True)
+    first = train(config_for(tmp_path, tiny_mnist, "split", max_steps=stop_at), quiet=True)
+    resumed = train(resume_config(first, {"max_steps": 60}), quiet=True, resume=first)
+    assert resumed == first
+    a, b = weights(straight), weights(resumed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert logged_losses(straight) == logged_losses(resumed)  # metrics continue, no jump
+    state = torch.load(resumed / "checkpoints" / "last.pt", weights_only=True)
+    assert (state["step"], state["epoch"]) == (60, 6)
+
+
+def test_resume_refuses_changes_other_than_length(tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=5), quiet=True)
+    assert main(["train", "--resume", str(run), "--lr", "0.1", "--max-steps", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot change lr when resuming" in err and err.count("\n") == 1
+    assert main(["train", "--resume", str(run), "--batch-size", "64"]) == 2
+    assert "cannot change batch_size" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "nope")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert weights(run)["net.0.weight"].shape == (256, 100)  # untouched
+    assert main(["train", "--resume", str(run), "--max-steps", "8", "--quiet"]) == 0
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 8
+
+
+def test_a_crash_during_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    save_checkpoint({"generator": {}, "discriminator": {}, "step": 1, "epoch": 0,
+                     "config": {}}, path)
+
+    def crash_midway(state, f):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", crash_midway)
+    with pytest.raises(OSError):
+        save_checkpoint({"step": 2}, path)
+    assert load_checkpoint(path)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary left behind
+
+
+def run_cli(args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "gankit", "train", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def wait_for(path, process, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_sigkill_then_resume_finishes(tmp_path, tiny_mnist):
+    run = tmp_path / "run"
+    process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
+                       "--checkpoint-every", "5", "--device", "cpu", "--epochs", "1000"])
+    wait_for(run / "checkpoints" / "last.pt", process)
+    time.sleep(0.5)
+    process.kill()
+    process.communicate()
+    saved = load_checkpoint(run / "checkpoints" / "last.pt")["step"]
+    assert saved >= 5
+    finish = subprocess.run(
+        [sys.executable, "-m", "gankit", "train", "--resume", str(run),
+         "--max-steps", str(saved + 7)], capture_output=True, text=True, timeout=120)
+    assert finish.returncode == 0, finish.stderr
+    assert f"resuming at step {saved}" in finish.stdout
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == saved + 7
+    assert (run / "generator.safetensors").is_file()
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_and_exits_with_its_code(tmp_path, tiny_mnist, signum, code):
+    run = tmp_path / "run"
+    process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
+                       "--device", "cpu", "--epochs", "1000", "--log-every", "1"])
+    wait_for(run / "metrics.jsonl", process)
+    while not (run / "metrics.jsonl").read_text():
+        time.sleep(0.05)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    assert f"Resume with: gankit train --resume {run}" in err
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert state["step"] >= 1
+
+
+def test_second_signal_takes_the_default_action():
+    previous = signal.getsignal(signal.SIGINT)
+    with StopSignal() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while stop.signum is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stop.signum == signal.SIGINT
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL  # a second Ctrl-C kills
+    assert signal.getsignal(signal.SIGINT) is previous
+
+
+def test_divergence_stops_keeps_last_good_checkpoint_and_exits_3(
+        tmp_path, tiny_mnist, monkeypatch, capsys):
+    calls = {"n": 0}
+    real_loss = LOSSES["nonsaturating"]
+
+    def poisoned(real_logits, fake_logits):
+        calls["n"] += 1
+        value = real_loss.discriminator(real_logits, fake_logits)
+        return value * float("nan") if calls["n"] >= 8 else value
+
+    monkeypatch.setitem(LOSSES, "nonsaturating", GanLoss(poisoned, real_loss.generator))
+    config = config_for(tmp_path, tiny_mnist, "run", max_steps=20, checkpoint_every=5,
+                        log_every=100)
+    with pytest.raises(Diverged, match="diverged at step 8: discriminator loss nan"):
+        train(config, quiet=True)
+    run = tmp_path / "run"
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 5
+    assert all(torch.isfinite(w).all() for w in weights(run).values())
+    assert not (run / "generator.safetensors").exists()
+
+    calls["n"] = 0
+    argv = ["train", "--data-dir", str(tiny_mnist), "--run-dir", str(tmp_path / "cli"),
+            "--max-steps", "20", "--batch-size", "32", "--quiet"]
+    assert main(argv) == 3
+    assert "diverged at step 8" in capsys.readouterr().err
+
+
+def test_overwrite_replaces_only_a_gankit_run(tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=2), quiet=True)
+    argv = ["train", "--data-dir", str(tiny_mnist), "--batch-size", "32", "--max-steps", "3",
+            "--quiet", "--run-dir"]
+    assert main([*argv, str(run)]) == 2
+    assert main([*argv, str(run), "--overwrite"]) == 0
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 3
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "holiday.jpg").write_bytes(b"precious")
+    assert main([*argv, str(other), "--overwrite"]) == 2
+    assert "not a gankit run dir" in capsys.readouterr().err
+    assert (other / "holiday.jpg").read_bytes() == b"precious"
+
+
+class WritesAFile:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_malicious_checkpoint_runs_no_code(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    with open(run / "checkpoints" / "last.pt", "wb") as f:
+        pickle.dump({"generator": WritesAFile(str(marker))}, f)
+    with pytest.raises(GankitError, match="not a loadable gankit checkpoint"):
+        load_checkpoint(run / "checkpoints" / "last.pt")
+    assert main(["train", "--resume", str(run)]) == 2
+    assert "not a loadable gankit checkpoint" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path, tiny_mnist, capsys):
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"model": torch.zeros(3)}, foreign)
+    with pytest.raises(GankitError, match="not a gankit checkpoint"):
+        load_checkpoint(foreign)
+
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=2), quiet=True)
+    path = run / "checkpoints" / "last.pt"
+    state = torch.load(path, weights_only=True)
+    state["config"]["g_hidden"] = [64, 64, 64]  # weights of one architecture, config of another
+    torch.save(state, path)
+    assert main(["train", "--resume", str(run), "--max-steps", "4"]) == 2
+    assert "does not match its configuration" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
