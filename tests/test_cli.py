@@ -75,3 +75,15 @@ def test_unknown_preset_and_help(capsys):
                  "--max-steps", "--batch-size", "--lr", "--seed", "--device", "--run-dir",
                  "--log-every", "--sample-every", "--checkpoint-every"]:
         assert flag in help_text
+
+
+def test_corrupt_or_empty_data_dir_is_refused_before_writing(tmp_path, tiny_mnist, capsys):
+    images = tiny_mnist / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for data_dir, message in [(tiny_mnist, "is truncated"), (empty, "has no train-images")]:
+        run = tmp_path / "run"
+        assert main(["train", "--data-dir", str(data_dir), "--run-dir", str(run)]) == 2
+        assert message in capsys.readouterr().err
+        assert not run.exists()

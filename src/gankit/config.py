@@ -150,7 +150,10 @@ def _coerce(key: str, value, default, source: str):
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise wrong("a number")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise wrong("a number in floating-point range") from None
     if isinstance(default, str):
         if not isinstance(value, str):
             raise wrong("a string")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import urllib.request
 import zlib
@@ -138,7 +139,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{name} has a truncated or invalid IDX header")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     if len(raw) - header != expected:
         problem = "truncated" if len(raw) - header < expected else "has trailing bytes"
         raise DataError(
