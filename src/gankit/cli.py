@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 import tomli_w
 
@@ -42,6 +44,9 @@ TRAIN_FLAGS = [
     ("--checkpoint-every", int, "N", "save checkpoints/last.pt every N steps (0: each epoch)"),
     ("--keep-checkpoints", int, "N", "keep only the newest N epoch_XXX.pt (0: keep all)"),
     ("--grid-size", int, "N", "images in each fixed-noise sample grid"),
+    ("--eval-every", int, "N", "compute FID every N epochs, keep the best in "
+     "checkpoints/best.pt (0: never; mnist and fashion-mnist)"),
+    ("--eval-samples", int, "N", "samples for each evaluation during training"),
 ]
 
 
@@ -78,6 +83,43 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dry-run", action="store_true",
                        help="print the resolved configuration as TOML and exit")
     train.add_argument("--quiet", action="store_true", help="print nothing while training")
+
+    sample = commands.add_parser(
+        "sample", help="draw images from a trained generator",
+        description="Draw images from a trained generator into a grid, an array file, a "
+        "folder of PNGs, or an interpolation GIF.")
+    sample.add_argument("source", metavar="SOURCE",
+                        help="run dir, .pt checkpoint or generator .safetensors")
+    sample.add_argument("--n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("--out", required=True, metavar="FILE",
+                        help="grid.png, samples.npz (uint8 'images'), walk.gif (with "
+                        "--interpolate), or a new folder for one PNG per image")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    sample.add_argument("--interpolate", type=int, metavar="K",
+                        help="write a .gif of N latent walks through K random points each")
+    sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    sample.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score samples: FID, IS, precision/recall, coverage, Parzen LL",
+        description="Score a generator's samples against the dataset's test split, in the "
+        "feature space of gankit's own classifier (FID, IS, precision/recall, coverage) "
+        "and in pixel space (Parzen window log-likelihood, Goodfellow et al. 2014).")
+    evaluate.add_argument("source", metavar="SOURCE",
+                          help="run dir, .pt checkpoint, generator .safetensors, or .npz "
+                          "of uint8 samples under 'images'")
+    evaluate.add_argument("--n", type=int, default=10_000,
+                          help="samples to draw from a generator (default: 10000)")
+    evaluate.add_argument("--metrics", metavar="LIST",
+                          help="comma-separated subset of fid, inception_score, "
+                          "precision_recall, coverage, parzen_ll (default: all)")
+    evaluate.add_argument("--dataset", help="reference dataset for a .npz (default: mnist; "
+                          "a generator's own dataset otherwise)")
+    evaluate.add_argument("--data-dir", default="", metavar="DIR",
+                          help="folder of the dataset's IDX files")
+    evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -113,8 +155,109 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_sample(args: argparse.Namespace) -> int:
+    from gankit.sample import (
+        interpolation_frames,
+        load_generator,
+        sample_images,
+        write_gif,
+        write_samples,
+    )
+    from gankit.train import pick_device
+
+    out = Path(args.out)
+    if args.n < 1:
+        raise GankitError(f"--n must be at least 1, got {args.n}")
+    if args.interpolate is not None and (args.interpolate < 2 or out.suffix != ".gif"):
+        raise GankitError("--interpolate K needs K >= 2 and an --out ending in .gif")
+    if args.interpolate is None and out.suffix == ".gif":
+        raise GankitError("a .gif output needs --interpolate K")
+    _check_writable(out, args.overwrite)
+    generator, _ = load_generator(args.source, pick_device(args.device))
+    if args.interpolate:
+        write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
+    else:
+        write_samples(sample_images(generator, args.n, args.seed), out)
+    print(f"gankit: wrote {out}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from gankit.metrics import evaluate, metric_names
+
+    if args.n < 2:
+        raise GankitError(f"--n must be at least 2, got {args.n}")
+    names = metric_names(args.metrics.split(",") if args.metrics else None)
+    source = Path(args.source)
+    samples, dataset, run_log = _samples_to_evaluate(source, args)
+    results = {"source": str(source), **evaluate(samples, dataset, names, args.data_dir)}
+    if run_log is not None:
+        with open(run_log, "a") as f:
+            f.write(json.dumps({"event": "evaluate", **results}) + "\n")
+    print(json.dumps(results, indent=2) if args.json else format_results(results))
+    return 0
+
+
+def format_results(results: dict) -> str:
+    """A readable table; every number says which features, reference and sample count."""
+    lines = [f"{results['source']}: {results['samples']} samples vs {results['reference']}",
+             f"features: {results['feature_network']}", ""]
+    if "fid" in results:
+        lines.append(f"FID                 {results['fid']:10.3f}")
+    if "inception_score" in results:
+        score = results["inception_score"]
+        lines.append(f"Inception Score     {score['mean']:10.3f} ± {score['std']:.3f} "
+                     f"(10 splits)")
+    if "precision" in results:
+        lines.append(f"precision (k=3)     {results['precision']:10.3f}")
+        lines.append(f"recall (k=3)        {results['recall']:10.3f}")
+    if "coverage" in results:
+        lines.append(f"coverage            {results['coverage']:7d}/10 classes with >= 1 %")
+        lines.append(f"KL to uniform       {results['kl_to_uniform']:10.4f}")
+        lines.append(f"class histogram     {results['class_histogram']}")
+    if "parzen_ll" in results:
+        parzen = results["parzen_ll"]
+        lines.append(f"Parzen LL           {parzen['mean']:10.1f} ± {parzen['sem']:.1f} (s.e.; "
+                     f"sigma {parzen['sigma']:.4f} chosen on the "
+                     f"{parzen['validation']}; Goodfellow et al. 2014 GAN: 225 ± 2)")
+    return "\n".join(lines)
+
+
+def _samples_to_evaluate(source: Path, args: argparse.Namespace):
+    """(uint8 samples, dataset name, metrics.jsonl to append to or None)."""
+    import numpy as np
+
+    if source.suffix == ".npz":
+        try:
+            with np.load(source, allow_pickle=False) as archive:
+                samples = archive["images"]
+        except (OSError, ValueError, KeyError) as e:
+            raise GankitError(f"cannot read samples from {source}: {e}") from None
+        return samples, args.dataset or "mnist", None
+    from gankit.sample import load_generator, sample_images
+    from gankit.train import pick_device
+
+    generator, config = load_generator(source, pick_device(args.device))
+    dataset = args.dataset or config.dataset
+    run_log = source / "metrics.jsonl" if source.is_dir() else None
+    return sample_images(generator, args.n, args.seed), dataset, run_log
+
+
+def _check_writable(out: Path, overwrite: bool) -> None:
+    if out.exists() and not overwrite:
+        raise GankitError(f"{out} already exists (pass --overwrite to replace it)")
+    if out.exists() and out.is_dir() and any(out.iterdir()):
+        raise GankitError(f"{out} is a non-empty folder; it is never overwritten")
+    if out.exists() and out.is_dir():
+        out.rmdir()
+    if not out.parent.is_dir():
+        raise GankitError(f"folder {out.parent} does not exist")
+
+
 COMMANDS = {
     "train": run_train,
+    "sample": run_sample,
+    "evaluate": run_evaluate,
 }
 
 

@@ -46,6 +46,8 @@ class Config:
     checkpoint_every: int = 0  # steps; 0: at each epoch's end only
     keep_checkpoints: int = 0  # newest epoch_XXX.pt files to keep; 0 keeps all
     grid_size: int = 64  # images in each fixed-noise sample grid
+    eval_every: int = 0  # epochs between FID evaluations during training; 0: none
+    eval_samples: int = 5000  # samples per evaluation during training
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -101,11 +103,13 @@ def write_toml(config: Config, path: str | Path) -> None:
 
 def validate(config: Config) -> Config:
     """Refuse values that cannot train; registries are checked where they live."""
-    positive = ["image_size", "latent_dim", "epochs", "batch_size", "log_every", "grid_size"]
+    positive = ["image_size", "latent_dim", "epochs", "batch_size", "log_every", "grid_size",
+                "eval_samples"]
     for name in positive:
         if getattr(config, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
-    for name in ["max_steps", "sample_every", "checkpoint_every", "keep_checkpoints"]:
+    for name in ["max_steps", "sample_every", "checkpoint_every", "keep_checkpoints",
+                 "eval_every"]:
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must be 0 or more, got {getattr(config, name)}")
     if not (math.isfinite(config.lr) and config.lr > 0):

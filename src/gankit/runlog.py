@@ -66,6 +66,14 @@ class RunLog:
         for name, value in stats.items():
             self.tensorboard.add_scalar(f"train/{name}", value, step)
 
+    def evaluation(self, step: int, epoch: int, results: dict) -> None:
+        """Record an evaluation during training in metrics.jsonl and TensorBoard."""
+        self.record({"event": "eval", "step": step, "epoch": epoch, **results})
+        for name, value in results.items():
+            self.tensorboard.add_scalar(f"eval/{name}", value, step)
+        self._print(f"Evaluation at epoch {epoch}: " +
+                    ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
+
     def record(self, entry: dict) -> None:
         self.metrics.write(json.dumps(entry) + "\n")
 

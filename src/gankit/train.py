@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import shutil
 import time
 from datetime import datetime
@@ -19,8 +20,10 @@ from gankit.errors import ConfigError, GankitError
 from gankit.guards import DivergenceGuard, Interrupted, StopSignal
 from gankit.images import to_uint8
 from gankit.losses import get_loss
+from gankit.metrics import evaluate, reference
 from gankit.models import build_models, generate
 from gankit.runlog import RunLog
+from gankit.sample import sample_images
 
 
 def train(
@@ -46,6 +49,9 @@ def train(
     opt_g = make_optimizer(generator, config)
     opt_d = make_optimizer(discriminator, config)
     step = restore(checkpoint, generator, discriminator, opt_g, opt_d) if checkpoint else 0
+    best_fid = checkpoint.get("best_fid", math.inf) if checkpoint else math.inf
+    if config.eval_every:  # fails early, before any file is written, without a feature network
+        reference(config.dataset, config.data_dir)
     # Compiled wrappers train; checkpoints keep the plain modules' state dicts.
     g_step, d_step = (torch.compile(m) if config.compile else m for m in (generator, discriminator))
     images = data.images.to(device)
@@ -72,7 +78,7 @@ def train(
                  "step": step, "epoch": step // per_epoch, "config": config.to_dict()}
         if resumable:  # epoch snapshots skip optimizer state: a third of the size
             state |= {"optimizer_g": opt_g.state_dict(), "optimizer_d": opt_d.state_dict(),
-                      "rng": rng_state()}
+                      "rng": rng_state(), "best_fid": best_fid}
         save_checkpoint(state, path)
 
     first_step, precision = step, config.precision
@@ -109,6 +115,12 @@ def train(
             if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints, as the notebook
                 log.samples(step, to_uint8(generate(generator, fixed_noise)))
                 save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
+                if config.eval_every and (epoch + 1) % config.eval_every == 0:
+                    fid = evaluate_fid(generator, config)
+                    log.evaluation(step, epoch, {"fid": fid, "samples": config.eval_samples})
+                    if fid < best_fid:
+                        best_fid = fid
+                        save(run_dir / "checkpoints" / "best.pt")
                 save(run_dir / "checkpoints" / "last.pt")
                 prune_epoch_checkpoints(run_dir / "checkpoints", config.keep_checkpoints)
 
@@ -125,6 +137,13 @@ def train(
         log.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
                     f"({elapsed / max(steps_run, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
     return run_dir
+
+
+def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
+    """FID of `config.eval_samples` samples against the test split; its own noise seed,
+    so evaluating never changes the training's random stream."""
+    samples = sample_images(generator, config.eval_samples, seed=config.seed + 1)
+    return evaluate(samples, config.dataset, ["fid"], config.data_dir)["fid"]
 
 
 def check_resumable(saved: Config, requested: Config) -> Config:

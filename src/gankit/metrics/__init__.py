@@ -1,0 +1,135 @@
+"""Sample-quality metrics, registered by name, computed against a dataset's test split.
+
+FID, IS, precision/recall and class coverage use the features and predictions of
+gankit's own classifier for the dataset (see gankit.features); the Parzen window
+log-likelihood works on raw pixels, as Goodfellow et al. 2014 did.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from gankit.errors import GankitError
+from gankit.features import classify, load_classifier
+from gankit.metrics.coverage import coverage_metric
+from gankit.metrics.fid import fid
+from gankit.metrics.inception_score import inception_score_metric
+from gankit.metrics.parzen import parzen_metric
+from gankit.metrics.precision_recall import precision_recall_metric
+
+METRICS = {
+    "fid": fid,
+    "inception_score": inception_score_metric,
+    "precision_recall": precision_recall_metric,
+    "coverage": coverage_metric,
+    "parzen_ll": parzen_metric,
+}
+# Names a user may give for metrics that are computed together.
+ALIASES = {"is": "inception_score", "precision": "precision_recall", "recall": "precision_recall",
+           "class_histogram": "coverage", "kl_to_uniform": "coverage", "parzen": "parzen_ll"}
+VALIDATION_IMAGES = 10_000
+
+
+def metric_names(requested: list[str] | None) -> list[str]:
+    """Registry names for a user's list (aliases allowed); all metrics when None."""
+    if not requested:
+        return list(METRICS)
+    names = []
+    for name in requested:
+        name = ALIASES.get(name, name)
+        if name not in METRICS:
+            known = ", ".join([*METRICS, *ALIASES])
+            raise GankitError(f"unknown metric {name!r}; choose from {known}")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | None = None,
+             data_dir: str = "") -> dict:
+    """Score uint8 samples (N x 28 x 28, or N x 28 x 28 x 1) against `dataset`'s test split."""
+    samples = np.asarray(samples)
+    if samples.dtype != np.uint8 or samples.reshape(len(samples), -1).shape[1] != 784:
+        raise GankitError(f"samples must be uint8 28x28 grayscale images, got "
+                          f"{samples.dtype} {samples.shape}")
+    names = metric_names(metrics)
+    context = EvalContext(samples.reshape(len(samples), 28, 28), reference(dataset, data_dir))
+    results = {
+        "dataset": dataset,
+        "samples": len(samples),
+        "reference": f"{dataset} test split ({len(context.reference.images)} images)",
+        "feature_network": context.reference.network,
+    }
+    for name in names:
+        results |= METRICS[name](context)
+    return results
+
+
+@dataclass
+class Reference:
+    """What every evaluation against one dataset shares: computed once per process."""
+
+    dataset: str
+    images: np.ndarray  # test split, uint8 N x 28 x 28
+    validation: np.ndarray  # last 10,000 training images, for Parzen's sigma
+    classifier: object
+    features: np.ndarray
+    probabilities: np.ndarray
+
+    @property
+    def network(self) -> str:
+        return f"gankit {self.dataset} classifier (128-d penultimate layer)"
+
+
+@functools.lru_cache(maxsize=2)
+def reference(dataset: str, data_dir: str = "") -> Reference:
+    from gankit.data import load_dataset
+
+    classifier = load_classifier(dataset)
+    test = load_dataset(dataset, "test", data_dir).images[:, 0].numpy()
+    validation = load_dataset(dataset, "train", data_dir).images[-VALIDATION_IMAGES:, 0].numpy()
+    features, probabilities = classify(classifier, test)
+    return Reference(dataset, test, validation, classifier, features, probabilities)
+
+
+class EvalContext:
+    """Samples and their reference, with each derived array computed on first use."""
+
+    def __init__(self, samples: np.ndarray, reference: Reference):
+        self.samples = samples
+        self.reference = reference
+
+    @functools.cached_property
+    def _classified(self):
+        return classify(self.reference.classifier, self.samples)
+
+    @property
+    def sample_features(self) -> np.ndarray:
+        return self._classified[0]
+
+    @property
+    def sample_probabilities(self) -> np.ndarray:
+        return self._classified[1]
+
+    @property
+    def reference_features(self) -> np.ndarray:
+        return self.reference.features
+
+    @property
+    def sample_pixels(self) -> np.ndarray:
+        return _unit_pixels(self.samples)
+
+    @property
+    def reference_pixels(self) -> np.ndarray:
+        return _unit_pixels(self.reference.images)
+
+    @property
+    def validation_pixels(self) -> np.ndarray:
+        return _unit_pixels(self.reference.validation)
+
+
+def _unit_pixels(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0

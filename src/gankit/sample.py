@@ -1,0 +1,113 @@
+"""Loading a trained generator and drawing images from it: grids, arrays, folders, GIFs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gankit.checkpoint import load_checkpoint
+from gankit.config import Config, config_from_dict
+from gankit.errors import GankitError
+from gankit.images import make_grid, save_png, to_uint8
+from gankit.models import build_models, generate
+
+
+def load_generator(source: str | Path, device: str | torch.device = "cpu"):
+    """(generator in eval mode, config) from a run dir, a checkpoint or a .safetensors file.
+
+    A run dir gives its final generator.safetensors, or checkpoints/last.pt while training.
+    """
+    path = Path(source)
+    if path.is_dir():
+        final = path / "generator.safetensors"
+        path = final if final.is_file() else path / "checkpoints" / "last.pt"
+    if not path.is_file():
+        raise GankitError(f"no generator found at {source} (expected a run dir, a .pt "
+                          "checkpoint or a .safetensors file)")
+    if path.suffix == ".safetensors":
+        weights, config = _read_safetensors(path)
+    else:
+        state = load_checkpoint(path)
+        weights, config = state["generator"], config_from_dict(state["config"], str(path))
+    generator, _ = build_models(config, image_shape(config))
+    try:
+        generator.load_state_dict(weights)
+    except RuntimeError as e:
+        reason = str(e).strip().splitlines()[0]
+        raise GankitError(f"{path}: weights do not match its configuration ({reason})") from None
+    return generator.to(device).eval(), config
+
+
+def image_shape(config: Config) -> tuple[int, int, int]:
+    return (config.channels, config.image_size, config.image_size)
+
+
+def sample_images(generator, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
+    """n images as uint8 N x H x W x C, from noise seeded independently of training."""
+    device = next(generator.parameters()).device
+    noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    parts = [to_uint8(generate(generator, chunk.to(device))) for chunk in noise.split(batch_size)]
+    return np.concatenate(parts)
+
+
+def interpolation_frames(generator, walks: int, keypoints: int, seed: int = 0,
+                         frames_between: int = 12) -> list[np.ndarray]:
+    """Grids of `walks` images, each walking a closed loop through `keypoints` random
+    latent points by spherical interpolation (Gaussian noise lives near a sphere)."""
+    device = next(generator.parameters()).device
+    rng = torch.Generator().manual_seed(seed)
+    points = torch.randn(keypoints, walks, generator.latent_dim, generator=rng)
+    frames = []
+    for i in range(keypoints):
+        start, end = points[i], points[(i + 1) % keypoints]
+        for t in torch.arange(frames_between) / frames_between:
+            z = _slerp(start, end, float(t)).to(device)
+            frames.append(make_grid(to_uint8(generate(generator, z))))
+    return frames
+
+
+def write_samples(images: np.ndarray, out: Path, labels: np.ndarray | None = None) -> None:
+    """.png: one grid; .npz: arrays (images, labels); otherwise a new folder of PNGs."""
+    if out.suffix == ".png":
+        save_png(make_grid(images), out)
+    elif out.suffix == ".npz":
+        arrays = {"images": images[..., 0] if images.shape[-1] == 1 else images}
+        if labels is not None:
+            arrays["labels"] = labels
+        np.savez_compressed(out, **arrays)
+    else:
+        out.mkdir(parents=True)
+        for i, image in enumerate(images):
+            save_png(image, out / f"{i:06d}.png")
+
+
+def write_gif(frames: list[np.ndarray], out: Path, frame_ms: int = 60) -> None:
+    from PIL import Image
+
+    pictures = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    pictures[0].save(out, save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
+
+
+def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    cos = (a * b).sum(-1, keepdim=True) / (a.norm(dim=-1, keepdim=True) * b.norm(dim=-1,
+                                                                             keepdim=True))
+    omega = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def _read_safetensors(path: Path):
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+
+    try:
+        with safe_open(str(path), "pt") as f:
+            metadata = f.metadata() or {}
+        weights = load_file(str(path))
+    except (SafetensorError, OSError) as e:
+        raise GankitError(f"{path} is not a readable safetensors file ({e})") from None
+    if "gankit_config" not in metadata:
+        raise GankitError(f"{path} has no gankit configuration in its metadata")
+    return weights, config_from_dict(json.loads(metadata["gankit_config"]), str(path))

@@ -1,0 +1,143 @@
+"""Metrics checked against known values and orderings, not just that they run."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.ndimage
+import torch
+
+from gankit.cli import main
+from gankit.data import FASHION_MNIST_DEBIAN_DIR, load_dataset
+from gankit.features import classify, load_classifier
+from gankit.metrics import evaluate, reference
+from gankit.metrics.coverage import class_coverage
+from gankit.metrics.fid import frechet_distance
+from gankit.metrics.inception_score import inception_score
+from gankit.metrics.parzen import log_likelihoods, parzen_log_likelihood, squared_distances
+from gankit.metrics.precision_recall import precision_recall
+
+
+def classifier_accuracy(dataset):
+    test = load_dataset(dataset, "test")
+    _, probabilities = classify(load_classifier(dataset), test.images.numpy())
+    return (probabilities.argmax(1) == test.labels.numpy()).mean()
+
+
+def test_shipped_mnist_classifier_is_accurate():
+    assert classifier_accuracy("mnist") >= 0.993
+
+
+@pytest.mark.skipif(not FASHION_MNIST_DEBIAN_DIR.is_dir(), reason="needs dataset-fashion-mnist")
+def test_shipped_fashion_mnist_classifier_is_accurate():
+    assert classifier_accuracy("fashion-mnist") >= 0.91
+
+
+@pytest.fixture(scope="module")
+def mnist_reference():
+    return reference("mnist")
+
+
+def test_fid_of_two_halves_of_real_data_is_small(mnist_reference):
+    features = mnist_reference.features
+    assert frechet_distance(features[::2], features[1::2]) < 1
+
+
+def test_fid_ranks_real_blurred_noised_uniform():
+    train = load_dataset("mnist").images[:5000, 0].numpy()
+    rng = np.random.default_rng(0)
+    blurred = scipy.ndimage.gaussian_filter(train.astype(float), sigma=(0, 1.2, 1.2))
+    noised = train + rng.normal(0, 100, train.shape)
+    uniform = rng.integers(0, 256, train.shape)
+    scores = [evaluate(np.clip(images, 0, 255).astype(np.uint8), "mnist", ["fid"])["fid"]
+              for images in (train, blurred, noised, uniform)]
+    assert scores == sorted(scores) and scores[0] < 2, scores
+
+
+def test_frechet_distance_matches_the_closed_form_for_gaussians():
+    rng = np.random.default_rng(0)
+    std_a, std_b, shift = np.array([1.0, 2.0, 0.5]), np.array([1.5, 1.0, 0.5]), 3.0
+    a = rng.normal(0, std_a, (200_000, 3))
+    b = rng.normal(shift, std_b, (200_000, 3))
+    expected = 3 * shift**2 + np.sum((std_a - std_b) ** 2)  # diagonal covariances commute
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=0.01)
+
+
+def test_inception_score_of_real_test_data_is_high(mnist_reference):
+    mean, std = inception_score(mnist_reference.probabilities)
+    assert mean >= 9.5 and std < 0.2
+
+
+def test_inception_score_bounds():
+    confident_uniform = np.eye(10)[np.arange(1000) % 10]
+    assert inception_score(confident_uniform)[0] == pytest.approx(10, rel=1e-6)
+    assert inception_score(np.full((1000, 10), 0.1))[0] == pytest.approx(1, rel=1e-6)
+
+
+def test_precision_and_recall_of_identical_sets_are_one(mnist_reference):
+    features = mnist_reference.features[:3000]
+    assert precision_recall(features, features) == (1.0, 1.0)
+
+
+def test_precision_without_recall_for_a_collapsed_generator(mnist_reference):
+    labels = load_dataset("mnist", "test").labels.numpy()
+    ones = mnist_reference.features[labels == 1]
+    precision, recall = precision_recall(mnist_reference.features, ones)
+    assert precision > 0.9 and recall < 0.3
+
+
+def test_one_digit_class_has_coverage_one():
+    test = load_dataset("mnist", "test")
+    sevens = test.images[test.labels == 7, 0].numpy()
+    result = evaluate(sevens, "mnist", ["coverage"])
+    assert result["coverage"] == 1
+    assert result["kl_to_uniform"] == pytest.approx(math.log(10), abs=0.05)
+    balanced = class_coverage(np.eye(10)[np.arange(1000) % 10])
+    assert balanced["coverage"] == 10 and balanced["kl_to_uniform"] == pytest.approx(0)
+
+
+def test_parzen_log_likelihood_matches_the_closed_form():
+    centres = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    point = torch.tensor([[0.0, 0.0, 1.0]])
+    sigma, dim = 0.5, 3
+    # log( (N(x; c1) + N(x; c2)) / 2 ) with both squared distances known (1 and 2).
+    expected = (math.log((math.exp(-1 / (2 * sigma**2)) + math.exp(-2 / (2 * sigma**2))) / 2)
+                - dim / 2 * math.log(2 * math.pi * sigma**2))
+    d2 = squared_distances(point, centres)
+    assert d2.tolist() == [[1.0, 2.0]]
+    assert log_likelihoods(d2, sigma, dim).item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_parzen_picks_the_generating_bandwidth():
+    rng = np.random.default_rng(0)
+    centres = rng.random((300, 5)).astype(np.float32)
+    # Data drawn from the Parzen model itself with sigma 0.1: the chosen sigma is near it.
+    def draw(n):
+        return centres[rng.integers(0, 300, n)] + rng.normal(0, 0.1, (n, 5)).astype(np.float32)
+    mean, sem, sigma = parzen_log_likelihood(centres, draw(3000), draw(3000))
+    assert sigma == pytest.approx(0.1, rel=0.15)
+    assert 0 < sem < abs(mean)
+
+
+def test_sample_npz_round_trips_through_evaluate(tmp_path, tiny_mnist, capsys):
+    from gankit.config import Config
+    from gankit.train import train
+
+    run = train(Config(data_dir=str(tiny_mnist), run_dir=str(tmp_path / "run"), batch_size=32,
+                       max_steps=10, device="cpu"), quiet=True)
+    npz = tmp_path / "samples.npz"
+    assert main(["sample", str(run), "--n", "500", "--out", str(npz)]) == 0
+    with np.load(npz) as archive:
+        assert archive["images"].shape == (500, 28, 28) and archive["images"].dtype == np.uint8
+    capsys.readouterr()
+    assert main(["evaluate", str(npz), "--metrics", "fid,coverage,precision", "--json"]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    assert from_file["samples"] == 500
+    assert from_file["reference"] == "mnist test split (10000 images)"
+    assert main(["evaluate", str(run), "--n", "500", "--metrics", "fid,coverage,precision",
+                 "--json"]) == 0
+    from_run = json.loads(capsys.readouterr().out)
+    assert from_run["fid"] == pytest.approx(from_file["fid"])  # same seed, same samples
+    logged = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert logged["event"] == "evaluate" and logged["fid"] == pytest.approx(from_run["fid"])
