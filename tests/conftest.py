@@ -15,12 +15,14 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
 
 @pytest.fixture
 def tiny_mnist(tmp_path) -> Path:
-    """A 300-image MNIST-shaped dataset (real digits from the bundled set), as raw IDX."""
+    """A 300-image MNIST-shaped dataset with a 500-image test split (real digits from the
+    bundled set), as raw IDX files."""
     from gankit.data import load_dataset
 
-    data = load_dataset("mnist")
     folder = tmp_path / "tiny-mnist"
     folder.mkdir()
-    write_idx(folder / "train-images-idx3-ubyte", data.images[:300, 0].numpy())
-    write_idx(folder / "train-labels-idx1-ubyte", data.labels[:300].numpy())
+    for split, count in (("train", 300), ("t10k", 500)):
+        data = load_dataset("mnist", "test" if split == "t10k" else "train")
+        write_idx(folder / f"{split}-images-idx3-ubyte", data.images[:count, 0].numpy())
+        write_idx(folder / f"{split}-labels-idx1-ubyte", data.labels[:count].numpy())
     return folder
