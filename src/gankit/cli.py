@@ -120,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    report = commands.add_parser(
+        "report", help="rebuild a run's self-contained report.html",
+        description="Rebuild report.html (curves, sample grids, evaluations, config) from a "
+        "run directory alone; also writes samples/evolution.gif.")
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    report.add_argument("--out", metavar="FILE", help="where to write (default: "
+                        "RUN_DIR/report.html)")
+
+    runs = commands.add_parser("runs", help="list the runs in a folder, one line each",
+                               description="One line per run: name, preset, dataset, steps, "
+                               "last losses and best FID when known.")
+    runs.add_argument("folder", nargs="?", default="runs", metavar="DIR",
+                      help="folder of run dirs (default: runs)")
     return parser
 
 
@@ -223,6 +237,41 @@ def format_results(results: dict) -> str:
     return "\n".join(lines)
 
 
+def run_report(args: argparse.Namespace) -> int:
+    from gankit.report import build_report
+
+    print(f"gankit: wrote {build_report(args.run_dir, args.out)}")
+    return 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from gankit.report import read_metrics
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise GankitError(f"no such folder: {folder}")
+    runs = sorted(p for p in folder.iterdir() if (p / "config.toml").is_file())
+    if not runs:
+        print(f"no runs in {folder}")
+        return 0
+    print(f"{'run':40s} {'preset':8s} {'dataset':14s} {'steps':>7s} {'D loss':>7s} "
+          f"{'G loss':>7s} {'best FID':>9s}")
+    for run in runs:
+        config = tomllib.loads((run / "config.toml").read_text())
+        records = read_metrics(run / "metrics.jsonl")
+        logged = [r for r in records if "d_loss" in r]
+        fids = [r["fid"] for r in records if "fid" in r]
+        last = logged[-1] if logged else {}
+        steps = max((r.get("step", 0) for r in records), default=0)
+        print(f"{run.name:40s} {config.get('preset', '?'):8s} {config.get('dataset', '?'):14s} "
+              f"{steps:7d} {last.get('d_loss', float('nan')):7.3f} "
+              f"{last.get('g_loss', float('nan')):7.3f} "
+              f"{min(fids) if fids else float('nan'):9.3f}")
+    return 0
+
+
 def _samples_to_evaluate(source: Path, args: argparse.Namespace):
     """(uint8 samples, dataset name, metrics.jsonl to append to or None)."""
     import numpy as np
@@ -258,6 +307,8 @@ COMMANDS = {
     "train": run_train,
     "sample": run_sample,
     "evaluate": run_evaluate,
+    "report": run_report,
+    "runs": run_runs,
 }
 
 

@@ -85,6 +85,15 @@ class RunLog:
         self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
         return path
 
+    def write_report(self) -> None:
+        """Rebuild report.html; a failure here is reported, never fatal to training."""
+        from gankit.report import build_report
+
+        try:
+            build_report(self.run_dir)
+        except (OSError, ValueError) as e:
+            self._print(f"gankit: report.html not updated: {e}")
+
     def message(self, text: str) -> None:
         self._print(text)
 

@@ -106,6 +106,7 @@ def train(
                     save(run_dir / "checkpoints" / "last.pt")
                 if stop.signum is not None:
                     save(run_dir / "checkpoints" / "last.pt")
+                    log.write_report()
                     raise Interrupted(stop.signum, f"interrupted at step {step}; saved "
                                       f"{run_dir / 'checkpoints' / 'last.pt'}. Resume with: "
                                       f"gankit train --resume {run_dir}")
@@ -123,6 +124,7 @@ def train(
                         save(run_dir / "checkpoints" / "best.pt")
                 save(run_dir / "checkpoints" / "last.pt")
                 prune_epoch_checkpoints(run_dir / "checkpoints", config.keep_checkpoints)
+                log.write_report()
 
         elapsed = time.perf_counter() - started
         if step % per_epoch:  # stopped mid-epoch by --max-steps
@@ -134,6 +136,7 @@ def train(
         log.record({"event": "end", "step": step, "train_time_s": elapsed,
                     "steps_per_s": steps_run / elapsed if elapsed else 0.0,
                     "device": str(device)})
+        log.write_report()
         log.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
                     f"({elapsed / max(steps_run, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
     return run_dir

@@ -1,0 +1,215 @@
+"""A self-contained HTML report of a run, built from its directory alone.
+
+Plots are hand-written SVG: a few polylines need no plotting library, render crisply at
+any size, and keep the report a single small file with no scripts.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+import tomllib
+from pathlib import Path
+
+from gankit.errors import GankitError
+
+CURVES = [("Losses", [("d_loss", "D loss", "#d62728"), ("g_loss", "G loss", "#1f77b4")]),
+          ("Discriminator outputs", [("d_x", "D(x)", "#2ca02c"), ("d_g_z", "D(G(z))", "#9467bd")])]
+
+
+def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write report.html (or `out`) for the run in `run_dir`, and samples/evolution.gif."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.toml").is_file():
+        raise GankitError(f"{run_dir} is not a gankit run dir (no config.toml)")
+    config = tomllib.loads((run_dir / "config.toml").read_text())
+    records = read_metrics(run_dir / "metrics.jsonl")
+    steps = [r for r in records if "d_loss" in r]
+    evals = [r for r in records if r.get("event") == "eval"]
+    evaluations = [r for r in records if r.get("event") == "evaluate"]
+    ends = [r for r in records if r.get("event") == "end"]
+    grids = sorted((run_dir / "samples").glob("step_*.png"))
+    gif = write_evolution_gif(grids, run_dir / "samples" / "evolution.gif")
+
+    parts = [f"<h1>{html.escape(run_dir.name)}</h1>", _summary(config, steps, ends)]
+    if grids:
+        parts.append("<h2>Samples (one fixed noise batch)</h2>")
+        parts.append(_figure(grids[-1], f"step {_step_of(grids[-1])} (newest)", "latest"))
+        if gif:
+            parts.append(_figure(gif, "evolution", "latest"))
+        strip = "".join(_figure(g, f"step {_step_of(g)}") for g in reversed(grids[:-1]))
+        parts.append(f'<div class="strip">{strip}</div>')
+    for title, series in CURVES:
+        parts.append(f"<h2>{title}</h2>")
+        if not steps:
+            parts.append("<p>No steps logged yet.</p>")
+            continue
+        parts.append(line_chart([(label, color, [(r["step"], r[key]) for r in steps])
+                                 for key, label, color in series]))
+    if evals:
+        parts.append("<h2>FID during training</h2>")
+        parts.append(line_chart([("FID", "#ff7f0e", [(r["step"], r["fid"]) for r in evals])],
+                                smooth=False))
+    if evaluations:
+        parts.append("<h2>Latest evaluation</h2>" + _evaluation_table(evaluations[-1]))
+    parts.append("<h2>Configuration</h2>" + _table(config.items()))
+    out = Path(out) if out else run_dir / "report.html"
+    page = PAGE.format(title=html.escape(run_dir.name), body="\n".join(parts))
+    temporary = out.with_name(f".{out.name}.tmp")
+    temporary.write_text(page)
+    os.replace(temporary, out)
+    return out
+
+
+def read_metrics(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:  # a line cut short by a crash
+            continue
+    return records
+
+
+def write_evolution_gif(grids: list[Path], out: Path, frame_ms: int = 400) -> Path | None:
+    """An animated GIF of the fixed-noise grids over training (the last frame held)."""
+    from PIL import Image
+
+    if not grids:
+        return None
+    frames = [Image.open(g).convert("L" if Image.open(g).mode == "L" else "RGB") for g in grids]
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 5]
+    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return out
+
+
+def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth: bool = True,
+               width: int = 640, height: int = 220) -> str:
+    """An inline SVG chart: each series smoothed (EMA) over its raw values drawn faint."""
+    points = [p for _, _, values in series for p in values if math.isfinite(p[1])]
+    if not points:
+        return "<p>No finite values.</p>"
+    x_lo, x_hi = min(p[0] for p in points), max(p[0] for p in points)
+    y_lo, y_hi = min(p[1] for p in points), max(p[1] for p in points)
+    x_hi, y_hi = (x_hi if x_hi > x_lo else x_lo + 1), (y_hi if y_hi > y_lo else y_lo + 1)
+    left, right, top, bottom = 50, 10, 10, 30
+
+    def xy(x: float, y: float) -> str:
+        px = left + (x - x_lo) / (x_hi - x_lo) * (width - left - right)
+        py = top + (1 - (y - y_lo) / (y_hi - y_lo)) * (height - top - bottom)
+        return f"{px:.1f},{py:.1f}"
+
+    body = []
+    for tick in range(5):
+        y = y_lo + (y_hi - y_lo) * tick / 4
+        _, py = xy(x_lo, y).split(",")
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{py}" y2="{py}" class="grid"/>'
+                    f'<text x="{left - 4}" y="{py}" class="ylabel">{y:.3g}</text>')
+    body.append(f'<text x="{left}" y="{height - 8}" class="xlabel">step {x_lo:g}</text>'
+                f'<text x="{width - right}" y="{height - 8}" class="xlabel end">{x_hi:g}</text>')
+    legend = []
+    for i, (label, color, values) in enumerate(series):
+        finite = [(x, y) for x, y in values if math.isfinite(y)]
+        line = " ".join(xy(x, y) for x, y in finite)
+        if smooth and len(finite) > 2:
+            body.append(f'<polyline points="{line}" stroke="{color}" class="raw"/>')
+            line = " ".join(xy(x, y) for x, y in _ema(finite))
+        body.append(f'<polyline points="{line}" stroke="{color}" class="smooth"/>')
+        legend.append(f'<text x="{left + 10 + 110 * i}" y="{top + 12}" fill="{color}" '
+                      f'class="legend">{html.escape(label)}</text>')
+    return (f'<svg viewBox="0 0 {width} {height}" class="chart" role="img">'
+            + "".join(body + legend) + "</svg>")
+
+
+def _ema(values: list[tuple[float, float]], weight: float = 0.8) -> list[tuple[float, float]]:
+    smoothed, level = [], values[0][1]
+    for x, y in values:
+        level = weight * level + (1 - weight) * y
+        smoothed.append((x, level))
+    return smoothed
+
+
+def _summary(config: dict, steps: list[dict], ends: list[dict]) -> str:
+    rows = [("preset", config.get("preset")), ("dataset", config.get("dataset")),
+            ("architecture / loss", f"{config.get('arch')} / {config.get('loss')}")]
+    if steps:
+        last = steps[-1]
+        rows += [("last logged step", f"{last['step']} (epoch {last['epoch']})"),
+                 ("last losses", f"D {last['d_loss']:.4f}, G {last['g_loss']:.4f}")]
+    if ends:
+        end = ends[-1]
+        rows += [("training time", f"{end['train_time_s']:.1f} s"),
+                 ("speed", f"{end['steps_per_s']:.1f} steps/s"), ("device", end["device"])]
+    return _table(rows)
+
+
+def _evaluation_table(result: dict) -> str:
+    rows = [("samples / reference", f"{result['samples']} vs {result['reference']}"),
+            ("features", result["feature_network"])]
+    if "fid" in result:
+        rows.append(("FID", f"{result['fid']:.3f}"))
+    if "inception_score" in result:
+        score = result["inception_score"]
+        rows.append(("Inception Score", f"{score['mean']:.3f} ± {score['std']:.3f}"))
+    for key in ("precision", "recall", "coverage", "kl_to_uniform"):
+        if key in result:
+            rows.append((key, f"{result[key]:.4g}"))
+    if "parzen_ll" in result:
+        parzen = result["parzen_ll"]
+        rows.append(("Parzen LL", f"{parzen['mean']:.1f} ± {parzen['sem']:.1f} "
+                     f"(σ {parzen['sigma']:.4f})"))
+    return _table(rows)
+
+
+def _table(rows) -> str:
+    return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}"
+                               "</td></tr>" for k, v in rows) + "</table>"
+
+
+def _figure(image: Path, caption: str, css_class: str = "") -> str:
+    return (f'<figure class="{css_class}"><img alt="{html.escape(caption)}" '
+            f'src="{_data_uri(image)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+
+
+def _data_uri(path: Path) -> str:
+    kind = "gif" if path.suffix == ".gif" else "png"
+    return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _step_of(grid: Path) -> int:
+    return int(grid.stem.removeprefix("step_"))
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · gankit report</title>
+<style>
+body {{ font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 960px;
+       padding: 1em; color: #222; }}
+h1 {{ font-size: 1.4em; word-break: break-all; }} h2 {{ font-size: 1.1em; margin-top: 1.6em; }}
+table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: 2px 10px 2px 0;
+       vertical-align: top; }} th {{ font-weight: 600; color: #555; }}
+figure {{ display: inline-block; margin: 0 8px 8px 0; text-align: center; }}
+figcaption {{ font-size: 0.8em; color: #666; }}
+img {{ image-rendering: pixelated; }}
+.latest img {{ width: min(100%, 360px); }}
+.strip {{ display: flex; overflow-x: auto; }} .strip img {{ width: 120px; }}
+.chart {{ width: 100%; max-width: 760px; height: auto; background: #fafafa; }}
+.chart .raw {{ fill: none; stroke-width: 1; opacity: 0.25; }}
+.chart .smooth {{ fill: none; stroke-width: 2; }}
+.chart .grid {{ stroke: #ddd; stroke-width: 1; }}
+.chart text {{ font-size: 11px; fill: #555; }} .chart .legend {{ font-size: 13px; }}
+.chart .ylabel {{ text-anchor: end; dominant-baseline: middle; }}
+.chart .end {{ text-anchor: end; }}
+</style></head>
+<body>
+{body}
+<p><small>Written by gankit from this run directory alone.</small></p>
+</body></html>
+"""

@@ -1,0 +1,71 @@
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gankit.cli import main
+from gankit.config import Config
+from gankit.train import train
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from gankit.data import load_dataset
+    from tests.conftest import write_idx
+
+    root = tmp_path_factory.mktemp("report")
+    data = load_dataset("mnist")
+    write_idx(root / "train-images-idx3-ubyte", data.images[:600, 0].numpy())
+    write_idx(root / "train-labels-idx1-ubyte", data.labels[:600].numpy())
+    config = Config(data_dir=str(root), run_dir=str(root / "runs" / "short"), batch_size=60,
+                    epochs=15, log_every=2, device="cpu")  # 150 steps
+    return train(config, quiet=True)
+
+
+def test_training_leaves_a_self_contained_report(run_dir):
+    page = (run_dir / "report.html").read_text()
+    assert page.count("<svg") == 2 and "<polyline" in page
+    assert page.count("data:image/png;base64,") == 15  # one grid per epoch
+    assert "data:image/gif;base64," in page
+    # Nothing is fetched: no scripts, no external stylesheets, images or fonts.
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "url(" not in page
+    with Image.open(run_dir / "samples" / "evolution.gif") as gif:
+        assert gif.n_frames == 15
+
+
+def test_report_rebuilds_from_the_run_dir_alone(run_dir, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("checkpoints", "tb", "*.html"))
+    out = tmp_path / "elsewhere.html"
+    assert main(["report", str(copy), "--out", str(out)]) == 0
+    assert "Losses" in out.read_text() and not (copy / "report.html").exists()
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a gankit run dir" in capsys.readouterr().err
+
+
+def test_runs_lists_one_line_per_run(run_dir, capsys):
+    assert main(["runs", str(run_dir.parent)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[1].split()[:4] == ["short", "seed", "mnist", "150"]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed")
+def test_report_renders_in_headless_chromium(run_dir, tmp_path):
+    screenshot = tmp_path / "report.png"
+    result = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
+         "--v=0", "--window-size=1000,1800", f"--screenshot={screenshot}",
+         (run_dir / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert screenshot.is_file(), result.stderr
+    assert "CONSOLE" not in result.stderr and "Uncaught" not in result.stderr
+    pixels = np.asarray(Image.open(screenshot).convert("L"))
+    assert pixels.std() > 20  # not blank: grids and curves are drawn
+    assert (pixels < 60).mean() > 0.02  # dark sample grids are visible
