@@ -66,7 +66,7 @@ def test_epoch_ends_leave_grids_and_checkpoints(tmp_path, tiny_mnist):
     # 300 images in batches of 32: 10 batches an epoch, the last one partial.
     run = train(short_config(tmp_path, tiny_mnist, max_steps=0, epochs=2, sample_every=4,
                              keep_checkpoints=1), quiet=True)
-    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+    assert sorted(p.name for p in (run / "samples").glob("step_*.png")) == [
         f"step_{s:07d}.png" for s in (4, 8, 10, 12, 16, 20)]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.pt", "last.pt"]
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
@@ -97,7 +97,8 @@ def test_cli_train_max_steps_writes_only_its_run_dir(tmp_path):
     [run] = list((tmp_path / "runs").iterdir())
     assert run.name.startswith("seed-mnist-")
     assert list((run / "tb").glob("events.out.tfevents.*"))
-    assert [p.name for p in (run / "samples").iterdir()] == ["step_0000020.png"]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "evolution.gif", "step_0000020.png"]
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
     assert state["step"] == 20
     config = tomllib.loads((run / "config.toml").read_text())

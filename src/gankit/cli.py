@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from gankit import distributed
     from gankit.train import resume_config, train
 
     fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | {"compile"}
@@ -165,7 +166,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(tomli_w.dumps(config.to_dict()), end="")
         return 0
-    train(config, quiet=args.quiet, resume=args.resume, overwrite=args.overwrite)
+    try:
+        train(config, quiet=args.quiet, resume=args.resume, overwrite=args.overwrite)
+    finally:
+        distributed.stop()
     return 0
 
 

@@ -101,17 +101,26 @@ def batch_order(num_images: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(num_images, generator=generator)
 
 
-def num_batches(num_images: int, batch_size: int) -> int:
-    return -(-num_images // batch_size)  # the notebook keeps the last partial batch
+def num_batches(num_images: int, batch_size: int, world_size: int = 1) -> int:
+    """Batches per epoch. The notebook keeps the last partial batch; several processes
+    keep it while every rank still gets at least one image of it."""
+    full, rest = divmod(num_images, batch_size * world_size)
+    return full + (rest >= world_size)
 
 
 def iterate_batches(
-    images: torch.Tensor, batch_size: int, seed: int, epoch: int, start: int = 0
+    images: torch.Tensor, batch_size: int, seed: int, epoch: int, start: int = 0,
+    rank: int = 0, world_size: int = 1,
 ) -> Iterator[torch.Tensor]:
-    """Yield float batches in [-1, 1] for one epoch, from batch index `start` on."""
+    """Yield float batches in [-1, 1] for one epoch, from batch index `start` on.
+
+    With several processes every rank draws the same order and takes its own part of
+    each global batch of batch_size x world_size images.
+    """
     order = batch_order(len(images), seed, epoch).to(images.device)
-    for i in range(start, num_batches(len(images), batch_size)):
-        index = order[i * batch_size : (i + 1) * batch_size]
+    global_batch = batch_size * world_size
+    for i in range(start, num_batches(len(images), batch_size, world_size)):
+        index = order[i * global_batch : (i + 1) * global_batch].tensor_split(world_size)[rank]
         yield images[index].float().div_(127.5).sub_(1.0)
 
 

@@ -57,7 +57,8 @@ class DivergenceGuard:
     not finite; `check()` syncs and raises. Called before every save, so a diverged
     model never overwrites a good checkpoint."""
 
-    def __init__(self, device: torch.device, first_step: int):
+    def __init__(self, device: torch.device, first_step: int, reduce=lambda value: value):
+        self.reduce = reduce  # under DDP: the max over ranks, so all ranks stop together
         self.step = torch.tensor(first_step, device=device)
         self.first_bad = torch.tensor(-1, device=device)
         self.bad_losses = torch.zeros(2, device=device)
@@ -70,7 +71,7 @@ class DivergenceGuard:
         self.bad_losses = torch.where(newly_bad, losses, self.bad_losses)
 
     def check(self) -> None:
-        step = int(self.first_bad)
+        step = int(self.reduce(self.first_bad))
         if step >= 0:
             d_loss, g_loss = self.bad_losses.tolist()
             raise Diverged(f"training diverged at step {step}: discriminator loss {d_loss}, "

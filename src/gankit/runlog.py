@@ -19,13 +19,21 @@ class RunLog:
     """The notebook's Logger, improved: its three status lines, plus files that last."""
 
     def __init__(self, run_dir: Path, config: Config, batches_per_epoch: int, quiet: bool = False,
-                 resume_step: int = 0):
+                 resume_step: int = 0, active: bool = True):
+        """`active=False` (ranks other than 0 under DDP) prints and writes nothing."""
         from torch.utils.tensorboard import SummaryWriter
 
         self.run_dir = run_dir
         self.config = config
         self.batches_per_epoch = batches_per_epoch
-        self.quiet = quiet
+        self.quiet = quiet or not active
+        self.active = active
+        self.started = time.perf_counter()
+        self.bar: tqdm | None = None
+        self.tensorboard: SummaryWriter | None = None
+        if not active:
+            self.metrics = open(os.devnull, "w")
+            return
         (run_dir / "samples").mkdir(parents=True, exist_ok=True)
         write_toml(config, run_dir / "config.toml")
         if resume_step:  # forget what a crashed run logged after its last checkpoint
@@ -33,8 +41,6 @@ class RunLog:
         self.metrics = open(run_dir / "metrics.jsonl", "a", buffering=1)
         purge_step = resume_step + 1 if resume_step else None
         self.tensorboard = SummaryWriter(str(run_dir / "tb"), purge_step=purge_step)
-        self.started = time.perf_counter()
-        self.bar: tqdm | None = None
 
     def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
         show_bar = not self.quiet and sys.stderr.isatty()
@@ -63,32 +69,33 @@ class RunLog:
         )
         elapsed = time.perf_counter() - self.started
         self.record({"step": step, "epoch": epoch, "batch": batch, **stats, "time_s": elapsed})
-        for name, value in stats.items():
-            self.tensorboard.add_scalar(f"train/{name}", value, step)
+        self._scalars("train", stats, step)
 
     def evaluation(self, step: int, epoch: int, results: dict) -> None:
         """Record an evaluation during training in metrics.jsonl and TensorBoard."""
         self.record({"event": "eval", "step": step, "epoch": epoch, **results})
-        for name, value in results.items():
-            self.tensorboard.add_scalar(f"eval/{name}", value, step)
+        self._scalars("eval", results, step)
         self._print(f"Evaluation at epoch {epoch}: " +
                     ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
 
     def record(self, entry: dict) -> None:
         self.metrics.write(json.dumps(entry) + "\n")
 
-    def samples(self, step: int, images: np.ndarray) -> Path:
+    def samples(self, step: int, images: np.ndarray) -> None:
         """Save a grid of the fixed-noise samples as samples/step_XXXXXXX.png and to TB."""
+        if not self.active:
+            return
         grid = make_grid(images)
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
         save_png(grid, path)
         self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
-        return path
 
     def write_report(self) -> None:
         """Rebuild report.html; a failure here is reported, never fatal to training."""
         from gankit.report import build_report
 
+        if not self.active:
+            return
         try:
             build_report(self.run_dir)
         except (OSError, ValueError) as e:
@@ -106,8 +113,14 @@ class RunLog:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        self.tensorboard.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
         self.metrics.close()
+
+    def _scalars(self, group: str, values: dict, step: int) -> None:
+        if self.tensorboard is not None:
+            for name, value in values.items():
+                self.tensorboard.add_scalar(f"{group}/{name}", value, step)
 
     def _print(self, text: str) -> None:
         if self.quiet:

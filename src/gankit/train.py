@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import shutil
+import signal
 import time
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
+from gankit import distributed
 from gankit.checkpoint import load_checkpoint, save_checkpoint
 from gankit.config import Config, config_from_dict
 from gankit.data import dataset_slug, iterate_batches, load_dataset, num_batches
@@ -37,7 +39,8 @@ def train(
     if checkpoint:
         config = check_resumable(config_from_dict(checkpoint["config"], "checkpoint"), config)
         config = dataclasses.replace(config, run_dir=str(resume))
-    device = pick_device(config.device)
+    procs, device_name = distributed.start(config.device)
+    device = pick_device(device_name)
     loss = get_loss(config.loss)
     data = load_dataset(
         config.dataset, "train", config.data_dir, config.image_size, config.channels
@@ -46,40 +49,50 @@ def train(
     generator, discriminator = build_models(config, data.image_shape)
     generator.to(device)
     discriminator.to(device)
+    if procs.distributed:  # same initial weights everywhere, then other noise on each rank
+        torch.manual_seed(config.seed + 1_000_003 * (procs.rank + 1))
     opt_g = make_optimizer(generator, config)
     opt_d = make_optimizer(discriminator, config)
-    step = restore(checkpoint, generator, discriminator, opt_g, opt_d) if checkpoint else 0
+    step = restore(checkpoint, generator, discriminator, opt_g, opt_d, procs) if checkpoint else 0
     best_fid = checkpoint.get("best_fid", math.inf) if checkpoint else math.inf
     if config.eval_every:  # fails early, before any file is written, without a feature network
         reference(config.dataset, config.data_dir)
-    # Compiled wrappers train; checkpoints keep the plain modules' state dicts.
-    g_step, d_step = (torch.compile(m) if config.compile else m for m in (generator, discriminator))
+    # Compiled wrappers train; checkpoints keep the plain modules' state dicts. Under DDP
+    # each network is synchronised only in the step that updates it.
+    g_fast, d_fast = (torch.compile(m) if config.compile else m for m in (generator, discriminator))
+    g_sync, d_sync = procs.wrap(g_fast, device), procs.wrap(d_fast, device)
     images = data.images.to(device)
     noise_rng = torch.Generator().manual_seed(config.seed)
     fixed_noise = torch.randn(config.grid_size, config.latent_dim, generator=noise_rng).to(device)
-    per_epoch = num_batches(len(images), config.batch_size)
+    per_epoch = num_batches(len(images), config.batch_size, procs.world_size)
     total_steps = config.epochs * per_epoch
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
 
     if not checkpoint:
-        run_dir = create_run_dir(config.run_dir, config.preset, config.dataset, overwrite)
-        config = dataclasses.replace(config, run_dir=str(run_dir))
+        config = dataclasses.replace(config, run_dir=str(shared_run_dir(config, overwrite, procs)))
     run_dir = Path(config.run_dir)
-    log = RunLog(run_dir, config, per_epoch, quiet, resume_step=step)
+    log = RunLog(run_dir, config, per_epoch, quiet, resume_step=step, active=procs.is_main)
     action = f"resuming at step {step}" if step else "training"
+    batch = f"batch {config.batch_size}" + (
+        f" x {procs.world_size} ranks = {config.batch_size * procs.world_size} global"
+        if procs.distributed else "")
     log.message(f"gankit: {action} {config.preset} on {config.dataset} ({len(images)} images, "
-                f"{per_epoch} batches/epoch) on {device}; run dir {run_dir}")
-    guard = DivergenceGuard(device, step)
+                f"{batch}, {per_epoch} batches/epoch) on {device}; run dir {run_dir}")
+    guard = DivergenceGuard(device, step, procs.max)
 
     def save(path: Path, resumable: bool = True) -> None:
         guard.check()  # a diverged model never replaces a good checkpoint
         state = {"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-                 "step": step, "epoch": step // per_epoch, "config": config.to_dict()}
+                 "step": step, "epoch": step // per_epoch, "config": config.to_dict(),
+                 "world_size": procs.world_size}
         if resumable:  # epoch snapshots skip optimizer state: a third of the size
+            rngs = procs.gather(rng_state())  # every rank's, so each resumes its own stream
             state |= {"optimizer_g": opt_g.state_dict(), "optimizer_d": opt_d.state_dict(),
-                      "rng": rng_state(), "best_fid": best_fid}
-        save_checkpoint(state, path)
+                      "rng": rngs[0] | ({"ranks": rngs} if procs.distributed else {}),
+                      "best_fid": best_fid}
+        if procs.is_main:
+            save_checkpoint(state, path)
 
     first_step, precision = step, config.precision
     started = time.perf_counter()
@@ -87,10 +100,11 @@ def train(
         while step < total_steps:
             epoch, first_batch = divmod(step, per_epoch)
             log.start_epoch(epoch, first_batch)
-            batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch)
+            batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch,
+                                      procs.rank, procs.world_size)
             for batch, real in enumerate(batches, start=first_batch):
-                d_loss, logits = discriminator_step(g_step, d_step, opt_d, loss, real, precision)
-                g_loss = generator_step(g_step, d_step, opt_g, loss, len(real), precision)
+                d_loss, logits = discriminator_step(g_fast, d_sync, opt_d, loss, real, precision)
+                g_loss = generator_step(g_sync, d_fast, opt_g, loss, len(real), precision)
                 step += 1
                 guard.update(d_loss, g_loss)
                 log.advance()
@@ -104,19 +118,19 @@ def train(
                     log.samples(step, to_uint8(generate(generator, fixed_noise)))
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     save(run_dir / "checkpoints" / "last.pt")
-                if stop.signum is not None:
+                if procs.any(stop.signum is not None, device):
                     save(run_dir / "checkpoints" / "last.pt")
                     log.write_report()
-                    raise Interrupted(stop.signum, f"interrupted at step {step}; saved "
-                                      f"{run_dir / 'checkpoints' / 'last.pt'}. Resume with: "
-                                      f"gankit train --resume {run_dir}")
+                    raise Interrupted(stop.signum or signal.SIGTERM,
+                                      f"interrupted at step {step}; saved {run_dir / 'checkpoints'}"
+                                      f"/last.pt. Resume with: gankit train --resume {run_dir}")
                 if step >= total_steps:
                     break
             log.end_epoch()
             if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints, as the notebook
                 log.samples(step, to_uint8(generate(generator, fixed_noise)))
                 save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
-                if config.eval_every and (epoch + 1) % config.eval_every == 0:
+                if procs.is_main and config.eval_every and (epoch + 1) % config.eval_every == 0:
                     fid = evaluate_fid(generator, config)
                     log.evaluation(step, epoch, {"fid": fid, "samples": config.eval_samples})
                     if fid < best_fid:
@@ -131,11 +145,14 @@ def train(
             log.samples(step, to_uint8(generate(generator, fixed_noise)))
             save(run_dir / "checkpoints" / "last.pt")
         guard.check()
-        save_generator(generator, config, run_dir / "generator.safetensors")
+        if procs.distributed and not procs.in_sync(generator, discriminator):
+            raise GankitError("the ranks' weights differ after training; checkpoints hold rank 0's")
+        if procs.is_main:
+            save_generator(generator, config, run_dir / "generator.safetensors")
         steps_run = step - first_step
         log.record({"event": "end", "step": step, "train_time_s": elapsed,
                     "steps_per_s": steps_run / elapsed if elapsed else 0.0,
-                    "device": str(device)})
+                    "device": str(device), "world_size": procs.world_size})
         log.write_report()
         log.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
                     f"({elapsed / max(steps_run, 1) * per_epoch:.1f} s/epoch); run dir {run_dir}")
@@ -163,16 +180,20 @@ def check_resumable(saved: Config, requested: Config) -> Config:
     return dataclasses.replace(saved, epochs=requested.epochs, max_steps=requested.max_steps)
 
 
-def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d) -> int:
-    """Load models, optimizers and RNG state; return the step to continue from."""
+def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d, procs) -> int:
+    """Load models, optimizers and this rank's RNG state; return the step to continue from."""
+    if checkpoint.get("world_size", 1) != procs.world_size:
+        raise ConfigError(f"this run was trained by {checkpoint.get('world_size', 1)} "
+                          f"process(es); resume it with the same number, not {procs.world_size}")
     try:
         generator.load_state_dict(checkpoint["generator"])
         discriminator.load_state_dict(checkpoint["discriminator"])
         opt_g.load_state_dict(checkpoint["optimizer_g"])
         opt_d.load_state_dict(checkpoint["optimizer_d"])
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        if "cuda" in checkpoint["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+        rng = checkpoint["rng"]["ranks"][procs.rank] if procs.distributed else checkpoint["rng"]
+        torch.set_rng_state(rng["torch"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
     except (KeyError, RuntimeError, ValueError, TypeError) as e:
         reason = str(e).strip().splitlines()[0]
         raise GankitError(f"checkpoint does not match its configuration ({reason})") from None
@@ -186,11 +207,12 @@ def resume_config(run_dir: str | Path, overrides: dict) -> Config:
 
 
 def discriminator_step(generator, discriminator, opt_d, loss, real, precision="fp32"):
-    """Train D on real images (label 1) and detached fakes (label 0); G gets no gradient."""
+    """Train D on real images (label 1) and fakes (label 0); G gets no gradient."""
     n = len(real)
     with autocast(real.device, precision):
-        fake = generator(torch.randn(n, latent_dim(generator), device=real.device))
-        logits = discriminator(torch.cat([real, fake.detach()])).float()
+        with torch.no_grad():  # the fakes are constants here: no graph through G
+            fake = generator(torch.randn(n, latent_dim(generator), device=real.device))
+        logits = discriminator(torch.cat([real, fake])).float()
         d_loss = loss.discriminator(logits[:n], logits[n:])
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
@@ -223,8 +245,11 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
-def latent_dim(generator: torch.nn.Module) -> int:
-    return getattr(generator, "_orig_mod", generator).latent_dim
+def latent_dim(model: torch.nn.Module) -> int:
+    """The generator's noise size, through torch.compile and DDP wrappers."""
+    while not hasattr(model, "latent_dim"):
+        model = getattr(model, "_orig_mod", None) or model.module
+    return model.latent_dim
 
 
 def pick_device(name: str) -> torch.device:
@@ -243,6 +268,20 @@ def pick_device(name: str) -> torch.device:
     elif device.type != "cpu":
         raise ConfigError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
     return device
+
+
+def shared_run_dir(config: Config, overwrite: bool, procs) -> Path:
+    """Rank 0 makes the run dir; every rank learns its name, or rank 0's refusal."""
+    made, refusal = None, None
+    if procs.is_main:
+        try:
+            made = create_run_dir(config.run_dir, config.preset, config.dataset, overwrite)
+        except GankitError as e:
+            refusal = str(e)
+    made, refusal = procs.gather((made and str(made), refusal))[0]
+    if refusal:
+        raise GankitError(refusal)
+    return Path(made)
 
 
 def create_run_dir(requested: str, preset: str, dataset: str, overwrite: bool = False) -> Path:

@@ -1,0 +1,95 @@
+"""Several processes under torchrun: process group, devices, DDP wrapping, collectives.
+
+gankit trains unchanged in one process; under `torchrun --nproc_per_node N` (which sets
+WORLD_SIZE, RANK and LOCAL_RANK) each rank takes its own device and shard of every
+batch, and only rank 0 writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from gankit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Processes:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """DistributedDataParallel under torchrun; the model itself otherwise."""
+        if not self.distributed:
+            return model
+        device_ids = [device.index] if device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=device_ids)
+
+    def any(self, flag: bool | torch.Tensor, device: torch.device) -> bool:
+        """True on every rank when `flag` is true on some rank."""
+        if not self.distributed:
+            return bool(flag)
+        value = torch.as_tensor(flag, dtype=torch.int64, device=device).clone()
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value)
+
+    def max(self, value: torch.Tensor) -> torch.Tensor:
+        if self.distributed:
+            value = value.clone()
+            dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return value
+
+    def gather(self, obj) -> list:
+        """Every rank's `obj`, in rank order (on every rank)."""
+        if not self.distributed:
+            return [obj]
+        gathered = [None] * self.world_size
+        dist.all_gather_object(gathered, obj)
+        return gathered
+
+    def in_sync(self, *models: torch.nn.Module) -> bool:
+        """Whether every rank holds bit-identical parameters."""
+        digest = [float(p.double().sum()) + float(p.double().abs().sum()) for m in models
+                  for p in m.parameters()]
+        return all(other == digest for other in self.gather(digest))
+
+
+def start(device_name: str) -> tuple[Processes, str]:
+    """Join the process group that torchrun describes, if any; return the device name
+    this process should use (each rank its own GPU)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Processes(), device_name
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = device_name.startswith("cuda") or (device_name == "auto" and
+                                                  torch.cuda.is_available())
+    if use_cuda:
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device_name!r} requested but CUDA is not available")
+        if device_name not in ("auto", "cuda"):
+            raise ConfigError("under torchrun use --device cuda (each rank takes its own GPU)")
+        torch.cuda.set_device(local_rank)
+        device_name = f"cuda:{local_rank}"
+    elif device_name == "auto":
+        device_name = "cpu"
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return Processes(rank, world_size, local_rank), device_name
+
+
+def stop() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
