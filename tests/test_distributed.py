@@ -55,9 +55,13 @@ def test_two_processes_train_resume_and_load_in_one(tmp_path, tiny_mnist, capsys
 
 
 def test_torchrun_default_run_dir_is_one_coherent_dir(tmp_path, tiny_mnist):
-    result = torchrun("--data-dir", str(tiny_mnist), "--batch-size", "16", "--max-steps", "4",
-                      "--quiet", cwd=tmp_path)
+    result = torchrun("--data-dir", str(tiny_mnist), "--batch-size", "16", "--epochs", "2",
+                      "--eval-every", "1", "--eval-samples", "100", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     [run] = (tmp_path / "runs").iterdir()
     assert {p.name for p in run.iterdir()} >= {"config.toml", "metrics.jsonl", "checkpoints",
                                                 "generator.safetensors", "report.html"}
+    # Rank 0 evaluates; all ranks agree to save best.pt (a collective) without deadlock.
+    assert (run / "checkpoints" / "best.pt").is_file()
+    evals = [line for line in (run / "metrics.jsonl").read_text().splitlines() if "eval" in line]
+    assert len(evals) == 2

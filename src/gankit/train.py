@@ -74,11 +74,11 @@ def train(
     run_dir = Path(config.run_dir)
     log = RunLog(run_dir, config, per_epoch, quiet, resume_step=step, active=procs.is_main)
     action = f"resuming at step {step}" if step else "training"
-    batch = f"batch {config.batch_size}" + (
+    batching = f"batch {config.batch_size}" + (
         f" x {procs.world_size} ranks = {config.batch_size * procs.world_size} global"
         if procs.distributed else "")
     log.message(f"gankit: {action} {config.preset} on {config.dataset} ({len(images)} images, "
-                f"{batch}, {per_epoch} batches/epoch) on {device}; run dir {run_dir}")
+                f"{batching}, {per_epoch} batches/epoch) on {device}; run dir {run_dir}")
     guard = DivergenceGuard(device, step, procs.max)
 
     def save(path: Path, resumable: bool = True) -> None:
@@ -130,11 +130,11 @@ def train(
             if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints, as the notebook
                 log.samples(step, to_uint8(generate(generator, fixed_noise)))
                 save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
-                if procs.is_main and config.eval_every and (epoch + 1) % config.eval_every == 0:
-                    fid = evaluate_fid(generator, config)
+                if config.eval_every and (epoch + 1) % config.eval_every == 0:
+                    fid = evaluate_fid(generator, config) if procs.is_main else math.inf
                     log.evaluation(step, epoch, {"fid": fid, "samples": config.eval_samples})
-                    if fid < best_fid:
-                        best_fid = fid
+                    if procs.any(fid < best_fid, device):  # rank 0 decides; all save together
+                        best_fid = min(fid, best_fid)
                         save(run_dir / "checkpoints" / "best.pt")
                 save(run_dir / "checkpoints" / "last.pt")
                 prune_epoch_checkpoints(run_dir / "checkpoints", config.keep_checkpoints)
