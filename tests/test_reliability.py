@@ -225,3 +225,15 @@ def test_cuda_without_cuda_is_refused(tmp_path, monkeypatch, capsys):
     assert main(["train", "--device", "cuda"]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_closed_stdout_does_not_lose_the_run(tmp_path, tiny_mnist):
+    # `gankit train | head -1`: printing stops, training finishes and saves.
+    run = tmp_path / "run"
+    process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
+                       "--device", "cpu", "--max-steps", "40", "--log-every", "1"])
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0, process.stderr.read()
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 40
+    assert (run / "generator.safetensors").is_file()

@@ -125,10 +125,14 @@ class RunLog:
     def _print(self, text: str) -> None:
         if self.quiet:
             return
-        if self.bar is not None and not self.bar.disable:
-            self.bar.write(text, file=sys.stdout)
-        else:
-            print(text, flush=True)
+        try:
+            if self.bar is not None and not self.bar.disable:
+                self.bar.write(text, file=sys.stdout)
+            else:
+                print(text, flush=True)
+        except BrokenPipeError:  # e.g. `gankit train | head`: keep training, stop printing
+            self.quiet = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _truncate_metrics(path: Path, last_step: int) -> None:
