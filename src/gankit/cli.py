@@ -50,11 +50,19 @@ TRAIN_FLAGS = [
 ]
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (exit 2), pointing at --help."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="gankit", description="Train, sample and evaluate GANs on image data."
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=OneLineErrors)
     train = commands.add_parser(
         "train",
         help="train a GAN (default: the notebook's MLP GAN on bundled MNIST)",
