@@ -13,16 +13,20 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
     return path
 
 
-@pytest.fixture
-def tiny_mnist(tmp_path) -> Path:
-    """A 300-image MNIST-shaped dataset with a 500-image test split (real digits from the
-    bundled set), as raw IDX files."""
+def mnist_subset(folder: Path, train_count: int, test_count: int = 0) -> Path:
+    """The first images of the bundled MNIST splits, written to `folder` as raw IDX files."""
     from gankit.data import load_dataset
 
-    folder = tmp_path / "tiny-mnist"
-    folder.mkdir()
-    for split, count in (("train", 300), ("t10k", 500)):
-        data = load_dataset("mnist", "test" if split == "t10k" else "train")
-        write_idx(folder / f"{split}-images-idx3-ubyte", data.images[:count, 0].numpy())
-        write_idx(folder / f"{split}-labels-idx1-ubyte", data.labels[:count].numpy())
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, stem, count in (("train", "train", train_count), ("test", "t10k", test_count)):
+        if count:
+            data = load_dataset("mnist", split)
+            write_idx(folder / f"{stem}-images-idx3-ubyte", data.images[:count, 0].numpy())
+            write_idx(folder / f"{stem}-labels-idx1-ubyte", data.labels[:count].numpy())
     return folder
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path) -> Path:
+    """300 training digits and a 500-image test split."""
+    return mnist_subset(tmp_path / "tiny-mnist", 300, 500)

@@ -9,17 +9,12 @@ from PIL import Image
 from gankit.cli import main
 from gankit.config import Config
 from gankit.train import train
+from tests.conftest import mnist_subset
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from gankit.data import load_dataset
-    from tests.conftest import write_idx
-
-    root = tmp_path_factory.mktemp("report")
-    data = load_dataset("mnist")
-    write_idx(root / "train-images-idx3-ubyte", data.images[:600, 0].numpy())
-    write_idx(root / "train-labels-idx1-ubyte", data.labels[:600].numpy())
+    root = mnist_subset(tmp_path_factory.mktemp("data"), 600)
     config = Config(data_dir=str(root), run_dir=str(root / "runs" / "short"), batch_size=60,
                     epochs=15, log_every=2, device="cpu")  # 150 steps
     return train(config, quiet=True)

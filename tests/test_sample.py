@@ -8,17 +8,12 @@ from gankit.cli import main
 from gankit.config import Config
 from gankit.sample import load_generator, sample_images
 from gankit.train import train
+from tests.conftest import mnist_subset
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from gankit.data import load_dataset
-    from tests.conftest import write_idx
-
-    root = tmp_path_factory.mktemp("sample")
-    data = load_dataset("mnist")
-    write_idx(root / "train-images-idx3-ubyte", data.images[:200, 0].numpy())
-    write_idx(root / "train-labels-idx1-ubyte", data.labels[:200].numpy())
+    root = mnist_subset(tmp_path_factory.mktemp("data"), 200)
     return train(Config(data_dir=str(root), run_dir=str(root / "run"), batch_size=50,
                         max_steps=6, device="cpu"), quiet=True)
 
