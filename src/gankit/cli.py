@@ -305,14 +305,19 @@ def _samples_to_evaluate(source: Path, args: argparse.Namespace):
 
 
 def _check_writable(out: Path, overwrite: bool) -> None:
-    if out.exists() and not overwrite:
-        raise GankitError(f"{out} already exists (pass --overwrite to replace it)")
-    if out.exists() and out.is_dir() and any(out.iterdir()):
-        raise GankitError(f"{out} is a non-empty folder; it is never overwritten")
-    if out.exists() and out.is_dir():
-        out.rmdir()
+    """Refuse, before any work, an --out that would replace something of the user's."""
+    file_output = out.suffix in (".png", ".npz", ".gif")
     if not out.parent.is_dir():
         raise GankitError(f"folder {out.parent} does not exist")
+    if not out.exists():
+        return
+    if out.is_dir():
+        if file_output or any(out.iterdir()):
+            raise GankitError(f"{out} is an existing folder; it is never overwritten")
+    elif not overwrite:
+        raise GankitError(f"{out} already exists (pass --overwrite to replace it)")
+    elif not file_output:
+        raise GankitError(f"{out} is a file; a folder of PNGs needs a new or empty folder")
 
 
 COMMANDS = {

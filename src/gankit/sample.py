@@ -79,7 +79,7 @@ def write_samples(images: np.ndarray, out: Path, labels: np.ndarray | None = Non
             arrays["labels"] = labels
         np.savez_compressed(out, **arrays)
     else:
-        out.mkdir(parents=True)
+        out.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(images):
             save_png(image, out / f"{i:06d}.png")
 
