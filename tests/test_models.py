@@ -77,3 +77,32 @@ def test_dropout_keeps_seventy_percent_scaled_up():
     out = dropout(torch.ones(1000, 1000))
     assert out.unique().tolist() == [0.0, pytest.approx(1 / 0.7)]
     assert (out > 0).float().mean().item() == pytest.approx(0.7, abs=0.002)
+
+
+def test_hinge_and_least_squares_losses_at_known_values():
+    real, fake = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
+    hinge = get_loss("hinge")
+    # relu(1 - real) = [0, 0.5]; relu(1 + fake) = [0, 1.5]
+    assert hinge.discriminator(real, fake).item() == pytest.approx(0.25 + 0.75)
+    assert hinge.generator(fake).item() == pytest.approx(0.75)
+    lsgan = get_loss("lsgan")
+    # 0.5 * mean([1, 0.25]) + 0.5 * mean([4, 0.25]); G: 0.5 * mean([9, 0.25])
+    assert lsgan.discriminator(real, fake).item() == pytest.approx(0.3125 + 1.0625)
+    assert lsgan.generator(fake).item() == pytest.approx(2.3125)
+
+
+@pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3)])
+def test_dcgan_builds_for_image_sizes(size, channels):
+    config = Config(arch="dcgan", image_size=size, channels=channels, base_width=8,
+                    spectral_norm=True)
+    generator, discriminator = build_models(config, (channels, size, size))
+    images = generator(torch.randn(3, 100))
+    assert images.shape == (3, channels, size, size) and images.abs().max() <= 1
+    assert discriminator(images).shape == (3,)
+
+
+def test_dcgan_refuses_sizes_it_cannot_halve():
+    from gankit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="dcgan cannot build image size 30"):
+        build_models(Config(arch="dcgan", image_size=30), (1, 30, 30))

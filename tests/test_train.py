@@ -133,3 +133,31 @@ def test_bf16_autocast_trains(tmp_path, tiny_mnist):
     assert all(np.isfinite([e["d_loss"], e["g_loss"]]).all() for e in logged[:-1])
     weights = load_file(run / "generator.safetensors")
     assert all(w.dtype == torch.float32 for w in weights.values())  # master weights stay fp32
+
+
+def test_dcgan_with_ema_trains_and_samples_ema_by_default(tmp_path, tiny_mnist):
+    from gankit.sample import load_generator, sample_images
+
+    config = short_config(tmp_path, tiny_mnist, arch="dcgan", base_width=8, ema_decay=0.9,
+                          loss="hinge")
+    run = train(config, quiet=True)
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert set(state["ema"]) == set(state["generator"])
+    # The warm-up decay makes the average trail the live weights, not copy them.
+    assert not all(torch.equal(state["ema"][k], state["generator"][k]) for k in state["ema"])
+    ema, _ = load_generator(run)
+    raw, _ = load_generator(run, raw=True)
+    from_ema = load_file(run / "generator.safetensors")
+    assert all(torch.equal(from_ema[k], state["ema"][k]) for k in from_ema)
+    assert not np.array_equal(sample_images(ema, 4), sample_images(raw, 4))
+
+
+def test_ema_warm_up_follows_early_weights():
+    from gankit.ema import EMA
+
+    live = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(live.weight)
+    ema = EMA(live, decay=0.999)
+    torch.nn.init.ones_(live.weight)
+    ema.update(live, step=0)  # decay min(0.999, 1/10) = 0.1: mostly the new weights
+    assert ema.model.weight.item() == pytest.approx(0.9)

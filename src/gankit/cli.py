@@ -22,12 +22,16 @@ TRAIN_FLAGS = [
      "MNIST; Debian's dataset-fashion-mnist; an empty DIR is filled by download)"),
     ("--image-size", int, "N", "image side in pixels; image folders are resized to it"),
     ("--channels", int, "C", "1 (grayscale) or 3 (RGB), for image folders"),
-    ("--arch", str, "NAME", "architecture: mlp (the notebook's)"),
-    ("--loss", str, "NAME", "loss: nonsaturating (the notebook's) or minimax (the paper's)"),
+    ("--arch", str, "NAME", "architecture: mlp (the notebook's) or dcgan (convolutional)"),
+    ("--base-width", int, "C", "dcgan: channels of G's last and D's first conv layer"),
+    ("--loss", str, "NAME", "loss: nonsaturating (the notebook's), minimax (the paper's), "
+     "hinge or lsgan"),
     ("--latent-dim", int, "N", "size of the noise vector z"),
     ("--g-hidden", int, "W", "generator hidden widths, e.g. --g-hidden 256 512 1024"),
     ("--d-hidden", int, "W", "discriminator hidden widths"),
     ("--dropout", float, "P", "discriminator dropout probability"),
+    ("--ema-decay", float, "D", "keep an exponential moving average of G's weights (e.g. "
+     "0.999), used for grids, evaluation and export (0: none)"),
     ("--epochs", int, "N", "passes over the training set"),
     ("--max-steps", int, "N", "stop after N optimisation steps in total (0: no limit)"),
     ("--batch-size", int, "N", "images per batch"),
@@ -86,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
             nargs="+" if isinstance(default, list) else None,
             help=f"{text} (default: {shown})" if shown != "" else text,
         )
+    train.add_argument("--spectral-norm", action="store_true", default=argparse.SUPPRESS,
+                       help="dcgan: spectral normalisation on the discriminator's layers")
     train.add_argument("--compile", action="store_true", default=argparse.SUPPRESS,
                        help="torch.compile both networks (helps on GPUs; slower on CPU here)")
     train.add_argument("--dry-run", action="store_true",
@@ -107,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write a .gif of N latent walks through K random points each")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     sample.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    sample.add_argument("--raw", action="store_true",
+                        help="the trained generator weights, not their EMA (when the run kept one)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score samples: FID, IS, precision/recall, coverage, Parzen LL",
@@ -128,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--raw", action="store_true",
+                          help="the trained generator weights, not their EMA")
 
     report = commands.add_parser(
         "report", help="rebuild a run's self-contained report.html",
@@ -161,7 +171,8 @@ def run_train(args: argparse.Namespace) -> int:
     from gankit import distributed
     from gankit.train import resume_config, train
 
-    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | {"compile"}
+    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | {"compile",
+                                                                          "spectral_norm"}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     if args.resume:
         if args.config or args.overwrite:
@@ -199,7 +210,7 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.interpolate is None and out.suffix == ".gif":
         raise GankitError("a .gif output needs --interpolate K")
     _check_writable(out, args.overwrite)
-    generator, _ = load_generator(args.source, pick_device(args.device))
+    generator, _ = load_generator(args.source, pick_device(args.device), args.raw)
     if args.interpolate:
         write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
     else:
@@ -298,7 +309,7 @@ def _samples_to_evaluate(source: Path, args: argparse.Namespace):
     from gankit.sample import load_generator, sample_images
     from gankit.train import pick_device
 
-    generator, config = load_generator(source, pick_device(args.device))
+    generator, config = load_generator(source, pick_device(args.device), args.raw)
     dataset = args.dataset or config.dataset
     run_log = source / "metrics.jsonl" if source.is_dir() else None
     return sample_images(generator, args.n, args.seed), dataset, run_log

@@ -31,6 +31,9 @@ class Config:
     g_hidden: list[int] = field(default_factory=lambda: [256, 512, 1024])
     d_hidden: list[int] = field(default_factory=lambda: [1024, 512, 256])
     dropout: float = 0.3
+    base_width: int = 64  # dcgan: channels of G's last and D's first conv layer
+    spectral_norm: bool = False  # dcgan: spectral norm on D's layers
+    ema_decay: float = 0.0  # EMA of the generator's weights; 0: none
     epochs: int = 50
     max_steps: int = 0  # 0: no limit beyond epochs
     batch_size: int = 128
@@ -104,7 +107,7 @@ def write_toml(config: Config, path: str | Path) -> None:
 def validate(config: Config) -> Config:
     """Refuse values that cannot train; registries are checked where they live."""
     positive = ["image_size", "latent_dim", "epochs", "batch_size", "log_every", "grid_size",
-                "eval_samples"]
+                "eval_samples", "base_width"]
     for name in positive:
         if getattr(config, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
@@ -114,6 +117,8 @@ def validate(config: Config) -> Config:
             raise ConfigError(f"{name} must be 0 or more, got {getattr(config, name)}")
     if not (math.isfinite(config.lr) and config.lr > 0):
         raise ConfigError(f"lr must be a positive number, got {config.lr}")
+    if not 0 <= config.ema_decay < 1:
+        raise ConfigError(f"ema_decay must be in [0, 1), got {config.ema_decay}")
     if not 0 <= config.dropout < 1:
         raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
     if len(config.betas) != 2 or not all(0 <= b < 1 for b in config.betas):

@@ -35,9 +35,29 @@ def minimax_generator(fake_logits: torch.Tensor) -> torch.Tensor:
     return -F.softplus(fake_logits).mean()
 
 
+def hinge_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """max(0, 1 - D(x)) + max(0, 1 + D(G(z))) on raw outputs (Lim & Ye 2017; SAGAN)."""
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def hinge_generator(fake_logits: torch.Tensor) -> torch.Tensor:
+    return -fake_logits.mean()
+
+
+def lsgan_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Least squares (Mao et al. 2017, targets 1 for real and 0 for fake) on raw outputs."""
+    return 0.5 * ((real_logits - 1) ** 2).mean() + 0.5 * (fake_logits**2).mean()
+
+
+def lsgan_generator(fake_logits: torch.Tensor) -> torch.Tensor:
+    return 0.5 * ((fake_logits - 1) ** 2).mean()
+
+
 LOSSES = {
     "nonsaturating": GanLoss(bce_discriminator, nonsaturating_generator),
     "minimax": GanLoss(bce_discriminator, minimax_generator),
+    "hinge": GanLoss(hinge_discriminator, hinge_generator),
+    "lsgan": GanLoss(lsgan_discriminator, lsgan_generator),
 }
 
 

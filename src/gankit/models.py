@@ -68,8 +68,68 @@ def build_mlp(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.Mod
     return generator, discriminator
 
 
+class DCGANGenerator(nn.Module):
+    """Radford et al. 2016: project z to a small map, then stride-2 transposed convs with
+    BatchNorm and ReLU, tanh output."""
+
+    def __init__(self, latent_dim: int, width: int, image_shape: tuple[int, int, int]):
+        super().__init__()
+        self.latent_dim = latent_dim
+        start, ups = dcgan_plan(image_shape[1])
+        channels = [width * 2 ** (ups - 1 - i) for i in range(ups)]  # e.g. 128, 64
+        layers: list[nn.Module] = [
+            nn.Linear(latent_dim, channels[0] * start * start, bias=False),
+            nn.Unflatten(1, (channels[0], start, start)), nn.BatchNorm2d(channels[0]), nn.ReLU()]
+        for c_in, c_out in zip(channels, channels[1:], strict=False):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(c_out), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(channels[-1], image_shape[0], 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class DCGANDiscriminator(nn.Module):
+    """Stride-2 convs with LeakyReLU(0.2) down to a small map, then one logit; spectral
+    norm on every layer when asked (Miyato et al. 2018)."""
+
+    def __init__(self, image_shape: tuple[int, int, int], width: int, spectral: bool):
+        super().__init__()
+        start, downs = dcgan_plan(image_shape[1])
+        norm = nn.utils.parametrizations.spectral_norm if spectral else (lambda layer: layer)
+        channels = [image_shape[0]] + [width * 2**i for i in range(downs)]
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip(channels, channels[1:], strict=False):
+            layers += [norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+        layers += [nn.Flatten(), norm(nn.Linear(channels[-1] * start * start, 1))]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images).squeeze(1)
+
+
+def dcgan_plan(size: int) -> tuple[int, int]:
+    """(side of the smallest map, number of stride-2 layers) for an image side: halve
+    while even and above 7, e.g. 28 -> 7 in 2, 32 -> 4 in 3, 64 -> 4 in 4."""
+    start, steps = size, 0
+    while start > 7 and start % 2 == 0:
+        start, steps = start // 2, steps + 1
+    if steps == 0 or start > 7:
+        raise ConfigError(f"dcgan cannot build image size {size}: use 28, 32, 64 or another "
+                          "size that halves down to 7 or less")
+    return start, steps
+
+
+def build_dcgan(config: Config, image_shape: tuple[int, int, int]):
+    generator = DCGANGenerator(config.latent_dim, config.base_width, image_shape)
+    discriminator = DCGANDiscriminator(image_shape, config.base_width, config.spectral_norm)
+    return generator, discriminator
+
+
 ARCHITECTURES = {
     "mlp": build_mlp,
+    "dcgan": build_dcgan,
 }
 
 

@@ -15,23 +15,28 @@ from gankit.images import make_grid, save_png, to_uint8
 from gankit.models import build_models, generate
 
 
-def load_generator(source: str | Path, device: str | torch.device = "cpu"):
+def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: bool = False):
     """(generator in eval mode, config) from a run dir, a checkpoint or a .safetensors file.
 
     A run dir gives its final generator.safetensors, or checkpoints/last.pt while training.
+    The EMA weights are used where a run kept them, unless `raw` asks for the trained ones.
     """
     path = Path(source)
     if path.is_dir():
         final = path / "generator.safetensors"
-        path = final if final.is_file() else path / "checkpoints" / "last.pt"
+        path = final if final.is_file() and not raw else path / "checkpoints" / "last.pt"
     if not path.is_file():
         raise GankitError(f"no generator found at {source} (expected a run dir, a .pt "
                           "checkpoint or a .safetensors file)")
     if path.suffix == ".safetensors":
+        if raw:
+            raise GankitError(f"{path} holds one set of weights; --raw needs a checkpoint")
         weights, config = _read_safetensors(path)
     else:
         state = load_checkpoint(path)
-        weights, config = state["generator"], config_from_dict(state["config"], str(path))
+        use_ema = "ema" in state and not raw
+        weights = state["ema"] if use_ema else state["generator"]
+        config = config_from_dict(state["config"], str(path))
     generator, _ = build_models(config, image_shape(config))
     try:
         generator.load_state_dict(weights)

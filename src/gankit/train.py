@@ -18,6 +18,7 @@ from gankit import distributed
 from gankit.checkpoint import load_checkpoint, save_checkpoint
 from gankit.config import Config, config_from_dict
 from gankit.data import dataset_slug, iterate_batches, load_dataset, num_batches
+from gankit.ema import EMA
 from gankit.errors import ConfigError, GankitError
 from gankit.guards import DivergenceGuard, Interrupted, StopSignal
 from gankit.images import to_uint8
@@ -53,7 +54,11 @@ def train(
         torch.manual_seed(config.seed + 1_000_003 * (procs.rank + 1))
     opt_g = make_optimizer(generator, config)
     opt_d = make_optimizer(discriminator, config)
-    step = restore(checkpoint, generator, discriminator, opt_g, opt_d, procs) if checkpoint else 0
+    ema = EMA(generator, config.ema_decay) if config.ema_decay else None
+    step = 0
+    if checkpoint:
+        step = restore(checkpoint, generator, discriminator, opt_g, opt_d, procs, ema)
+    sampler = ema.model if ema else generator  # what grids, evaluations and exports show
     best_fid = checkpoint.get("best_fid", math.inf) if checkpoint else math.inf
     if config.eval_every:  # fails early, before any file is written, without a feature network
         reference(config.dataset, config.data_dir)
@@ -86,6 +91,8 @@ def train(
         state = {"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                  "step": step, "epoch": step // per_epoch, "config": config.to_dict(),
                  "world_size": procs.world_size}
+        if ema:
+            state["ema"] = ema.model.state_dict()
         if resumable:  # epoch snapshots skip optimizer state: a third of the size
             rngs = procs.gather(rng_state())  # every rank's, so each resumes its own stream
             state |= {"optimizer_g": opt_g.state_dict(), "optimizer_d": opt_d.state_dict(),
@@ -105,6 +112,8 @@ def train(
             for batch, real in enumerate(batches, start=first_batch):
                 d_loss, logits = discriminator_step(g_fast, d_sync, opt_d, loss, real, precision)
                 g_loss = generator_step(g_sync, d_fast, opt_g, loss, len(real), precision)
+                if ema:
+                    ema.update(generator, step)
                 step += 1
                 guard.update(d_loss, g_loss)
                 log.advance()
@@ -115,7 +124,7 @@ def train(
                         "d_x": torch.sigmoid(logits[: len(real)]).mean().item(),
                         "d_g_z": torch.sigmoid(logits[len(real) :]).mean().item()})
                 if config.sample_every and step % config.sample_every == 0:
-                    log.samples(step, to_uint8(generate(generator, fixed_noise)))
+                    log.samples(step, to_uint8(generate(sampler, fixed_noise)))
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     save(run_dir / "checkpoints" / "last.pt")
                 if procs.any(stop.signum is not None, device):
@@ -128,10 +137,10 @@ def train(
                     break
             log.end_epoch()
             if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints, as the notebook
-                log.samples(step, to_uint8(generate(generator, fixed_noise)))
+                log.samples(step, to_uint8(generate(sampler, fixed_noise)))
                 save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
                 if config.eval_every and (epoch + 1) % config.eval_every == 0:
-                    fid = evaluate_fid(generator, config) if procs.is_main else math.inf
+                    fid = evaluate_fid(sampler, config) if procs.is_main else math.inf
                     log.evaluation(step, epoch, {"fid": fid, "samples": config.eval_samples})
                     if procs.any(fid < best_fid, device):  # rank 0 decides; all save together
                         best_fid = min(fid, best_fid)
@@ -142,13 +151,13 @@ def train(
 
         elapsed = time.perf_counter() - started
         if step % per_epoch:  # stopped mid-epoch by --max-steps
-            log.samples(step, to_uint8(generate(generator, fixed_noise)))
+            log.samples(step, to_uint8(generate(sampler, fixed_noise)))
             save(run_dir / "checkpoints" / "last.pt")
         guard.check()
         if procs.distributed and not procs.in_sync(generator, discriminator):
             raise GankitError("the ranks' weights differ after training; checkpoints hold rank 0's")
         if procs.is_main:
-            save_generator(generator, config, run_dir / "generator.safetensors")
+            save_generator(sampler, config, run_dir / "generator.safetensors")
         steps_run = step - first_step
         log.record({"event": "end", "step": step, "train_time_s": elapsed,
                     "steps_per_s": steps_run / elapsed if elapsed else 0.0,
@@ -180,7 +189,7 @@ def check_resumable(saved: Config, requested: Config) -> Config:
     return dataclasses.replace(saved, epochs=requested.epochs, max_steps=requested.max_steps)
 
 
-def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d, procs) -> int:
+def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d, procs, ema=None) -> int:
     """Load models, optimizers and this rank's RNG state; return the step to continue from."""
     if checkpoint.get("world_size", 1) != procs.world_size:
         raise ConfigError(f"this run was trained by {checkpoint.get('world_size', 1)} "
@@ -190,6 +199,8 @@ def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d, procs) -> 
         discriminator.load_state_dict(checkpoint["discriminator"])
         opt_g.load_state_dict(checkpoint["optimizer_g"])
         opt_d.load_state_dict(checkpoint["optimizer_d"])
+        if ema:
+            ema.model.load_state_dict(checkpoint["ema"])
         rng = checkpoint["rng"]["ranks"][procs.rank] if procs.distributed else checkpoint["rng"]
         torch.set_rng_state(rng["torch"])
         if "cuda" in rng and torch.cuda.is_available():

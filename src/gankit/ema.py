@@ -1,0 +1,28 @@
+"""Exponential moving average of the generator's weights, the usual way to sample GANs."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA:
+    """A frozen copy of `model` whose weights trail the live ones.
+
+    The decay warms up as min(decay, (1 + t) / (10 + t)), so early averages are not
+    dominated by the random initial weights.
+    """
+
+    def __init__(self, model: nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))
+        for average, live in zip(self.model.parameters(), model.parameters(), strict=True):
+            average.lerp_(live, 1 - decay)
+        for average, live in zip(self.model.buffers(), model.buffers(), strict=True):
+            average.copy_(live)
