@@ -106,3 +106,22 @@ def test_dcgan_refuses_sizes_it_cannot_halve():
 
     with pytest.raises(ConfigError, match="dcgan cannot build image size 30"):
         build_models(Config(arch="dcgan", image_size=30), (1, 30, 30))
+
+
+def linear_critic(weights):
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(len(weights), 1, bias=False))
+    critic[1].weight.data = torch.tensor([weights])
+    return lambda x: critic(x).squeeze(1)
+
+
+def test_gradient_penalties_of_a_linear_critic():
+    from gankit.losses import gradient_penalty, r1_penalty
+
+    # D(x) = w . x has gradient w everywhere: GP = 10 (|w| - 1)^2, R1 = gamma / 2 |w|^2.
+    critic = linear_critic([3.0, 4.0])
+    real, fake = torch.randn(16, 1, 1, 2), torch.randn(16, 1, 1, 2)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx(10 * (5 - 1) ** 2)
+    assert r1_penalty(critic, real, gamma=2.0).item() == pytest.approx(25.0)
+    wgan = get_loss("wgan-gp")
+    assert wgan.discriminator(torch.tensor([2.0, 4.0]), torch.tensor([1.0])).item() == -2.0
+    assert wgan.generator(torch.tensor([1.0, 3.0])).item() == -2.0

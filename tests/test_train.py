@@ -161,3 +161,13 @@ def test_ema_warm_up_follows_early_weights():
     torch.nn.init.ones_(live.weight)
     ema.update(live, step=0)  # decay min(0.999, 1/10) = 0.1: mostly the new weights
     assert ema.model.weight.item() == pytest.approx(0.9)
+
+
+def test_wgan_gp_with_n_critic_steps_g_every_nth_batch(tmp_path, tiny_mnist):
+    config = short_config(tmp_path, tiny_mnist, loss="wgan-gp", n_critic=3, max_steps=9,
+                          log_every=1, r1=1.0)
+    run = train(config, quiet=True)
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    g_losses = [e["g_loss"] for e in logged if "g_loss" in e]
+    assert g_losses[:2] == [0.0, 0.0]  # no G step before the third D step
+    assert g_losses[2] != 0.0 and g_losses[3] == g_losses[2] == g_losses[4]

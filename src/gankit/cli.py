@@ -25,7 +25,9 @@ TRAIN_FLAGS = [
     ("--arch", str, "NAME", "architecture: mlp (the notebook's) or dcgan (convolutional)"),
     ("--base-width", int, "C", "dcgan: channels of G's last and D's first conv layer"),
     ("--loss", str, "NAME", "loss: nonsaturating (the notebook's), minimax (the paper's), "
-     "hinge or lsgan"),
+     "hinge, lsgan or wgan-gp (gradient penalty 10)"),
+    ("--n-critic", int, "N", "discriminator steps per generator step (5 is usual for wgan-gp)"),
+    ("--r1", float, "GAMMA", "R1 gradient penalty on real images, weight GAMMA (0: none)"),
     ("--latent-dim", int, "N", "size of the noise vector z"),
     ("--g-hidden", int, "W", "generator hidden widths, e.g. --g-hidden 256 512 1024"),
     ("--d-hidden", int, "W", "discriminator hidden widths"),

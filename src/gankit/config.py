@@ -27,6 +27,8 @@ class Config:
     channels: int = 1  # 1 (grayscale) or 3 (RGB); only image folders may use 3
     arch: str = "mlp"
     loss: str = "nonsaturating"
+    n_critic: int = 1  # D steps per G step (5 is usual for wgan-gp)
+    r1: float = 0.0  # R1 gradient penalty weight gamma on real images; 0: none
     latent_dim: int = 100
     g_hidden: list[int] = field(default_factory=lambda: [256, 512, 1024])
     d_hidden: list[int] = field(default_factory=lambda: [1024, 512, 256])
@@ -107,7 +109,7 @@ def write_toml(config: Config, path: str | Path) -> None:
 def validate(config: Config) -> Config:
     """Refuse values that cannot train; registries are checked where they live."""
     positive = ["image_size", "latent_dim", "epochs", "batch_size", "log_every", "grid_size",
-                "eval_samples", "base_width"]
+                "eval_samples", "base_width", "n_critic"]
     for name in positive:
         if getattr(config, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
@@ -117,6 +119,8 @@ def validate(config: Config) -> Config:
             raise ConfigError(f"{name} must be 0 or more, got {getattr(config, name)}")
     if not (math.isfinite(config.lr) and config.lr > 0):
         raise ConfigError(f"lr must be a positive number, got {config.lr}")
+    if not (math.isfinite(config.r1) and config.r1 >= 0):
+        raise ConfigError(f"r1 must be 0 or a positive number, got {config.r1}")
     if not 0 <= config.ema_decay < 1:
         raise ConfigError(f"ema_decay must be in [0, 1), got {config.ema_decay}")
     if not 0 <= config.dropout < 1:

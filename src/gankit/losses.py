@@ -18,6 +18,7 @@ from gankit.errors import ConfigError
 class GanLoss(NamedTuple):
     discriminator: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (real, fake) logits
     generator: Callable[[torch.Tensor], torch.Tensor]  # fake logits
+    penalty: Callable | None = None  # (discriminator, real, fake) images -> added to D's loss
 
 
 def bce_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -53,11 +54,38 @@ def lsgan_generator(fake_logits: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((fake_logits - 1) ** 2).mean()
 
 
+def wasserstein_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor):
+    """The critic's side of the Wasserstein-1 estimate (Arjovsky et al. 2017)."""
+    return fake_logits.mean() - real_logits.mean()
+
+
+def wasserstein_generator(fake_logits: torch.Tensor) -> torch.Tensor:
+    return -fake_logits.mean()
+
+
+def gradient_penalty(discriminator, real: torch.Tensor, fake: torch.Tensor,
+                     weight: float = 10.0) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): weight * (||grad D(x_mix)|| - 1)^2 on random
+    interpolates of real and fake images."""
+    alpha = torch.rand(len(real), *[1] * (real.dim() - 1), device=real.device)
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
+    return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(discriminator, real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): gamma / 2 * E ||grad D(x)||^2 on real images."""
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(real).sum(), real, create_graph=True)
+    return gamma / 2 * grad.flatten(1).pow(2).sum(1).mean()
+
+
 LOSSES = {
     "nonsaturating": GanLoss(bce_discriminator, nonsaturating_generator),
     "minimax": GanLoss(bce_discriminator, minimax_generator),
     "hinge": GanLoss(hinge_discriminator, hinge_generator),
     "lsgan": GanLoss(lsgan_discriminator, lsgan_generator),
+    "wgan-gp": GanLoss(wasserstein_discriminator, wasserstein_generator, gradient_penalty),
 }
 
 

@@ -22,7 +22,7 @@ from gankit.ema import EMA
 from gankit.errors import ConfigError, GankitError
 from gankit.guards import DivergenceGuard, Interrupted, StopSignal
 from gankit.images import to_uint8
-from gankit.losses import get_loss
+from gankit.losses import get_loss, r1_penalty
 from gankit.metrics import evaluate, reference
 from gankit.models import build_models, generate
 from gankit.runlog import RunLog
@@ -102,6 +102,7 @@ def train(
             save_checkpoint(state, path)
 
     first_step, precision = step, config.precision
+    g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step (--n-critic)
     started = time.perf_counter()
     with log, StopSignal() as stop:
         while step < total_steps:
@@ -110,10 +111,12 @@ def train(
             batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch,
                                       procs.rank, procs.world_size)
             for batch, real in enumerate(batches, start=first_batch):
-                d_loss, logits = discriminator_step(g_fast, d_sync, opt_d, loss, real, precision)
-                g_loss = generator_step(g_sync, d_fast, opt_g, loss, len(real), precision)
-                if ema:
-                    ema.update(generator, step)
+                d_loss, logits = discriminator_step(g_fast, d_sync, opt_d, loss, real, precision,
+                                                    config.r1)
+                if (step + 1) % config.n_critic == 0:  # WGAN trains D n_critic times per G step
+                    g_loss = generator_step(g_sync, d_fast, opt_g, loss, len(real), precision)
+                    if ema:
+                        ema.update(generator, step)
                 step += 1
                 guard.update(d_loss, g_loss)
                 log.advance()
@@ -217,7 +220,7 @@ def resume_config(run_dir: str | Path, overrides: dict) -> Config:
     return config_from_dict({**saved, **overrides, "run_dir": str(run_dir)}, "checkpoint")
 
 
-def discriminator_step(generator, discriminator, opt_d, loss, real, precision="fp32"):
+def discriminator_step(generator, discriminator, opt_d, loss, real, precision="fp32", r1=0.0):
     """Train D on real images (label 1) and fakes (label 0); G gets no gradient."""
     n = len(real)
     with autocast(real.device, precision):
@@ -225,6 +228,10 @@ def discriminator_step(generator, discriminator, opt_d, loss, real, precision="f
             fake = generator(torch.randn(n, latent_dim(generator), device=real.device))
         logits = discriminator(torch.cat([real, fake])).float()
         d_loss = loss.discriminator(logits[:n], logits[n:])
+    if loss.penalty:
+        d_loss = d_loss + loss.penalty(discriminator, real, fake)
+    if r1:
+        d_loss = d_loss + r1_penalty(discriminator, real, r1)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
