@@ -87,13 +87,16 @@ def test_batch_order_is_a_function_of_seed_and_epoch():
 
 def test_batches_cover_the_epoch_once_scaled_to_minus_one_one():
     images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1) * 25
-    batches = list(iterate_batches(images, batch_size=4, seed=0, epoch=0))
+    batches = [b for b, _ in iterate_batches(images, batch_size=4, seed=0, epoch=0)]
     assert [len(b) for b in batches] == [4, 4, 2]  # the notebook keeps the partial batch
     values = torch.cat(batches).flatten()
     expected = images.float().flatten() / 127.5 - 1
     assert torch.allclose(values.sort().values, expected.sort().values)
-    resumed = list(iterate_batches(images, batch_size=4, seed=0, epoch=0, start=1))
+    resumed = [b for b, _ in iterate_batches(images, batch_size=4, seed=0, epoch=0, start=1)]
     assert torch.equal(torch.cat(resumed), torch.cat(batches[1:]))
+    labels = torch.arange(10)
+    for batch, batch_labels in iterate_batches(images, 4, 0, 0, labels=labels):
+        assert torch.equal(batch_labels * 25, ((batch.flatten() + 1) * 127.5).round().long())
 
 
 def test_image_folder_grayscale_and_rgb(tmp_path, capsys):

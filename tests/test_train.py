@@ -171,3 +171,36 @@ def test_wgan_gp_with_n_critic_steps_g_every_nth_batch(tmp_path, tiny_mnist):
     g_losses = [e["g_loss"] for e in logged if "g_loss" in e]
     assert g_losses[:2] == [0.0, 0.0]  # no G step before the third D step
     assert g_losses[2] != 0.0 and g_losses[3] == g_losses[2] == g_losses[4]
+
+
+def test_conditional_training_and_sampling_by_label(tmp_path, tiny_mnist, capsys):
+    from gankit.cli import main
+
+    config = short_config(tmp_path, tiny_mnist, conditional=True, arch="dcgan", base_width=8,
+                          grid_size=20)
+    run = train(config, quiet=True)
+    assert config_from_dict(torch.load(run / "checkpoints" / "last.pt",
+                                       weights_only=True)["config"]).num_classes == 10
+    npz = tmp_path / "sevens.npz"
+    assert main(["sample", str(run), "--n", "6", "--label", "7", "--out", str(npz)]) == 0
+    with np.load(npz) as archive:
+        assert archive["images"].shape == (6, 28, 28) and archive["labels"].tolist() == [7] * 6
+    assert main(["sample", str(run), "--label", "12", "--out", str(tmp_path / "x.png")]) == 2
+    assert "labels must be in 0..9" in capsys.readouterr().err
+    plain = train(short_config(tmp_path / "plain", tiny_mnist), quiet=True)
+    assert main(["sample", str(plain), "--label", "3", "--out", str(tmp_path / "y.png")]) == 2
+    assert "needs a conditional generator" in capsys.readouterr().err
+
+
+def test_conditional_needs_labels(tmp_path):
+    from PIL import Image
+
+    from gankit.errors import ConfigError
+
+    (tmp_path / "imgs").mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "imgs" / "a.png")
+    config = Config(dataset=f"folder:{tmp_path / 'imgs'}", conditional=True, device="cpu",
+                    run_dir=str(tmp_path / "run"))
+    with pytest.raises(ConfigError, match="needs a labelled dataset"):
+        train(config, quiet=True)
+    assert not (tmp_path / "run").exists()

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
             nargs="+" if isinstance(default, list) else None,
             help=f"{text} (default: {shown})" if shown != "" else text,
         )
+    train.add_argument("--conditional", action="store_true", default=argparse.SUPPRESS,
+                       help="class-conditional G (label embedding) and D (projection); "
+                       "mnist and fashion-mnist")
     train.add_argument("--spectral-norm", action="store_true", default=argparse.SUPPRESS,
                        help="dcgan: spectral normalisation on the discriminator's layers")
     train.add_argument("--compile", action="store_true", default=argparse.SUPPRESS,
@@ -111,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="grid.png, samples.npz (uint8 'images'), walk.gif (with "
                         "--interpolate), or a new folder for one PNG per image")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    sample.add_argument("--label", type=int, metavar="K",
+                        help="class to draw, for a conditional generator (default: all "
+                        "classes in turn)")
     sample.add_argument("--interpolate", type=int, metavar="K",
                         help="write a .gif of N latent walks through K random points each")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -173,8 +179,8 @@ def run_train(args: argparse.Namespace) -> int:
     from gankit import distributed
     from gankit.train import resume_config, train
 
-    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | {"compile",
-                                                                          "spectral_norm"}
+    switches = {"compile", "spectral_norm", "conditional"}
+    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | switches
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     if args.resume:
         if args.config or args.overwrite:
@@ -196,6 +202,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_sample(args: argparse.Namespace) -> int:
     from gankit.sample import (
+        class_labels,
         interpolation_frames,
         load_generator,
         sample_images,
@@ -216,7 +223,9 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.interpolate:
         write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
     else:
-        write_samples(sample_images(generator, args.n, args.seed), out)
+        labels = class_labels(generator, args.n, args.label)
+        images = sample_images(generator, args.n, args.seed, labels)
+        write_samples(images, out, None if labels is None else labels.numpy())
     print(f"gankit: wrote {out}")
     return 0
 

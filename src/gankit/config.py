@@ -26,6 +26,8 @@ class Config:
     image_size: int = 28
     channels: int = 1  # 1 (grayscale) or 3 (RGB); only image folders may use 3
     arch: str = "mlp"
+    conditional: bool = False  # class-conditional G and D (labelled datasets only)
+    num_classes: int = 0  # set from the data when conditional
     loss: str = "nonsaturating"
     n_critic: int = 1  # D steps per G step (5 is usual for wgan-gp)
     r1: float = 0.0  # R1 gradient penalty weight gamma on real images; 0: none
@@ -133,6 +135,8 @@ def validate(config: Config) -> Config:
         raise ConfigError("hidden layer widths must be at least 1")
     if config.precision not in PRECISIONS:
         raise ConfigError(f"precision must be fp32 or bf16, got {config.precision!r}")
+    if config.num_classes and not config.conditional:
+        raise ConfigError("num_classes is set from the data, for conditional runs only")
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
     return config

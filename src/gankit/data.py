@@ -110,9 +110,9 @@ def num_batches(num_images: int, batch_size: int, world_size: int = 1) -> int:
 
 def iterate_batches(
     images: torch.Tensor, batch_size: int, seed: int, epoch: int, start: int = 0,
-    rank: int = 0, world_size: int = 1,
-) -> Iterator[torch.Tensor]:
-    """Yield float batches in [-1, 1] for one epoch, from batch index `start` on.
+    rank: int = 0, world_size: int = 1, labels: torch.Tensor | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """Yield (images in [-1, 1], labels or None) batches of one epoch, from batch `start` on.
 
     With several processes every rank draws the same order and takes its own part of
     each global batch of batch_size x world_size images.
@@ -121,7 +121,8 @@ def iterate_batches(
     global_batch = batch_size * world_size
     for i in range(start, num_batches(len(images), batch_size, world_size)):
         index = order[i * global_batch : (i + 1) * global_batch].tensor_split(world_size)[rank]
-        yield images[index].float().div_(127.5).sub_(1.0)
+        yield (images[index].float().div_(127.5).sub_(1.0),
+               None if labels is None else labels[index])
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -133,13 +134,50 @@ ARCHITECTURES = {
 }
 
 
+class ConditionalGenerator(nn.Module):
+    """G(z, y): a learned embedding of the class label is concatenated to the noise."""
+
+    def __init__(self, base: nn.Module, latent_dim: int, num_classes: int):
+        super().__init__()
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.embed = nn.Embedding(num_classes, LABEL_EMBEDDING)
+        self.base = base
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.base(torch.cat([z, self.embed(labels)], dim=1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """Projection discriminator (Miyato & Koyama 2018): D(x, y) = psi(phi(x)) +
+    <embed(y), phi(x)>, with phi all of the base network but its last linear layer."""
+
+    def __init__(self, base: nn.Module, num_classes: int):
+        super().__init__()
+        *body, head = base.net
+        self.features, self.head = nn.Sequential(*body), head
+        self.embed = nn.Embedding(num_classes, head.in_features)
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        features = self.features(images)
+        return self.head(features).squeeze(1) + (self.embed(labels) * features).sum(1)
+
+
+LABEL_EMBEDDING = 32
+
+
 def build_models(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
-    """The (generator, discriminator) pair that `config.arch` names."""
+    """The (generator, discriminator) pair that `config.arch` names, class-conditional
+    when `config.num_classes` is set."""
     if config.arch not in ARCHITECTURES:
         raise ConfigError(
             f"unknown architecture {config.arch!r}; choose from {', '.join(ARCHITECTURES)}"
         )
-    return ARCHITECTURES[config.arch](config, image_shape)
+    if not config.num_classes:
+        return ARCHITECTURES[config.arch](config, image_shape)
+    widened = dataclasses.replace(config, latent_dim=config.latent_dim + LABEL_EMBEDDING)
+    generator, discriminator = ARCHITECTURES[config.arch](widened, image_shape)
+    return (ConditionalGenerator(generator, config.latent_dim, config.num_classes),
+            ConditionalDiscriminator(discriminator, config.num_classes))
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -147,10 +185,22 @@ def count_parameters(module: nn.Module) -> int:
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, noise: torch.Tensor) -> torch.Tensor:
+def generate(generator: nn.Module, noise: torch.Tensor, labels: torch.Tensor | None = None):
     """Generator output in eval mode, restoring the mode it was in."""
     was_training = generator.training
     generator.eval()
-    images = generator(noise)
+    images = run(generator, noise, labels)
     generator.train(was_training)
     return images
+
+
+def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """Call a generator or discriminator, with class labels when it is conditional."""
+    return model(inputs) if labels is None else model(inputs, labels)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside torch.compile and DistributedDataParallel wrappers."""
+    while hasattr(model, "_orig_mod") or isinstance(model, nn.parallel.DistributedDataParallel):
+        model = getattr(model, "_orig_mod", None) or model.module
+    return model

@@ -50,12 +50,35 @@ def image_shape(config: Config) -> tuple[int, int, int]:
     return (config.channels, config.image_size, config.image_size)
 
 
-def sample_images(generator, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
-    """n images as uint8 N x H x W x C, from noise seeded independently of training."""
+def sample_images(generator, n: int, seed: int = 0, labels: np.ndarray | None = None,
+                  batch_size: int = 1000) -> np.ndarray:
+    """n images as uint8 N x H x W x C, from noise seeded independently of training.
+
+    A conditional generator draws the given class labels, or all classes in turn.
+    """
     device = next(generator.parameters()).device
     noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    parts = [to_uint8(generate(generator, chunk.to(device))) for chunk in noise.split(batch_size)]
+    classes = class_labels(generator, n, labels)
+    parts = []
+    for start in range(0, n, batch_size):
+        chunk_labels = None if classes is None else classes[start : start + batch_size].to(device)
+        chunk = noise[start : start + batch_size].to(device)
+        parts.append(to_uint8(generate(generator, chunk, chunk_labels)))
     return np.concatenate(parts)
+
+
+def class_labels(generator, n: int, labels=None) -> torch.Tensor | None:
+    """Labels for n samples of a conditional generator (None for an unconditional one):
+    the given ones, or 0, 1, ..., C-1, 0, 1, ... so that every class appears equally."""
+    num_classes = getattr(generator, "num_classes", 0)
+    if labels is None:
+        return torch.arange(n) % num_classes if num_classes else None
+    if not num_classes:
+        raise GankitError("--label needs a conditional generator (trained with --conditional)")
+    labels = torch.as_tensor(np.broadcast_to(labels, (n,)).copy(), dtype=torch.int64)
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise GankitError(f"labels must be in 0..{num_classes - 1}")
+    return labels
 
 
 def interpolation_frames(generator, walks: int, keypoints: int, seed: int = 0,
@@ -65,12 +88,14 @@ def interpolation_frames(generator, walks: int, keypoints: int, seed: int = 0,
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed)
     points = torch.randn(keypoints, walks, generator.latent_dim, generator=rng)
+    classes = class_labels(generator, walks)
+    classes = None if classes is None else classes.to(device)
     frames = []
     for i in range(keypoints):
         start, end = points[i], points[(i + 1) % keypoints]
         for t in torch.arange(frames_between) / frames_between:
             z = _slerp(start, end, float(t)).to(device)
-            frames.append(make_grid(to_uint8(generate(generator, z))))
+            frames.append(make_grid(to_uint8(generate(generator, z, classes))))
     return frames
 
 

@@ -24,7 +24,7 @@ from gankit.guards import DivergenceGuard, Interrupted, StopSignal
 from gankit.images import to_uint8
 from gankit.losses import get_loss, r1_penalty
 from gankit.metrics import evaluate, reference
-from gankit.models import build_models, generate
+from gankit.models import build_models, generate, run, unwrap
 from gankit.runlog import RunLog
 from gankit.sample import sample_images
 
@@ -46,6 +46,10 @@ def train(
     data = load_dataset(
         config.dataset, "train", config.data_dir, config.image_size, config.channels
     )
+    if config.conditional:
+        if data.labels is None:
+            raise ConfigError(f"--conditional needs a labelled dataset; {config.dataset} has none")
+        config = dataclasses.replace(config, num_classes=int(data.labels.max()) + 1)
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, data.image_shape)
     generator.to(device)
@@ -67,6 +71,10 @@ def train(
     g_fast, d_fast = (torch.compile(m) if config.compile else m for m in (generator, discriminator))
     g_sync, d_sync = procs.wrap(g_fast, device), procs.wrap(d_fast, device)
     images = data.images.to(device)
+    labels = data.labels.to(device) if config.conditional else None
+    # Conditional grids show the classes in order, a row of 0-9 at a time.
+    fixed_labels = (torch.arange(config.grid_size, device=device) % config.num_classes
+                    if config.conditional else None)
     noise_rng = torch.Generator().manual_seed(config.seed)
     fixed_noise = torch.randn(config.grid_size, config.latent_dim, generator=noise_rng).to(device)
     per_epoch = num_batches(len(images), config.batch_size, procs.world_size)
@@ -109,12 +117,13 @@ def train(
             epoch, first_batch = divmod(step, per_epoch)
             log.start_epoch(epoch, first_batch)
             batches = iterate_batches(images, config.batch_size, config.seed, epoch, first_batch,
-                                      procs.rank, procs.world_size)
-            for batch, real in enumerate(batches, start=first_batch):
+                                      procs.rank, procs.world_size, labels)
+            for batch, (real, real_labels) in enumerate(batches, start=first_batch):
                 d_loss, logits = discriminator_step(g_fast, d_sync, opt_d, loss, real, precision,
-                                                    config.r1)
+                                                    config.r1, real_labels)
                 if (step + 1) % config.n_critic == 0:  # WGAN trains D n_critic times per G step
-                    g_loss = generator_step(g_sync, d_fast, opt_g, loss, len(real), precision)
+                    g_loss = generator_step(g_sync, d_fast, opt_g, loss, len(real), precision,
+                                            config.conditional)
                     if ema:
                         ema.update(generator, step)
                 step += 1
@@ -127,7 +136,7 @@ def train(
                         "d_x": torch.sigmoid(logits[: len(real)]).mean().item(),
                         "d_g_z": torch.sigmoid(logits[len(real) :]).mean().item()})
                 if config.sample_every and step % config.sample_every == 0:
-                    log.samples(step, to_uint8(generate(sampler, fixed_noise)))
+                    log.samples(step, to_uint8(generate(sampler, fixed_noise, fixed_labels)))
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     save(run_dir / "checkpoints" / "last.pt")
                 if procs.any(stop.signum is not None, device):
@@ -140,7 +149,7 @@ def train(
                     break
             log.end_epoch()
             if step % per_epoch == 0:  # a full epoch ended: grid and checkpoints, as the notebook
-                log.samples(step, to_uint8(generate(sampler, fixed_noise)))
+                log.samples(step, to_uint8(generate(sampler, fixed_noise, fixed_labels)))
                 save(run_dir / "checkpoints" / f"epoch_{epoch:03d}.pt", resumable=False)
                 if config.eval_every and (epoch + 1) % config.eval_every == 0:
                     fid = evaluate_fid(sampler, config) if procs.is_main else math.inf
@@ -154,7 +163,7 @@ def train(
 
         elapsed = time.perf_counter() - started
         if step % per_epoch:  # stopped mid-epoch by --max-steps
-            log.samples(step, to_uint8(generate(sampler, fixed_noise)))
+            log.samples(step, to_uint8(generate(sampler, fixed_noise, fixed_labels)))
             save(run_dir / "checkpoints" / "last.pt")
         guard.check()
         if procs.distributed and not procs.in_sync(generator, discriminator):
@@ -220,31 +229,39 @@ def resume_config(run_dir: str | Path, overrides: dict) -> Config:
     return config_from_dict({**saved, **overrides, "run_dir": str(run_dir)}, "checkpoint")
 
 
-def discriminator_step(generator, discriminator, opt_d, loss, real, precision="fp32", r1=0.0):
-    """Train D on real images (label 1) and fakes (label 0); G gets no gradient."""
+def discriminator_step(generator, discriminator, opt_d, loss, real, precision="fp32", r1=0.0,
+                       labels=None):
+    """Train D on real images (label 1) and fakes (label 0); G gets no gradient.
+    With class `labels` for the real images, fakes get random classes."""
     n = len(real)
+    noise, fake_labels = draw_inputs(generator, n, real.device, labels is not None)
     with autocast(real.device, precision):
         with torch.no_grad():  # the fakes are constants here: no graph through G
-            fake = generator(torch.randn(n, latent_dim(generator), device=real.device))
-        logits = discriminator(torch.cat([real, fake])).float()
+            fake = run(generator, noise, fake_labels)
+        both = None if labels is None else torch.cat([labels, fake_labels])
+        logits = run(discriminator, torch.cat([real, fake]), both).float()
         d_loss = loss.discriminator(logits[:n], logits[n:])
+    def critic(images):
+        return run(discriminator, images, labels)
+
     if loss.penalty:
-        d_loss = d_loss + loss.penalty(discriminator, real, fake)
+        d_loss = d_loss + loss.penalty(critic, real, fake)
     if r1:
-        d_loss = d_loss + r1_penalty(discriminator, real, r1)
+        d_loss = d_loss + r1_penalty(critic, real, r1)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
     return d_loss.detach(), logits.detach()
 
 
-def generator_step(generator, discriminator, opt_g, loss, n: int, precision="fp32"):
+def generator_step(generator, discriminator, opt_g, loss, n: int, precision="fp32",
+                   conditional=False):
     """Train G on fresh noise to make D call its fakes real; D's weights get no gradient."""
     device = next(generator.parameters()).device
+    noise, labels = draw_inputs(generator, n, device, conditional)
     discriminator.requires_grad_(False)
     with autocast(device, precision):
-        fake = generator(torch.randn(n, latent_dim(generator), device=device))
-        g_loss = loss.generator(discriminator(fake).float())
+        g_loss = loss.generator(run(discriminator, run(generator, noise, labels), labels).float())
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     opt_g.step()
@@ -263,11 +280,12 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
-def latent_dim(model: torch.nn.Module) -> int:
-    """The generator's noise size, through torch.compile and DDP wrappers."""
-    while not hasattr(model, "latent_dim"):
-        model = getattr(model, "_orig_mod", None) or model.module
-    return model.latent_dim
+def draw_inputs(generator, n: int, device, conditional: bool):
+    """Fresh noise for `generator`, and uniformly random class labels when conditional."""
+    inner = unwrap(generator)
+    noise = torch.randn(n, inner.latent_dim, device=device)
+    labels = torch.randint(inner.num_classes, (n,), device=device) if conditional else None
+    return noise, labels
 
 
 def pick_device(name: str) -> torch.device:
