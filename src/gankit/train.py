@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import shutil
@@ -241,9 +242,7 @@ def discriminator_step(generator, discriminator, opt_d, loss, real, precision="f
         both = None if labels is None else torch.cat([labels, fake_labels])
         logits = run(discriminator, torch.cat([real, fake]), both).float()
         d_loss = loss.discriminator(logits[:n], logits[n:])
-    def critic(images):
-        return run(discriminator, images, labels)
-
+    critic = functools.partial(run, discriminator, labels=labels)  # D as a function of images
     if loss.penalty:
         d_loss = d_loss + loss.penalty(critic, real, fake)
     if r1:
