@@ -64,10 +64,6 @@ class ImageData:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
 
-    def to(self, device: torch.device) -> ImageData:
-        labels = None if self.labels is None else self.labels.to(device)
-        return ImageData(self.images.to(device), labels, self.name)
-
 
 def load_dataset(
     dataset: str,
