@@ -26,21 +26,23 @@ def squared_distances(points: torch.Tensor, centres: torch.Tensor) -> torch.Tens
     return torch.cat(rows)
 
 
-def log_likelihoods(d2: torch.Tensor, sigma: float, dim: int) -> torch.Tensor:
-    """Per-point log p(x) under the mixture of N(mu_i, sigma^2 I), in float64."""
+def log_likelihoods(d2: torch.Tensor, sigma: float, dim: int,
+                    dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Per-point log p(x) under the mixture of N(mu_i, sigma^2 I)."""
     count = d2.shape[1]
     out = []
     for chunk in d2.split(CHUNK):
-        scaled = chunk.double() / (-2 * sigma**2)
-        out.append(torch.logsumexp(scaled, dim=1))
+        scaled = chunk.to(dtype) / (-2 * sigma**2)
+        out.append(torch.logsumexp(scaled, dim=1).double())
     return torch.cat(out) - math.log(count) - dim / 2 * math.log(2 * math.pi * sigma**2)
 
 
 def choose_sigma(d2_validation: torch.Tensor, dim: int) -> float:
     """Best sigma on a log grid from 0.03 to 1, widened if the best is on an edge, then
-    refined between its neighbours."""
+    refined between its neighbours. The search scores in float32 (twice as fast; its
+    error, ~1e-4 nats a point, is far below the differences it ranks)."""
     def score(sigma: float) -> float:
-        return float(log_likelihoods(d2_validation, sigma, dim).mean())
+        return float(log_likelihoods(d2_validation, sigma, dim, torch.float32).mean())
 
     grid = list(np.logspace(-1.5, 0, 11))
     scores = [score(s) for s in grid]
