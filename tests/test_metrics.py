@@ -141,3 +141,13 @@ def test_sample_npz_round_trips_through_evaluate(tmp_path, tiny_mnist, capsys):
     assert from_run["fid"] == pytest.approx(from_file["fid"])  # same seed, same samples
     logged = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
     assert logged["event"] == "evaluate" and logged["fid"] == pytest.approx(from_run["fid"])
+
+
+def test_label_accuracy_of_real_digits_with_their_labels():
+    test = load_dataset("mnist", "test")
+    images, labels = test.images[:2000, 0].numpy(), test.labels[:2000].numpy()
+    right = evaluate(images, "mnist", ["label_accuracy"], labels=labels)["label_accuracy"]
+    assert right["mean"] > 0.99 and right["min"] > 0.97 and len(right["per_class"]) == 10
+    wrong = evaluate(images, "mnist", ["label_accuracy"], labels=(labels + 1) % 10)
+    assert wrong["label_accuracy"]["mean"] < 0.02
+    assert "label_accuracy" not in evaluate(images, "mnist", ["label_accuracy"])

@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="samples to draw from a generator (default: 10000)")
     evaluate.add_argument("--metrics", metavar="LIST",
                           help="comma-separated subset of fid, inception_score, "
-                          "precision_recall, coverage, parzen_ll (default: all)")
+                          "precision_recall, coverage, parzen_ll, label_accuracy "
+                          "(conditional samples only) (default: all)")
     evaluate.add_argument("--dataset", help="reference dataset for a .npz (default: mnist; "
                           "a generator's own dataset otherwise)")
     evaluate.add_argument("--data-dir", default="", metavar="DIR",
@@ -237,8 +238,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise GankitError(f"--n must be at least 2, got {args.n}")
     names = metric_names(args.metrics.split(",") if args.metrics else None)
     source = Path(args.source)
-    samples, dataset, run_log = _samples_to_evaluate(source, args)
-    results = {"source": str(source), **evaluate(samples, dataset, names, args.data_dir)}
+    samples, labels, dataset, run_log = _samples_to_evaluate(source, args)
+    results = {"source": str(source),
+               **evaluate(samples, dataset, names, args.data_dir, labels)}
     if run_log is not None:
         with open(run_log, "a") as f:
             f.write(json.dumps({"event": "evaluate", **results}) + "\n")
@@ -263,6 +265,11 @@ def format_results(results: dict) -> str:
         lines.append(f"coverage            {results['coverage']:7d}/10 classes with >= 1 %")
         lines.append(f"KL to uniform       {results['kl_to_uniform']:10.4f}")
         lines.append(f"class histogram     {results['class_histogram']}")
+    if "label_accuracy" in results:
+        accuracy = results["label_accuracy"]
+        per_class = " ".join(f"{a:.3f}" for a in accuracy["per_class"] if a is not None)
+        lines.append(f"label accuracy      {accuracy['mean']:10.3f} (min over classes "
+                     f"{accuracy['min']:.3f}: {per_class})")
     if "parzen_ll" in results:
         parzen = results["parzen_ll"]
         lines.append(f"Parzen LL           {parzen['mean']:10.1f} ± {parzen['sem']:.1f} (s.e.; "
@@ -307,23 +314,27 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def _samples_to_evaluate(source: Path, args: argparse.Namespace):
-    """(uint8 samples, dataset name, metrics.jsonl to append to or None)."""
+    """(uint8 samples, their requested classes or None, dataset name, metrics.jsonl to
+    append to or None)."""
     import numpy as np
 
     if source.suffix == ".npz":
         try:
             with np.load(source, allow_pickle=False) as archive:
                 samples = archive["images"]
+                labels = archive["labels"] if "labels" in archive else None
         except (OSError, ValueError, KeyError) as e:
             raise GankitError(f"cannot read samples from {source}: {e}") from None
-        return samples, args.dataset or "mnist", None
-    from gankit.sample import load_generator, sample_images
+        return samples, labels, args.dataset or "mnist", None
+    from gankit.sample import class_labels, load_generator, sample_images
     from gankit.train import pick_device
 
     generator, config = load_generator(source, pick_device(args.device), args.raw)
     dataset = args.dataset or config.dataset
     run_log = source / "metrics.jsonl" if source.is_dir() else None
-    return sample_images(generator, args.n, args.seed), dataset, run_log
+    labels = class_labels(generator, args.n)
+    samples = sample_images(generator, args.n, args.seed, labels)
+    return samples, None if labels is None else labels.numpy(), dataset, run_log
 
 
 def _check_writable(out: Path, overwrite: bool) -> None:

@@ -17,6 +17,7 @@ from gankit.features import classify, load_classifier
 from gankit.metrics.coverage import coverage_metric
 from gankit.metrics.fid import fid
 from gankit.metrics.inception_score import inception_score_metric
+from gankit.metrics.label_accuracy import label_accuracy_metric
 from gankit.metrics.parzen import parzen_metric
 from gankit.metrics.precision_recall import precision_recall_metric
 
@@ -26,6 +27,7 @@ METRICS = {
     "precision_recall": precision_recall_metric,
     "coverage": coverage_metric,
     "parzen_ll": parzen_metric,
+    "label_accuracy": label_accuracy_metric,  # conditional samples only
 }
 # Names a user may give for metrics that are computed together.
 ALIASES = {"is": "inception_score", "precision": "precision_recall", "recall": "precision_recall",
@@ -49,14 +51,18 @@ def metric_names(requested: list[str] | None) -> list[str]:
 
 
 def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | None = None,
-             data_dir: str = "") -> dict:
-    """Score uint8 samples (N x 28 x 28, or N x 28 x 28 x 1) against `dataset`'s test split."""
+             data_dir: str = "", labels: np.ndarray | None = None) -> dict:
+    """Score uint8 samples (N x 28 x 28, or N x 28 x 28 x 1) against `dataset`'s test split;
+    `labels`, the classes a conditional generator was asked for, add label_accuracy."""
     samples = np.asarray(samples)
     if samples.dtype != np.uint8 or samples.reshape(len(samples), -1).shape[1] != 784:
         raise GankitError(f"samples must be uint8 28x28 grayscale images, got "
                           f"{samples.dtype} {samples.shape}")
     names = metric_names(metrics)
-    context = EvalContext(samples.reshape(len(samples), 28, 28), reference(dataset, data_dir))
+    if labels is not None and len(labels) != len(samples):
+        raise GankitError(f"{len(samples)} samples but {len(labels)} labels")
+    context = EvalContext(samples.reshape(len(samples), 28, 28), reference(dataset, data_dir),
+                          None if labels is None else np.asarray(labels))
     results = {
         "dataset": dataset,
         "samples": len(samples),
@@ -98,9 +104,11 @@ def reference(dataset: str, data_dir: str = "") -> Reference:
 class EvalContext:
     """Samples and their reference, with each derived array computed on first use."""
 
-    def __init__(self, samples: np.ndarray, reference: Reference):
+    def __init__(self, samples: np.ndarray, reference: Reference,
+                 sample_labels: np.ndarray | None = None):
         self.samples = samples
         self.reference = reference
+        self.sample_labels = sample_labels
 
     @functools.cached_property
     def _classified(self):
