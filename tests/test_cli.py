@@ -87,3 +87,10 @@ def test_corrupt_or_empty_data_dir_is_refused_before_writing(tmp_path, tiny_mnis
         assert main(["train", "--data-dir", str(data_dir), "--run-dir", str(run)]) == 2
         assert message in capsys.readouterr().err
         assert not run.exists()
+
+
+def test_cdcgan_preset_resolves_to_a_conditional_dcgan(capsys):
+    assert main(["train", "--preset", "cdcgan", "--dry-run"]) == 0
+    config = tomllib.loads(capsys.readouterr().out)
+    assert (config["arch"], config["conditional"], config["ema_decay"]) == ("dcgan", True, 0.999)
+    assert config["preset"] == "cdcgan" and config["betas"] == [0.5, 0.999]

@@ -63,6 +63,10 @@ class Config:
 # A preset is a set of overrides of the defaults above; "seed" is the notebook exactly.
 PRESETS: dict[str, dict] = {
     "seed": {},
+    # Conditional DCGAN with an EMA generator: FID 3.5 on MNIST after its 10 epochs
+    # (README, "Beyond the notebook").
+    "cdcgan": {"arch": "dcgan", "conditional": True, "betas": [0.5, 0.999],
+               "ema_decay": 0.999, "epochs": 10},
 }
 
 PRECISIONS = ("fp32", "bf16")
