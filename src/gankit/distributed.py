@@ -16,6 +16,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from gankit.errors import ConfigError
 
+STOP_CHECK_EVERY = 10  # steps between agreements on a stop signal under torchrun
+
 
 @dataclass(frozen=True)
 class Processes:
@@ -45,6 +47,13 @@ class Processes:
         value = torch.as_tensor(flag, dtype=torch.int64, device=device).clone()
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value)
+
+    def stop_requested(self, local: bool, step: int, device: torch.device) -> bool:
+        """Whether to stop after this step. One process just reads its flag; several agree
+        on it only every STOP_CHECK_EVERY steps, as agreeing is a host sync."""
+        if not self.distributed:
+            return local
+        return step % STOP_CHECK_EVERY == 0 and self.any(local, device)
 
     def max(self, value: torch.Tensor) -> torch.Tensor:
         if self.distributed:

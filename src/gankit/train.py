@@ -140,7 +140,7 @@ def train(
                     log.samples(step, to_uint8(generate(sampler, fixed_noise, fixed_labels)))
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     save(run_dir / "checkpoints" / "last.pt")
-                if procs.any(stop.signum is not None, device):
+                if procs.stop_requested(stop.signum is not None, step, device):
                     save(run_dir / "checkpoints" / "last.pt")
                     log.write_report()
                     raise Interrupted(stop.signum or signal.SIGTERM,
