@@ -204,3 +204,18 @@ def test_conditional_needs_labels(tmp_path):
     with pytest.raises(ConfigError, match="needs a labelled dataset"):
         train(config, quiet=True)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("preset", ["seed", "mlp-plus", "dcgan", "cdcgan"])
+def test_every_preset_trains_and_samples(tmp_path, tiny_mnist, preset):
+    from gankit.config import PRESETS, resolve_config
+    from gankit.sample import load_generator, sample_images
+
+    assert preset in PRESETS
+    overrides = dict(data_dir=str(tiny_mnist), run_dir=str(tmp_path / "run"), batch_size=32,
+                     max_steps=4, device="cpu")
+    run = train(resolve_config(preset, overrides=overrides), quiet=True)
+    generator, config = load_generator(run)
+    assert config.preset == preset
+    images = sample_images(generator, 20)
+    assert images.shape == (20, 28, 28, 1) and images.std() > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import tomli_w
 
-from gankit.config import PRESETS, Config, resolve_config
+from gankit.config import PRESET_PURPOSES, PRESETS, Config, resolve_config
 from gankit.errors import GankitError
 from gankit.guards import Interrupted
 
@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GAN. Settings come from the preset, then --config, then flags.",
     )
     train.add_argument("--preset", choices=list(PRESETS),
-                       help="named set of settings; seed (default) is the notebook exactly")
+                       help="named set of settings (default: seed): " + "; ".join(
+                           f"{name}: {purpose}" for name, purpose in PRESET_PURPOSES.items()))
     train.add_argument("--resume", metavar="RUN_DIR",
                        help="continue RUN_DIR from checkpoints/last.pt; only --epochs and "
                        "--max-steps may change")
