@@ -6,6 +6,8 @@
 import json
 import sys
 
+ORDER = ["seed", "mlp-plus", "dcgan", "cdcgan"]
+
 
 def row(r: dict) -> str:
     parzen = r["parzen_ll"]
@@ -32,7 +34,7 @@ def main(path: str) -> None:
               "| training time | label accuracy (worst class) |")
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         print(f"\n{dataset}\n\n{header}\n|{' --- |' * 10}")
-        for r in rows:
+        for r in sorted(rows, key=lambda r: ORDER.index(r["preset"])):
             if r["dataset"] == dataset:
                 print(row(r))
 
