@@ -75,7 +75,7 @@ PRESET_PURPOSES = {
     "seed": "the notebook exactly: its MLPs, loss, optimiser and 50 epochs",
     "mlp-plus": "the notebook's MLPs trained better: Adam betas 0.5, EMA generator",
     "dcgan": "convolutional G and D with an EMA generator, 5 epochs of small batches",
-    "cdcgan": "class-conditional DCGAN (sample --label K), the best quality",
+    "cdcgan": "class-conditional DCGAN (sample --label K), the best on MNIST",
 }
 
 PRECISIONS = ("fp32", "bf16")
