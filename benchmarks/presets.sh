@@ -5,11 +5,13 @@
 # training times it records are the 2-core CPU's, and a second heavy job doubles them.
 #   benchmarks/presets.sh                       # every preset, MNIST and Fashion-MNIST
 #   benchmarks/presets.sh "dcgan cdcgan" mnist  # a subset
+#   EXTRA="--r1 1" OUT=runs/presets-r1 benchmarks/presets.sh cdcgan  # flags over presets
 set -euo pipefail
 presets=${1:-seed mlp-plus dcgan cdcgan}
 datasets=${2:-mnist fashion-mnist}
 out=${OUT:-runs/presets}
 gankit=${GANKIT:-gankit}
+read -r -a extra <<< "${EXTRA:-}"
 mkdir -p "$out"
 for dataset in $datasets; do
   for preset in $presets; do
@@ -18,7 +20,7 @@ for dataset in $datasets; do
     precision=bf16
     [ "$preset" = seed ] && precision=fp32
     $gankit train --preset "$preset" --dataset "$dataset" --precision "$precision" \
-      --run-dir "$run" --quiet
+      --run-dir "$run" --quiet ${extra[@]+"${extra[@]}"}
     $gankit evaluate "$run" --json > "$run/evaluation.json"
     python3 - "$run" "$preset" "$dataset" "$precision" >> "$out/presets.jsonl" <<'PY'
 import json, sys
