@@ -114,16 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, metavar="FILE",
                         help="grid.png, samples.npz (uint8 'images'), walk.gif (with "
                         "--interpolate), or a new folder for one PNG per image")
-    sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    add_generator_flags(sample)
     sample.add_argument("--label", type=int, metavar="K",
                         help="class to draw, for a conditional generator (default: all "
                         "classes in turn)")
     sample.add_argument("--interpolate", type=int, metavar="K",
                         help="write a .gif of N latent walks through K random points each")
-    sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     sample.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    sample.add_argument("--raw", action="store_true",
-                        help="the trained generator weights, not their EMA (when the run kept one)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score samples: FID, IS, precision/recall, coverage, Parzen LL",
@@ -143,11 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "a generator's own dataset otherwise)")
     evaluate.add_argument("--data-dir", default="", metavar="DIR",
                           help="folder of the dataset's IDX files")
-    evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_generator_flags(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--raw", action="store_true",
-                          help="the trained generator weights, not their EMA")
 
     report = commands.add_parser(
         "report", help="rebuild a run's self-contained report.html",
@@ -163,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("folder", nargs="?", default="runs", metavar="DIR",
                       help="folder of run dirs (default: runs)")
     return parser
+
+
+def add_generator_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of the commands that draw samples from a trained generator."""
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--raw", action="store_true",
+                        help="the trained generator weights, not their EMA (when the run kept one)")
 
 
 def main(argv: list[str] | None = None) -> int:
