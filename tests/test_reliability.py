@@ -18,7 +18,8 @@ from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.guards import Diverged, StopSignal
 from gankit.losses import LOSSES, GanLoss
-from gankit.train import resume_config, train
+from gankit.run import Resume
+from gankit.train import train
 
 
 def config_for(tmp_path, data_dir, name, **changes) -> Config:
@@ -42,7 +43,8 @@ def logged_losses(run_dir):
 def test_resume_is_bit_identical_to_training_straight_through(tmp_path, tiny_mnist, stop_at):
     straight = train(config_for(tmp_path, tiny_mnist, "straight", max_steps=60), quiet=True)
     first = train(config_for(tmp_path, tiny_mnist, "split", max_steps=stop_at), quiet=True)
-    resumed = train(resume_config(first, {"max_steps": 60}), quiet=True, resume=first)
+    point = Resume.load(first)
+    resumed = train(point.config(max_steps=60), quiet=True, resume=point)
     assert resumed == first
     a, b = weights(straight), weights(resumed)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -11,7 +11,8 @@ from safetensors.torch import load_file
 from gankit.config import Config, config_from_dict
 from gankit.losses import get_loss
 from gankit.models import build_models
-from gankit.train import discriminator_step, generator_step, train
+from gankit.steps import Networks, discriminator_step, generator_step
+from gankit.train import train
 
 
 def snapshot(module):
@@ -34,15 +35,17 @@ def test_one_step_trains_d_then_g_without_leaking_gradients():
     loss = get_loss("nonsaturating")
     real = torch.rand(16, 1, 28, 28) * 2 - 1
     g0, d0 = snapshot(generator), snapshot(discriminator)
+    nets = Networks(generator, discriminator)
 
-    discriminator_step(generator, discriminator, opt_d, loss, real)
+    d = discriminator_step(nets, opt_d, loss, real)
+    assert set(d) == {"d_loss", "d_x", "d_g_z"} and 0 < d["d_x"] < 1 and 0 < d["d_g_z"] < 1
     assert changed(d0, discriminator)
     assert unchanged(g0, generator)
     assert all(p.grad is None for p in generator.parameters())  # fake was detached
 
     d1 = snapshot(discriminator)
     d_grads = {n: p.grad.clone() for n, p in discriminator.named_parameters()}
-    generator_step(generator, discriminator, opt_g, loss, 16)
+    generator_step(nets, opt_g, loss, 16)
     assert changed(g0, generator)
     assert unchanged(d1, discriminator)
     assert all(torch.equal(p.grad, d_grads[n]) for n, p in discriminator.named_parameters())
@@ -159,7 +162,7 @@ def test_ema_warm_up_follows_early_weights():
     torch.nn.init.zeros_(live.weight)
     ema = EMA(live, decay=0.999)
     torch.nn.init.ones_(live.weight)
-    ema.update(live, step=0)  # decay min(0.999, 1/10) = 0.1: mostly the new weights
+    ema.update(live)  # decay min(0.999, 1/10) = 0.1: mostly the new weights
     assert ema.model.weight.item() == pytest.approx(0.9)
 
 

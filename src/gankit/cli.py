@@ -12,6 +12,7 @@ import tomli_w
 from gankit.config import PRESET_PURPOSES, PRESETS, Config, resolve_config
 from gankit.errors import GankitError
 from gankit.guards import Interrupted
+from gankit.rundir import RunDir
 
 DEFAULTS = Config()
 
@@ -181,30 +182,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from gankit import distributed
-    from gankit.train import resume_config, train
+    from gankit.run import Resume
+    from gankit.train import train
 
     switches = {"compile", "spectral_norm", "conditional"}
     fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | switches
     overrides = {k: v for k, v in vars(args).items() if k in fields}
+    point = None
     if args.resume:
         if args.config or args.overwrite:
             raise GankitError("--resume takes no --config or --overwrite: the run keeps its own")
         if args.preset:
             overrides["preset"] = args.preset
-        config = resume_config(args.resume, overrides)
+        point = Resume.load(args.resume)
+        config = point.config(**overrides)
     else:
         config = resolve_config(args.preset or "seed", args.config, overrides)
     if args.dry_run:
         print(tomli_w.dumps(config.to_dict()), end="")
         return 0
     try:
-        train(config, quiet=args.quiet, resume=args.resume, overwrite=args.overwrite)
+        train(config, quiet=args.quiet, resume=point, overwrite=args.overwrite,
+              display="terminal")
     finally:
         distributed.stop()
     return 0
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    from gankit.device import pick_device
     from gankit.sample import (
         class_labels,
         interpolation_frames,
@@ -213,7 +219,6 @@ def run_sample(args: argparse.Namespace) -> int:
         write_gif,
         write_samples,
     )
-    from gankit.train import pick_device
 
     out = Path(args.out)
     if args.n < 1:
@@ -296,20 +301,21 @@ def run_runs(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise GankitError(f"no such folder: {folder}")
-    runs = sorted(p for p in folder.iterdir() if (p / "config.toml").is_file())
+    runs = [RunDir(p) for p in sorted(folder.iterdir()) if RunDir(p).is_run()]
     if not runs:
         print(f"no runs in {folder}")
         return 0
     print(f"{'run':40s} {'preset':8s} {'dataset':14s} {'steps':>7s} {'D loss':>7s} "
           f"{'G loss':>7s} {'best FID':>9s}")
     for run in runs:
-        config = tomllib.loads((run / "config.toml").read_text())
-        records = read_metrics(run / "metrics.jsonl")
+        config = tomllib.loads(run.config.read_text())
+        records = read_metrics(run.metrics)
         logged = [r for r in records if "d_loss" in r]
         fids = [r["fid"] for r in records if "fid" in r]
         last = logged[-1] if logged else {}
         steps = max((r.get("step", 0) for r in records), default=0)
-        print(f"{run.name:40s} {config.get('preset', '?'):8s} {config.get('dataset', '?'):14s} "
+        print(f"{run.root.name:40s} {config.get('preset', '?'):8s} "
+              f"{config.get('dataset', '?'):14s} "
               f"{steps:7d} {last.get('d_loss', float('nan')):7.3f} "
               f"{last.get('g_loss', float('nan')):7.3f} "
               f"{min(fids) if fids else float('nan'):9.3f}")
@@ -329,12 +335,12 @@ def _samples_to_evaluate(source: Path, args: argparse.Namespace):
         except (OSError, ValueError, KeyError) as e:
             raise GankitError(f"cannot read samples from {source}: {e}") from None
         return samples, labels, args.dataset or "mnist", None
+    from gankit.device import pick_device
     from gankit.sample import class_labels, load_generator, sample_images
-    from gankit.train import pick_device
 
     generator, config = load_generator(source, pick_device(args.device), args.raw)
     dataset = args.dataset or config.dataset
-    run_log = source / "metrics.jsonl" if source.is_dir() else None
+    run_log = RunDir(source).metrics if source.is_dir() else None
     labels = class_labels(generator, args.n)
     samples = sample_images(generator, args.n, args.seed, labels)
     return samples, None if labels is None else labels.numpy(), dataset, run_log

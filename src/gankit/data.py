@@ -64,6 +64,11 @@ class ImageData:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
 
+    @property
+    def num_classes(self) -> int:
+        """Classes in the labels (0 when unlabelled)."""
+        return 0 if self.labels is None else int(self.labels.max()) + 1
+
 
 def load_dataset(
     dataset: str,

@@ -19,6 +19,10 @@ class Interrupted(Exception):
         super().__init__(message)
         self.exit_code = EXIT_CODES.get(signum, 128 + signum)
 
+    def _render_traceback_(self) -> list[str]:
+        """In Jupyter, the kernel's interrupt ends the cell with this one line."""
+        return [f"gankit: {self}"]
+
 
 class Diverged(GankitError):
     """A loss became NaN or infinite; the CLI exits 3."""
@@ -29,7 +33,9 @@ class Diverged(GankitError):
 class StopSignal:
     """While active, SIGINT/SIGTERM only set a flag that the loop checks between steps.
 
-    The first signal restores the default handlers, so a second Ctrl-C aborts at once.
+    The first signal lets a second one abort at once: in a terminal by the default
+    handlers (the process ends), in a Jupyter kernel by the kernel's own (the cell
+    raises KeyboardInterrupt and the kernel lives on).
     """
 
     def __init__(self):
@@ -37,6 +43,7 @@ class StopSignal:
         self._previous: dict = {}
 
     def __enter__(self) -> StopSignal:
+        self.signum = None
         if threading.current_thread() is threading.main_thread():
             for signum in EXIT_CODES:
                 self._previous[signum] = signal.signal(signum, self._handle)
@@ -45,11 +52,14 @@ class StopSignal:
     def __exit__(self, *exc) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        self._previous.clear()
 
     def _handle(self, signum, frame) -> None:
+        from gankit.panel import in_notebook
+
         self.signum = signum
         for other in EXIT_CODES:
-            signal.signal(other, signal.SIG_DFL)
+            signal.signal(other, self._previous[other] if in_notebook() else signal.SIG_DFL)
 
 
 class DivergenceGuard:

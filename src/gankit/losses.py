@@ -19,6 +19,7 @@ class GanLoss(NamedTuple):
     discriminator: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (real, fake) logits
     generator: Callable[[torch.Tensor], torch.Tensor]  # fake logits
     penalty: Callable | None = None  # (discriminator, real, fake) images -> added to D's loss
+    probabilities: bool = False  # sigmoid(logit) is D's probability that x is real (BCE)
 
 
 def bce_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -81,8 +82,8 @@ def r1_penalty(discriminator, real: torch.Tensor, gamma: float) -> torch.Tensor:
 
 
 LOSSES = {
-    "nonsaturating": GanLoss(bce_discriminator, nonsaturating_generator),
-    "minimax": GanLoss(bce_discriminator, minimax_generator),
+    "nonsaturating": GanLoss(bce_discriminator, nonsaturating_generator, probabilities=True),
+    "minimax": GanLoss(bce_discriminator, minimax_generator, probabilities=True),
     "hinge": GanLoss(hinge_discriminator, hinge_generator),
     "lsgan": GanLoss(lsgan_discriminator, lsgan_generator),
     "wgan-gp": GanLoss(wasserstein_discriminator, wasserstein_generator, gradient_penalty),

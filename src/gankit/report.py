@@ -1,7 +1,8 @@
 """A self-contained HTML report of a run, built from its directory alone.
 
 Plots are hand-written SVG: a few polylines need no plotting library, render crisply at
-any size, and keep the report a single small file with no scripts.
+any size, and keep the report a single small file with no scripts. The charts style
+themselves (no stylesheet needed), so the notebook panel shows the same ones.
 """
 
 from __future__ import annotations
@@ -15,49 +16,48 @@ import tomllib
 from pathlib import Path
 
 from gankit.errors import GankitError
+from gankit.rundir import RunDir, grid_step
 
+# What D's mean outputs are called: probabilities for BCE losses, raw critic values otherwise.
+OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))",
+                 "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))"}
 CURVES = [("Losses", [("d_loss", "D loss", "#d62728"), ("g_loss", "G loss", "#1f77b4")]),
-          ("Discriminator outputs", [("d_x", "D(x)", "#2ca02c"), ("d_g_z", "D(G(z))", "#9467bd")])]
+          ("Discriminator outputs", [("d_x", OUTPUT_LABELS["d_x"], "#2ca02c"),
+                                     ("d_g_z", OUTPUT_LABELS["d_g_z"], "#9467bd"),
+                                     ("critic_x", OUTPUT_LABELS["critic_x"], "#2ca02c"),
+                                     ("critic_g_z", OUTPUT_LABELS["critic_g_z"], "#9467bd")])]
 
 
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write report.html (or `out`) for the run in `run_dir`, and samples/evolution.gif."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.toml").is_file():
-        raise GankitError(f"{run_dir} is not a gankit run dir (no config.toml)")
-    config = tomllib.loads((run_dir / "config.toml").read_text())
-    records = read_metrics(run_dir / "metrics.jsonl")
+    paths = RunDir(run_dir)
+    if not paths.is_run():
+        raise GankitError(f"{paths.root} is not a gankit run dir (no config.toml)")
+    config = tomllib.loads(paths.config.read_text())
+    records = read_metrics(paths.metrics)
     steps = [r for r in records if "d_loss" in r]
-    evals = [r for r in records if r.get("event") == "eval"]
     evaluations = [r for r in records if r.get("event") == "evaluate"]
     ends = [r for r in records if r.get("event") == "end"]
-    grids = sorted((run_dir / "samples").glob("step_*.png"))
-    gif = write_evolution_gif(grids, run_dir / "samples" / "evolution.gif")
+    grids = paths.grids()
+    gif = write_evolution_gif(grids, paths.evolution)
 
-    parts = [f"<h1>{html.escape(run_dir.name)}</h1>", _summary(config, steps, ends)]
+    parts = [f"<h1>{html.escape(paths.root.name)}</h1>", _summary(config, steps, ends)]
     if grids:
         parts.append("<h2>Samples (one fixed noise batch)</h2>")
-        parts.append(_figure(grids[-1], f"step {_step_of(grids[-1])} (newest)", "latest"))
+        parts.append(_figure(grids[-1], f"step {grid_step(grids[-1])} (newest)", "latest"))
         if gif:
             parts.append(_figure(gif, "evolution", "latest"))
-        strip = "".join(_figure(g, f"step {_step_of(g)}") for g in reversed(grids[:-1]))
+        strip = "".join(_figure(g, f"step {grid_step(g)}") for g in reversed(grids[:-1]))
         parts.append(f'<div class="strip">{strip}</div>')
-    for title, series in CURVES:
-        parts.append(f"<h2>{title}</h2>")
-        if not steps:
-            parts.append("<p>No steps logged yet.</p>")
-            continue
-        parts.append(line_chart([(label, color, [(r["step"], r[key]) for r in steps])
-                                 for key, label, color in series]))
-    if evals:
-        parts.append("<h2>FID during training</h2>")
-        parts.append(line_chart([("FID", "#ff7f0e", [(r["step"], r["fid"]) for r in evals])],
-                                smooth=False))
+    if not steps:
+        parts.append("<p>No steps logged yet.</p>")
+    for title, chart in training_charts(records):
+        parts.append(f"<h2>{title}</h2>{chart}")
     if evaluations:
         parts.append("<h2>Latest evaluation</h2>" + _evaluation_table(evaluations[-1]))
     parts.append("<h2>Configuration</h2>" + _table(config.items()))
-    out = Path(out) if out else run_dir / "report.html"
-    page = PAGE.format(title=html.escape(run_dir.name), body="\n".join(parts))
+    out = Path(out) if out else paths.report
+    page = PAGE.format(title=html.escape(paths.root.name), body="\n".join(parts))
     temporary = out.with_name(f".{out.name}.tmp")
     temporary.write_text(page)
     os.replace(temporary, out)
@@ -74,6 +74,24 @@ def read_metrics(path: Path) -> list[dict]:
         except ValueError:  # a line cut short by a crash
             continue
     return records
+
+
+def training_charts(records: list[dict]) -> list[tuple[str, str]]:
+    """(title, inline SVG) for the losses, D's outputs and FID during training, from
+    metrics.jsonl records; charts without data are left out."""
+    steps = [r for r in records if "d_loss" in r]
+    charts = []
+    for title, curves in CURVES:
+        series = [(label, color, [(r["step"], r[key]) for r in steps if key in r])
+                  for key, label, color in curves]
+        series = [s for s in series if s[2]]
+        if series:
+            charts.append((title, line_chart(series)))
+    fids = [(r["step"], r["fid"]) for r in records if r.get("event") == "eval"]
+    if fids:
+        charts.append(("FID during training", line_chart([("FID", "#ff7f0e", fids)],
+                                                         smooth=False)))
+    return charts
 
 
 def write_evolution_gif(grids: list[Path], out: Path, frame_ms: int = 400) -> Path | None:
@@ -108,22 +126,29 @@ def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth:
     for tick in range(5):
         y = y_lo + (y_hi - y_lo) * tick / 4
         _, py = xy(x_lo, y).split(",")
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{py}" y2="{py}" class="grid"/>'
-                    f'<text x="{left - 4}" y="{py}" class="ylabel">{y:.3g}</text>')
-    body.append(f'<text x="{left}" y="{height - 8}" class="xlabel">step {x_lo:g}</text>'
-                f'<text x="{width - right}" y="{height - 8}" class="xlabel end">{x_hi:g}</text>')
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{py}" y2="{py}" '
+                    f'stroke="#ddd" stroke-width="1"/><text x="{left - 4}" y="{py}" {AXIS_TEXT} '
+                    f'text-anchor="end" dominant-baseline="middle">{y:.3g}</text>')
+    body.append(f'<text x="{left}" y="{height - 8}" {AXIS_TEXT}>step {x_lo:g}</text>'
+                f'<text x="{width - right}" y="{height - 8}" {AXIS_TEXT} text-anchor="end">'
+                f'{x_hi:g}</text>')
     legend = []
     for i, (label, color, values) in enumerate(series):
         finite = [(x, y) for x, y in values if math.isfinite(y)]
         line = " ".join(xy(x, y) for x, y in finite)
         if smooth and len(finite) > 2:
-            body.append(f'<polyline points="{line}" stroke="{color}" class="raw"/>')
+            body.append(f'<polyline points="{line}" stroke="{color}" fill="none" '
+                        'stroke-width="1" opacity="0.25"/>')
             line = " ".join(xy(x, y) for x, y in _ema(finite))
-        body.append(f'<polyline points="{line}" stroke="{color}" class="smooth"/>')
-        legend.append(f'<text x="{left + 10 + 110 * i}" y="{top + 12}" fill="{color}" '
-                      f'class="legend">{html.escape(label)}</text>')
-    return (f'<svg viewBox="0 0 {width} {height}" class="chart" role="img">'
+        body.append(f'<polyline points="{line}" stroke="{color}" fill="none" stroke-width="2"/>')
+        legend.append(f'<text x="{left + 10 + 150 * i}" y="{top + 12}" fill="{color}" '
+                      f'font-size="13" font-family="sans-serif">{html.escape(label)}</text>')
+    return (f'<svg viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
+            'style="width: 100%; max-width: 760px; height: auto; background: #fafafa">'
             + "".join(body + legend) + "</svg>")
+
+
+AXIS_TEXT = 'font-size="11" font-family="sans-serif" fill="#555"'
 
 
 def _ema(values: list[tuple[float, float]], weight: float = 0.8) -> list[tuple[float, float]]:
@@ -181,10 +206,6 @@ def _data_uri(path: Path) -> str:
     return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def _step_of(grid: Path) -> int:
-    return int(grid.stem.removeprefix("step_"))
-
-
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -200,13 +221,6 @@ figcaption {{ font-size: 0.8em; color: #666; }}
 img {{ image-rendering: pixelated; }}
 .latest img {{ width: min(100%, 360px); }}
 .strip {{ display: flex; overflow-x: auto; }} .strip img {{ width: 120px; }}
-.chart {{ width: 100%; max-width: 760px; height: auto; background: #fafafa; }}
-.chart .raw {{ fill: none; stroke-width: 1; opacity: 0.25; }}
-.chart .smooth {{ fill: none; stroke-width: 2; }}
-.chart .grid {{ stroke: #ddd; stroke-width: 1; }}
-.chart text {{ font-size: 11px; fill: #555; }} .chart .legend {{ font-size: 13px; }}
-.chart .ylabel {{ text-anchor: end; dominant-baseline: middle; }}
-.chart .end {{ text-anchor: end; }}
 </style></head>
 <body>
 {body}

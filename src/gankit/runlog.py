@@ -1,4 +1,8 @@
-"""What a run leaves behind as it trains: status lines, metrics.jsonl, TensorBoard, grids."""
+"""What a run leaves behind as it trains: status lines, metrics.jsonl, TensorBoard, grids.
+
+Status lines and messages go to the terminal (with a tqdm bar when stderr is one), or,
+with display "notebook", to the live panel in a Jupyter output area instead.
+"""
 
 from __future__ import annotations
 
@@ -13,37 +17,53 @@ from tqdm import tqdm
 
 from gankit.config import Config, write_toml
 from gankit.images import make_grid, save_png
+from gankit.report import OUTPUT_LABELS, read_metrics
+from gankit.rundir import RunDir, grid_step
+
+DISPLAYS = ("auto", "terminal", "notebook")
 
 
 class RunLog:
     """The notebook's Logger, improved: its three status lines, plus files that last."""
 
-    def __init__(self, run_dir: Path, config: Config, batches_per_epoch: int, quiet: bool = False,
-                 resume_step: int = 0, active: bool = True):
-        """`active=False` (ranks other than 0 under DDP) prints and writes nothing."""
+    def __init__(self, run_dir: RunDir, config: Config, batches_per_epoch: int,
+                 total_steps: int, quiet: bool = False, resume_step: int = 0,
+                 active: bool = True, display: str = "auto"):
+        """`active=False` (ranks other than 0 under DDP) prints and writes nothing.
+        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel)."""
         from torch.utils.tensorboard import SummaryWriter
 
-        self.run_dir = run_dir
+        from gankit.panel import LivePanel, in_notebook
+
+        self.paths = run_dir
         self.config = config
         self.batches_per_epoch = batches_per_epoch
         self.quiet = quiet or not active
         self.active = active
         self.started = time.perf_counter()
+        self.step = resume_step
         self.bar: tqdm | None = None
         self.tensorboard: SummaryWriter | None = None
+        self.panel: LivePanel | None = None
         if not active:
             self.metrics = open(os.devnull, "w")
             return
-        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-        write_toml(config, run_dir / "config.toml")
+        run_dir.samples.mkdir(parents=True, exist_ok=True)
+        write_toml(config, run_dir.config)
         if resume_step:  # forget what a crashed run logged after its last checkpoint
-            _truncate_metrics(run_dir / "metrics.jsonl", resume_step)
-        self.metrics = open(run_dir / "metrics.jsonl", "a", buffering=1)
+            _truncate_metrics(run_dir.metrics, resume_step)
+        if not self.quiet and (display == "notebook" or display == "auto" and in_notebook()):
+            grids = run_dir.grids()
+            self.panel = LivePanel(run_dir.root.name, total_steps, resume_step,
+                                   read_metrics(run_dir.metrics),
+                                   grids[-1].read_bytes() if grids else None,
+                                   grid_step(grids[-1]) if grids else 0)
+        self.metrics = open(run_dir.metrics, "a", buffering=1)
         purge_step = resume_step + 1 if resume_step else None
-        self.tensorboard = SummaryWriter(str(run_dir / "tb"), purge_step=purge_step)
+        self.tensorboard = SummaryWriter(str(run_dir.tensorboard), purge_step=purge_step)
 
     def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
-        show_bar = not self.quiet and sys.stderr.isatty()
+        show_bar = not self.quiet and self.panel is None and sys.stderr.isatty()
         self.bar = tqdm(
             total=self.batches_per_epoch,
             initial=first_batch,
@@ -53,30 +73,43 @@ class RunLog:
             dynamic_ncols=True,
         )
 
-    def advance(self) -> None:
+    def advance(self, step: int) -> None:
+        self.step = step
         self.bar.update()
+        if self.panel:
+            self.panel.progress(step, self.bar.desc)
 
     def end_epoch(self) -> None:
         self.bar.close()
 
     def status(self, epoch: int, batch: int, step: int, stats: dict[str, float]) -> None:
-        """Print the notebook's three lines and record the same numbers in jsonl and TB."""
-        self._print(
-            f"Epoch: [{epoch}/{self.config.epochs}], "
-            f"Batch Num: [{batch}/{self.batches_per_epoch}]\n"
-            f"Discriminator Loss: {stats['d_loss']:.4f}, Generator Loss: {stats['g_loss']:.4f}\n"
-            f"D(x): {stats['d_x']:.4f}, D(G(z)): {stats['d_g_z']:.4f}"
-        )
+        """Print the notebook's three lines and record the same numbers in jsonl and TB.
+        `stats` holds d_loss, g_loss and D's two mean outputs (see OUTPUT_LABELS)."""
+        real, fake = (key for key in stats if key in OUTPUT_LABELS)
+        text = (f"Epoch: [{epoch}/{self.config.epochs}], "
+                f"Batch Num: [{batch}/{self.batches_per_epoch}]\n"
+                f"Discriminator Loss: {stats['d_loss']:.4f}, "
+                f"Generator Loss: {stats['g_loss']:.4f}\n"
+                f"{OUTPUT_LABELS[real]}: {stats[real]:.4f}, "
+                f"{OUTPUT_LABELS[fake]}: {stats[fake]:.4f}")
         elapsed = time.perf_counter() - self.started
-        self.record({"step": step, "epoch": epoch, "batch": batch, **stats, "time_s": elapsed})
+        record = {"step": step, "epoch": epoch, "batch": batch, **stats, "time_s": elapsed}
+        self.record(record)
         self._scalars("train", stats, step)
+        if self.panel:
+            self.panel.status(text, record)
+        else:
+            self._print(text)
 
     def evaluation(self, step: int, epoch: int, results: dict) -> None:
         """Record an evaluation during training in metrics.jsonl and TensorBoard."""
-        self.record({"event": "eval", "step": step, "epoch": epoch, **results})
+        record = {"event": "eval", "step": step, "epoch": epoch, **results}
+        self.record(record)
         self._scalars("eval", results, step)
-        self._print(f"Evaluation at epoch {epoch}: " +
-                    ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
+        if self.panel:
+            self.panel.evaluation(record)
+        self.message(f"Evaluation at epoch {epoch}: " +
+                     ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
 
     def record(self, entry: dict) -> None:
         self.metrics.write(json.dumps(entry) + "\n")
@@ -86,9 +119,11 @@ class RunLog:
         if not self.active:
             return
         grid = make_grid(images)
-        path = self.run_dir / "samples" / f"step_{step:07d}.png"
+        path = self.paths.grid(step)
         save_png(grid, path)
         self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
+        if self.panel:
+            self.panel.grid(path.read_bytes(), step)
 
     def write_report(self) -> None:
         """Rebuild report.html; a failure here is reported, never fatal to training."""
@@ -97,12 +132,15 @@ class RunLog:
         if not self.active:
             return
         try:
-            build_report(self.run_dir)
+            build_report(self.paths.root)
         except (OSError, ValueError) as e:
-            self._print(f"gankit: report.html not updated: {e}")
+            self.message(f"gankit: report.html not updated: {e}")
 
     def message(self, text: str) -> None:
-        self._print(text)
+        if self.panel:
+            self.panel.message(text)
+        else:
+            self._print(text)
 
     def __enter__(self) -> RunLog:
         return self
@@ -113,6 +151,9 @@ class RunLog:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+        if self.panel:
+            self.panel.progress(self.step)
+            self.panel.refresh(force=True)
         if self.tensorboard is not None:
             self.tensorboard.close()
         self.metrics.close()

@@ -13,6 +13,7 @@ from gankit.config import Config, config_from_dict
 from gankit.errors import GankitError
 from gankit.images import make_grid, save_png, to_uint8
 from gankit.models import build_models, generate
+from gankit.rundir import RunDir
 
 
 def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: bool = False):
@@ -23,8 +24,8 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     """
     path = Path(source)
     if path.is_dir():
-        final = path / "generator.safetensors"
-        path = final if final.is_file() and not raw else path / "checkpoints" / "last.pt"
+        run_dir = RunDir(path)
+        path = run_dir.generator if run_dir.generator.is_file() and not raw else run_dir.last
     if not path.is_file():
         raise GankitError(f"no generator found at {source} (expected a run dir, a .pt "
                           "checkpoint or a .safetensors file)")

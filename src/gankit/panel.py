@@ -1,0 +1,136 @@
+"""A live training panel for Jupyter: one output area, updated in place.
+
+It holds a progress bar, the notebook's three status lines, the newest fixed-noise
+grid, the report's loss and D-output curves, and FID when evaluated. It needs only
+IPython.display (no widgets), so it works in JupyterLab, Notebook 7, VS Code and Colab,
+and the saved notebook keeps only its last state, whatever the length of the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import sys
+import time
+from collections import deque
+
+from gankit.report import training_charts
+
+REFRESH_S = 0.5  # at most two redraws a second, as notebook trainers do
+
+
+def in_notebook() -> bool:
+    """Whether this process is an IPython kernel (Jupyter, VS Code, Colab)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    return getattr(shell, "kernel", None) is not None
+
+
+class LivePanel:
+    """The panel's state and its display handle; `refresh` redraws at most every
+    REFRESH_S seconds unless forced."""
+
+    def __init__(self, title: str, total_steps: int, step: int = 0,
+                 records: list[dict] | None = None, grid_png: bytes | None = None,
+                 grid_step: int = 0):
+        from IPython.display import display
+
+        self.title = title
+        self.total_steps = total_steps
+        self.first_step = self.step = step
+        self.epoch_text = ""
+        self.status_text = ""
+        self.messages: deque[str] = deque(maxlen=4)
+        self.records = list(records or [])
+        self.grid_png, self.grid_step = grid_png, grid_step
+        self.started = time.perf_counter()
+        self.drawn = 0.0
+        self.handle = display(_Html(self.html(), self.text()), display_id=True)
+
+    def progress(self, step: int, epoch_text: str = "") -> None:
+        self.step = step
+        self.epoch_text = epoch_text or self.epoch_text
+        self.refresh()
+
+    def status(self, text: str, record: dict) -> None:
+        self.status_text = text
+        self.records.append(record)
+        self.refresh()
+
+    def evaluation(self, record: dict) -> None:
+        self.records.append(record)
+        self.refresh(force=True)
+
+    def grid(self, png: bytes, step: int) -> None:
+        self.grid_png, self.grid_step = png, step
+        self.refresh(force=True)
+
+    def message(self, text: str) -> None:
+        self.messages.append(text)
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if force or now - self.drawn >= REFRESH_S:
+            self.drawn = now
+            self.handle.update(_Html(self.html(), self.text()))
+
+    def text(self) -> str:
+        """The plain-text form, for front ends that show no HTML."""
+        lines = [f"{self.title}: step {self.step}/{self.total_steps} {self.epoch_text}".rstrip()]
+        return "\n".join(lines + [self.status_text] + list(self.messages)).strip()
+
+    def html(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        done = self.step - self.first_step
+        rate = done / elapsed if elapsed > 0 and done else 0.0
+        left = (self.total_steps - self.step) / rate if rate else 0.0
+        timing = f"{_minutes(elapsed)} elapsed" + (
+            f", {rate:.1f} steps/s, {_minutes(left)} left" if rate else "")
+        parts = [
+            f'<div style="{BOX}"><div style="font-weight: 600">{html.escape(self.title)}</div>',
+            f'<div><progress value="{self.step}" max="{max(self.total_steps, 1)}" '
+            f'style="width: 60%; max-width: 420px; vertical-align: middle"></progress> '
+            f"step {self.step}/{self.total_steps} {html.escape(self.epoch_text)} · {timing}</div>",
+        ]
+        if self.status_text:
+            parts.append(f'<pre style="{PRE}">{html.escape(self.status_text)}</pre>')
+        figures = []
+        if self.grid_png:
+            uri = "data:image/png;base64," + base64.b64encode(self.grid_png).decode()
+            figures.append(f'<figure style="margin: 0 12px 0 0; text-align: center">'
+                           f'<img src="{uri}" alt="samples at step {self.grid_step}" '
+                           f'style="width: 280px; image-rendering: pixelated">'
+                           f'<figcaption style="font-size: 12px; color: #666">fixed noise, '
+                           f"step {self.grid_step}</figcaption></figure>")
+        charts = "".join(f'<div style="font-size: 12px; color: #555">{html.escape(title)}</div>'
+                         f"{chart}" for title, chart in training_charts(self.records))
+        figures.append(f'<div style="flex: 1 1 360px; min-width: 300px">{charts}</div>')
+        parts.append(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">'
+                     f'{"".join(figures)}</div>')
+        if self.messages:
+            parts.append(f'<pre style="{PRE} color: #555">'
+                         f'{html.escape(chr(10).join(self.messages))}</pre>')
+        return "".join(parts) + "</div>"
+
+
+class _Html:
+    """A display object with an HTML and a plain-text form."""
+
+    def __init__(self, markup: str, text: str):
+        self.markup, self.text = markup, text
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _minutes(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+BOX = "font-family: system-ui, sans-serif; font-size: 13px; line-height: 1.4; max-width: 980px"
+PRE = "margin: 6px 0; padding: 4px 6px; background: #f6f6f6; font-size: 12px;"

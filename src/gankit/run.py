@@ -1,0 +1,367 @@
+"""The run object: the notebook's Logger, done properly.
+
+A Run takes the networks and optimisers a loop trains and looks after everything
+around the algorithm: the device, the run directory, status lines, metrics.jsonl,
+TensorBoard, fixed-noise grids, checkpoints, FID during training, report.html,
+resume, clean interrupts, several processes under torchrun, and the live panel in
+Jupyter. `gankit.train` and the tutorial's notebook cell both loop over it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from gankit import distributed
+from gankit.checkpoint import load_checkpoint, save_checkpoint
+from gankit.config import Config, config_from_dict
+from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
+from gankit.device import pick_device
+from gankit.ema import EMA
+from gankit.errors import ConfigError, GankitError
+from gankit.guards import DivergenceGuard, Interrupted, StopSignal
+from gankit.images import to_uint8
+from gankit.metrics import evaluate, reference
+from gankit.models import generate
+from gankit.rundir import RunDir, create_run_dir
+from gankit.runlog import DISPLAYS, RunLog
+from gankit.sample import sample_images
+from gankit.steps import Networks
+
+RESUMABLE_CHANGES = ("epochs", "max_steps")  # settings a resumed run may change
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A run to continue: its directory and its checkpoints/last.pt, loaded once."""
+
+    run_dir: RunDir
+    state: dict
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Resume:
+        paths = RunDir(run_dir)
+        return cls(paths, load_checkpoint(paths.last))
+
+    def config(self, **changes) -> Config:
+        """The run's saved config with `changes`, which may only lengthen or shorten it
+        (--epochs, --max-steps); any other change is refused, naming the setting."""
+        saved = config_from_dict(self.state["config"], "checkpoint")
+        requested = config_from_dict({**self.state["config"], **changes}, "option")
+        return self.check(requested, saved)
+
+    def check(self, requested: Config, saved: Config | None = None) -> Config:
+        """The saved config with `requested`'s length, in this run dir; refuse other changes."""
+        saved = saved or config_from_dict(self.state["config"], "checkpoint")
+        for field in dataclasses.fields(Config):
+            if field.name in (*RESUMABLE_CHANGES, "run_dir"):
+                continue
+            if getattr(saved, field.name) != getattr(requested, field.name):
+                raise ConfigError(
+                    f"cannot change {field.name} when resuming (run has "
+                    f"{getattr(saved, field.name)!r}, asked {getattr(requested, field.name)!r}); "
+                    "only --epochs and --max-steps may change"
+                )
+        return dataclasses.replace(saved, epochs=requested.epochs, max_steps=requested.max_steps,
+                                   run_dir=str(self.run_dir.root))
+
+
+class Run:
+    """Everything around the training algorithm, for a loop written like the notebook's:
+
+        with Run(config, data, generator, discriminator, opt_g, opt_d) as run:
+            for real, labels in run.batches():
+                d = discriminator_step(run.nets, opt_d, loss, real, labels)
+                g = generator_step(run.nets, opt_g, loss, len(real))
+                run.log(d, g)
+
+    Creating it moves the networks to the device, makes the run dir (or, with `resume`,
+    restores everything from its last checkpoint) and opens the logs. `display` is
+    "terminal", "notebook" (the live panel) or "auto" (the panel inside a Jupyter kernel).
+    """
+
+    def __init__(self, config: Config, data: ImageData, generator: torch.nn.Module,
+                 discriminator: torch.nn.Module, opt_g: torch.optim.Optimizer,
+                 opt_d: torch.optim.Optimizer, *, resume: str | Path | Resume | None = None,
+                 overwrite: bool = False, quiet: bool = False, display: str = "auto"):
+        if display not in DISPLAYS:
+            raise ConfigError(f"display must be one of {', '.join(DISPLAYS)}, got {display!r}")
+        point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
+        if point:
+            config = point.check(config)
+        if config.conditional and data.labels is None:
+            raise ConfigError(f"--conditional needs a labelled dataset; {config.dataset} has none")
+        self.procs, device_name = distributed.start(config.device)
+        self.device = device = pick_device(device_name)
+        generator.to(device)
+        discriminator.to(device)
+        if self.procs.distributed:  # same initial weights everywhere, other noise on each rank
+            torch.manual_seed(config.seed + 1_000_003 * (self.procs.rank + 1))
+        ema = EMA(generator, config.ema_decay) if config.ema_decay else None
+        self.opt_g, self.opt_d = opt_g, opt_d
+        self.step = 0
+        self.best_fid = math.inf
+        if point:
+            self.step = restore(point.state, generator, discriminator, opt_g, opt_d, self.procs,
+                                ema)
+            if ema:
+                ema.updates = self.step // config.n_critic  # the G steps taken so far
+            self.best_fid = point.state.get("best_fid", math.inf)
+        if config.eval_every:  # fails early, before any file is written, without a feature network
+            reference(config.dataset, config.data_dir)
+        # Compiled wrappers train; checkpoints keep the plain modules' state dicts. Under DDP
+        # each network is synchronised only in the step that updates it.
+        g_fast, d_fast = (torch.compile(m) if config.compile else m
+                          for m in (generator, discriminator))
+        self.nets = Networks(generator, discriminator, g_fast, d_fast,
+                             self.procs.wrap(g_fast, device), self.procs.wrap(d_fast, device), ema)
+        self.images = data.images.to(device)
+        self.labels = data.labels.to(device) if config.conditional else None
+        # Conditional grids show the classes in order, a row of 0-9 at a time.
+        self.fixed_labels = (torch.arange(config.grid_size, device=device) % config.num_classes
+                             if config.conditional else None)
+        noise_rng = torch.Generator().manual_seed(config.seed)
+        self.fixed_noise = torch.randn(config.grid_size, config.latent_dim,
+                                       generator=noise_rng).to(device)
+        self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
+        self.total_steps = config.epochs * self.per_epoch
+        if config.max_steps:
+            self.total_steps = min(self.total_steps, config.max_steps)
+
+        if point:
+            self.dir = point.run_dir
+        else:
+            self.dir = shared_run_dir(config, overwrite, self.procs)
+            config = dataclasses.replace(config, run_dir=str(self.dir.root))
+        self.config = config
+        self.first_step = self.step
+        self.g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step
+        self.guard = DivergenceGuard(device, self.step, self.procs.max)
+        self.stop = StopSignal()
+        self.started = 0.0
+        self.entered = False
+        self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
+                          resume_step=self.step, active=self.procs.is_main, display=display)
+        action = f"resuming at step {self.step}" if self.step else "training"
+        batching = f"batch {config.batch_size}" + (
+            f" x {self.procs.world_size} ranks = {config.batch_size * self.procs.world_size} "
+            "global" if self.procs.distributed else "")
+        self.logger.message(f"gankit: {action} {config.preset} on {config.dataset} "
+                         f"({len(self.images)} images, {batching}, {self.per_epoch} "
+                         f"batches/epoch) on {device}; run dir {self.dir.root}")
+
+    @property
+    def generator_turn(self) -> bool:
+        """Whether this batch has a G step: every batch, or every n_critic-th (WGAN)."""
+        return (self.step + 1) % self.config.n_critic == 0
+
+    def batches(self):
+        """Yield (real images in [-1, 1], their labels or None) on the device, epoch after
+        epoch, until the run's length; call `log` once for each. Between batches the run
+        ends epochs (grid, checkpoints, FID, report) and stops when interrupted."""
+        if not self.entered:
+            raise GankitError("use the run as a context manager: with gankit.Run(...) as run:")
+        config = self.config
+        while self.step < self.total_steps:
+            epoch, first_batch = divmod(self.step, self.per_epoch)
+            self.logger.start_epoch(epoch, first_batch)
+            for real, labels in iterate_batches(self.images, config.batch_size, config.seed, epoch,
+                                                first_batch, self.procs.rank,
+                                                self.procs.world_size, self.labels):
+                before = self.step
+                yield real, labels
+                if self.step != before + 1:
+                    raise GankitError("call run.log(d, g) exactly once for each batch")
+                if self.step % self.per_epoch == 0:
+                    self.end_epoch(epoch)
+                if self.procs.stop_requested(self.stop.signum is not None, self.step,
+                                             self.device):
+                    self.interrupt()
+                if self.step >= self.total_steps:
+                    break
+            self.logger.end_epoch()
+
+    def log(self, d: dict[str, torch.Tensor], g: torch.Tensor | None = None) -> None:
+        """Count one training step: `d` is what the D step returned, `g` the G step's loss
+        (None on batches without a G step). Prints the notebook's status lines every
+        `log_every` batches, and saves grids and checkpoints when they are due."""
+        if g is not None:
+            self.g_loss = g
+        epoch, batch = divmod(self.step, self.per_epoch)
+        self.step += 1
+        self.guard.update(d["d_loss"], self.g_loss)
+        self.logger.advance(self.step)
+        config = self.config
+        if batch % config.log_every == 0:  # the only host synchronisation in the loop
+            self.guard.check()
+            outputs = [key for key in d if key != "d_loss"]
+            values = torch.stack([d["d_loss"], self.g_loss, *(d[k] for k in outputs)]).tolist()
+            self.logger.status(epoch, batch, self.step,
+                            dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)))
+        if config.sample_every and self.step % config.sample_every == 0:
+            self.save_grid()
+        if config.checkpoint_every and self.step % config.checkpoint_every == 0:
+            self.save(self.dir.last)
+
+    def end_epoch(self, epoch: int) -> None:
+        """A full epoch ended: a grid and checkpoints, as the notebook, and FID when due."""
+        self.logger.end_epoch()
+        self.save_grid()
+        self.save(self.dir.epoch_checkpoint(epoch), resumable=False)
+        config = self.config
+        if config.eval_every and (epoch + 1) % config.eval_every == 0:
+            fid = evaluate_fid(self.nets.sampler, config) if self.procs.is_main else math.inf
+            self.logger.evaluation(self.step, epoch, {"fid": fid, "samples": config.eval_samples})
+            if self.procs.any(fid < self.best_fid, self.device):  # rank 0 decides; all save
+                self.best_fid = min(fid, self.best_fid)
+                self.save(self.dir.best)
+        self.save(self.dir.last)
+        prune_epoch_checkpoints(self.dir, config.keep_checkpoints)
+        self.logger.write_report()
+
+    def interrupt(self) -> None:
+        self.save(self.dir.last)
+        self.logger.write_report()
+        message = (f"interrupted at step {self.step}; saved {self.dir.last}. Resume with: "
+                   f"gankit train --resume {self.dir.root}")
+        self.logger.message(f"gankit: {message}")
+        raise Interrupted(self.stop.signum or signal.SIGTERM, message)
+
+    def save_grid(self) -> None:
+        """The fixed noise through the sampler, as samples/step_XXXXXXX.png."""
+        self.logger.samples(self.step, to_uint8(generate(self.nets.sampler, self.fixed_noise,
+                                                      self.fixed_labels)))
+
+    def save(self, path: Path, resumable: bool = True) -> None:
+        """A checkpoint of the run at this step; epoch snapshots (`resumable=False`) skip
+        the optimizer and RNG state, a third of the size."""
+        self.guard.check()  # a diverged model never replaces a good checkpoint
+        nets = self.nets
+        state = {"generator": nets.generator.state_dict(),
+                 "discriminator": nets.discriminator.state_dict(),
+                 "step": self.step, "epoch": self.step // self.per_epoch,
+                 "config": self.config.to_dict(), "world_size": self.procs.world_size}
+        if nets.ema:
+            state["ema"] = nets.ema.model.state_dict()
+        if resumable:
+            rngs = self.procs.gather(rng_state())  # every rank's, so each resumes its own stream
+            state |= {"optimizer_g": self.opt_g.state_dict(),
+                      "optimizer_d": self.opt_d.state_dict(),
+                      "rng": rngs[0] | ({"ranks": rngs} if self.procs.distributed else {}),
+                      "best_fid": self.best_fid}
+        if self.procs.is_main:
+            save_checkpoint(state, path)
+
+    def __enter__(self) -> Run:
+        self.entered = True
+        self.stop.__enter__()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if exc_type is None:
+                self.finish()
+        finally:
+            self.stop.__exit__(exc_type, exc, traceback)
+            self.logger.close()
+
+    def finish(self) -> None:
+        """The loop ended (or left early): last grid and checkpoint, the exported
+        generator, the end record and the report."""
+        elapsed = time.perf_counter() - self.started
+        if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
+            self.save_grid()
+            self.save(self.dir.last)
+        self.guard.check()
+        if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
+                                                             self.nets.discriminator):
+            raise GankitError("the ranks' weights differ after training; checkpoints hold rank 0's")
+        if self.procs.is_main:
+            save_generator(self.nets.sampler, self.config, self.dir.generator)
+        steps_run = self.step - self.first_step
+        self.logger.record({"event": "end", "step": self.step, "train_time_s": elapsed,
+                         "steps_per_s": steps_run / elapsed if elapsed else 0.0,
+                         "device": str(self.device), "world_size": self.procs.world_size})
+        self.logger.write_report()
+        self.logger.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
+                         f"({elapsed / max(steps_run, 1) * self.per_epoch:.1f} s/epoch); "
+                         f"run dir {self.dir.root}")
+
+
+def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
+    """FID of `config.eval_samples` samples against the test split; its own noise seed,
+    so evaluating never changes the training's random stream."""
+    samples = sample_images(generator, config.eval_samples, seed=config.seed + 1)
+    return evaluate(samples, config.dataset, ["fid"], config.data_dir)["fid"]
+
+
+def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d, procs, ema=None) -> int:
+    """Load models, optimizers and this rank's RNG state; return the step to continue from."""
+    if checkpoint.get("world_size", 1) != procs.world_size:
+        raise ConfigError(f"this run was trained by {checkpoint.get('world_size', 1)} "
+                          f"process(es); resume it with the same number, not {procs.world_size}")
+    try:
+        generator.load_state_dict(checkpoint["generator"])
+        discriminator.load_state_dict(checkpoint["discriminator"])
+        opt_g.load_state_dict(checkpoint["optimizer_g"])
+        opt_d.load_state_dict(checkpoint["optimizer_d"])
+        if ema:
+            ema.model.load_state_dict(checkpoint["ema"])
+        rng = checkpoint["rng"]["ranks"][procs.rank] if procs.distributed else checkpoint["rng"]
+        torch.set_rng_state(rng["torch"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        reason = str(e).strip().splitlines()[0]
+        raise GankitError(f"checkpoint does not match its configuration ({reason})") from None
+    return int(checkpoint["step"])
+
+
+def shared_run_dir(config: Config, overwrite: bool, procs) -> RunDir:
+    """Rank 0 makes the run dir; every rank learns its name, or rank 0's refusal."""
+    made, refusal = None, None
+    if procs.is_main:
+        try:
+            made = create_run_dir(config.run_dir, config.preset, dataset_slug(config.dataset),
+                                  overwrite).root
+        except GankitError as e:
+            refusal = str(e)
+    made, refusal = procs.gather((made and str(made), refusal))[0]
+    if refusal:
+        raise GankitError(refusal)
+    return RunDir(made)
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def save_generator(generator: torch.nn.Module, config: Config, path: Path) -> None:
+    """The final generator as safetensors, with the config that rebuilds it as metadata.
+    Written beside and renamed into place, so a reader never sees half a file."""
+    weights = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        save_file(weights, str(temporary), metadata={"gankit_config": json.dumps(config.to_dict())})
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def prune_epoch_checkpoints(run_dir: RunDir, keep: int) -> None:
+    if keep:
+        for old in run_dir.epoch_checkpoints()[:-keep]:
+            old.unlink()
