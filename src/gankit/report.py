@@ -76,10 +76,14 @@ def read_metrics(path: Path) -> list[dict]:
     return records
 
 
-def training_charts(records: list[dict]) -> list[tuple[str, str]]:
+def training_charts(records: list[dict], max_points: int = 500) -> list[tuple[str, str]]:
     """(title, inline SVG) for the losses, D's outputs and FID during training, from
-    metrics.jsonl records; charts without data are left out."""
+    metrics.jsonl records; charts without data are left out. Curves keep at most
+    `max_points` evenly spaced records, so a chart's size does not grow with the run."""
     steps = [r for r in records if "d_loss" in r]
+    if len(steps) > max_points:
+        stride = len(steps) / max_points
+        steps = [steps[int(i * stride)] for i in range(max_points - 1)] + [steps[-1]]
     charts = []
     for title, curves in CURVES:
         series = [(label, color, [(r["step"], r[key]) for r in steps if key in r])

@@ -232,7 +232,8 @@ class Run:
         self.save(self.dir.last)
         self.logger.write_report()
         message = (f"interrupted at step {self.step}; saved {self.dir.last}. Resume with: "
-                   f"gankit train --resume {self.dir.root}")
+                   f"gankit train --resume {self.dir.root} (in Python: "
+                   f"gankit.train(config, resume={str(self.dir.root)!r}))")
         self.logger.message(f"gankit: {message}")
         raise Interrupted(self.stop.signum or signal.SIGTERM, message)
 

@@ -64,10 +64,11 @@ class RunLog:
 
     def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
         show_bar = not self.quiet and self.panel is None and sys.stderr.isatty()
+        self.epoch_text = f"epoch {epoch}/{self.config.epochs}"
         self.bar = tqdm(
             total=self.batches_per_epoch,
             initial=first_batch,
-            desc=f"epoch {epoch}/{self.config.epochs}",
+            desc=self.epoch_text,
             disable=not show_bar,
             leave=False,
             dynamic_ncols=True,
@@ -77,7 +78,7 @@ class RunLog:
         self.step = step
         self.bar.update()
         if self.panel:
-            self.panel.progress(step, self.bar.desc)
+            self.panel.progress(step, self.epoch_text)
 
     def end_epoch(self) -> None:
         self.bar.close()
