@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gankit-installed
 
-.PHONY: install train test lint bench clean
+.PHONY: install train test lint bench notebook clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The tutorial in JupyterLab (notebooks/gan_mnist.fr.ipynb is the French one).
+notebook: $(STAMP)
+	$(BIN)/jupyter lab notebooks/gan_mnist.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py $(ARGS)
