@@ -44,11 +44,11 @@ class Networks:
     d_sync: nn.Module | None = None
     ema: EMA | None = None
 
-    def __post_init__(self):
-        self.g_fast = self.g_fast or self.generator
-        self.d_fast = self.d_fast or self.discriminator
-        self.g_sync = self.g_sync or self.g_fast
-        self.d_sync = self.d_sync or self.d_fast
+    def __post_init__(self):  # `is None`: a module with __len__ (Sequential) can be falsy
+        self.g_fast = self.generator if self.g_fast is None else self.g_fast
+        self.d_fast = self.discriminator if self.d_fast is None else self.d_fast
+        self.g_sync = self.g_fast if self.g_sync is None else self.g_sync
+        self.d_sync = self.d_fast if self.d_sync is None else self.d_sync
 
     @property
     def sampler(self) -> nn.Module:

@@ -1,0 +1,182 @@
+"""The tutorial notebooks, run on a real Jupyter kernel, and the live panel inside one."""
+
+import json
+import re
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import gankit
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+TUTORIALS = ["gan_mnist.ipynb", "gan_mnist.fr.ipynb"]
+QUICK_STEPS = 100
+SIZE_BOUND = 1_000_000  # bytes of an executed notebook
+
+
+def tagged(notebook, tag: str):
+    [cell] = [c for c in notebook.cells if tag in c.metadata.get("tags", [])]
+    return cell
+
+
+def outputs(notebook, output_type: str) -> list:
+    return [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == output_type]
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_committed_tutorials_are_stripped_and_parametrised(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "strip the outputs"
+    assert "max_steps = 0" in tagged(notebook, "parameters").source
+    assert "gankit.Run(" in tagged(notebook, "training-loop").source
+
+
+def test_the_notebook_loop_is_gankit_train(tmp_path, monkeypatch):
+    """The cell a student reads and `gankit.train` are one loop: same weights, same logs."""
+    notebook = nbformat.read(NOTEBOOKS / TUTORIALS[0], as_version=4)
+    monkeypatch.chdir(tmp_path)
+    namespace = {"max_steps": 30}
+    exec(tagged(notebook, "models").source, namespace)
+    exec(tagged(notebook, "training-loop").source, namespace)
+    from_cell = namespace["run_dir"]
+    config = gankit.resolve_config("seed", overrides={"max_steps": 30,
+                                                      "run_dir": str(tmp_path / "train")})
+    from_train = gankit.train(config, quiet=True)
+
+    a, b = (load_file(run / "generator.safetensors") for run in (from_cell, from_train))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    def losses(run):
+        lines = (run / "metrics.jsonl").read_text().splitlines()
+        return [(r["step"], r["d_loss"], r["g_loss"], r["d_x"]) for r in map(json.loads, lines)
+                if "d_loss" in r]
+    assert losses(from_cell) == losses(from_train) != []
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    executed = tmp_path / name
+    papermill.execute_notebook(str(NOTEBOOKS / name), str(executed), cwd=str(tmp_path),
+                               parameters={"max_steps": QUICK_STEPS}, progress_bar=False,
+                               kernel_name="python3")
+    notebook = nbformat.read(executed, as_version=4)
+    assert outputs(notebook, "error") == []
+    assert [o.text for o in outputs(notebook, "stream") if o.name == "stderr"] == []
+
+    # The training cell leaves one panel: progress, the status lines, a grid, the curves.
+    [panel] = [o for o in tagged(notebook, "training-loop").outputs
+               if o.output_type == "display_data"]
+    page = panel.data["text/html"]
+    assert f"step {QUICK_STEPS}/{QUICK_STEPS}" in page
+    assert "Epoch: [0/50], Batch Num: [0/469]" in page and "Discriminator Loss: " in page
+    assert "D(x): " in page and "D(G(z)): " in page
+    assert page.count("data:image/png;base64,") == 1 and page.count("<svg") == 2
+    assert "Discriminator Loss: " in panel.data["text/plain"]
+    assert executed.stat().st_size < SIZE_BOUND
+
+    runs = {run.name.split("-")[0]: run for run in (tmp_path / "runs").iterdir()}
+    assert sorted(runs) == ["cdcgan", "seed"]
+    for run in runs.values():
+        for part in ("config.toml", "metrics.jsonl", "checkpoints/last.pt",
+                     "generator.safetensors", "report.html", "samples/evolution.gif",
+                     f"samples/step_{QUICK_STEPS:07d}.png"):
+            assert (run / part).is_file(), f"{run.name} has no {part}"
+        assert list((run / "tb").glob("events.out.tfevents.*"))
+        end = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+        assert (end["event"], end["step"]) == ("end", QUICK_STEPS)
+
+
+def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
+    """Jupyter's interrupt (SIGINT to the kernel) stops training as Ctrl-C does in a
+    terminal: the step ends, last.pt is saved, the cell ends with one line, and the
+    kernel trains again afterwards."""
+    manager_module = pytest.importorskip("jupyter_client.manager")
+    manager, client = manager_module.start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        long_run = (f"import gankit\nconfig = gankit.resolve_config('seed', overrides="
+                    f"{{'device': 'cpu', 'run_dir': {str(tmp_path / 'long')!r}}})\n"
+                    "gankit.train(config)")
+        messages = execute(client, long_run, interrupt=manager, after_step=20)
+        [error] = [m["content"] for m in messages if m["msg_type"] == "error"]
+        assert error["ename"] == "Interrupted"
+        [line] = error["traceback"]
+        step = int(re.search(r"interrupted at step (\d+)", line)[1])
+        assert step >= 20 and "resume=" in line
+        saved = torch.load(tmp_path / "long" / "checkpoints" / "last.pt", weights_only=True)
+        assert saved["step"] == step
+
+        short_run = (f"config = gankit.resolve_config('seed', overrides={{'device': 'cpu', "
+                     f"'max_steps': 5, 'run_dir': {str(tmp_path / 'short')!r}}})\n"
+                     "print(gankit.train(config))\n"
+                     "import signal\nprint(signal.getsignal(signal.SIGINT))")
+        messages = execute(client, short_run)
+        assert [m for m in messages if m["msg_type"] == "error"] == []
+        printed = "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
+        assert str(tmp_path / "short") in printed
+        assert repr(signal.default_int_handler) in printed  # the kernel's handler is back
+        assert (tmp_path / "short" / "generator.safetensors").is_file()
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def execute(client, code: str, interrupt=None, after_step: int = 0, timeout: float = 300):
+    """Run `code` in the kernel and return its iopub messages; with `interrupt`, send the
+    kernel SIGINT once the panel shows `after_step` steps."""
+    msg_id = client.execute(code)
+    messages, deadline, sent = [], time.monotonic() + timeout, False
+    while time.monotonic() < deadline:
+        try:
+            message = client.get_iopub_msg(timeout=1)
+        except Exception:  # queue.Empty: nothing new yet
+            continue
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(message)
+        content = message["content"]
+        if message["msg_type"] == "status" and content["execution_state"] == "idle":
+            return messages
+        shown = content.get("data", {}).get("text/plain", "")
+        progress = re.search(r"step (\d+)/", shown)
+        if interrupt and not sent and progress and int(progress[1]) >= after_step:
+            interrupt.interrupt_kernel()
+            sent = True
+    raise TimeoutError(f"the kernel did not finish within {timeout} s")
+
+
+def test_the_panel_of_a_long_run_stays_small(monkeypatch, tmp_path):
+    """The panel is redrawn in place, so the notebook keeps only its last state; that
+    state must stay small however long the run: 500 epochs of status lines here."""
+    import IPython.display
+
+    from gankit.images import make_grid, save_png
+    from gankit.panel import LivePanel
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj)
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id: Handle())
+    panel = LivePanel("seed-mnist", total_steps=500 * 469)
+    for step in range(1, 500 * 469, 100):
+        panel.status("Epoch: [...]", {"step": step, "d_loss": 1.0 + step % 7 / 10, "g_loss": 0.8,
+                                      "d_x": 0.6, "d_g_z": 0.4})
+    panel.evaluation({"event": "eval", "step": 469, "fid": 40.0})
+    rng = torch.Generator().manual_seed(0)
+    noise = torch.randint(0, 256, (64, 28, 28, 1), generator=rng, dtype=torch.uint8).numpy()
+    save_png(make_grid(noise), tmp_path / "grid.png")  # noise: the worst case for PNG size
+    panel.grid((tmp_path / "grid.png").read_bytes(), 500 * 469)
+    final = shown[-1]._repr_html_()
+    assert final.count("<svg") == 3 and "data:image/png;base64," in final
+    assert len(final) < 150_000
