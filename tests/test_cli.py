@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -35,9 +37,13 @@ def test_bad_config_files_are_refused(tmp_path, text, message):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--batch-size", "0"], "batch_size must be at least 1"),
-    (["--lr", "-1"], "lr must be a positive number"),
-    (["--epochs", "0"], "epochs must be at least 1"),
+    (["--batch-size", "0"], "batch_size must be between 1 and 65536, got 0"),
+    (["--lr", "-1"], "lr must be between 1e-12 and 10, got -1.0"),
+    (["--lr", "nan"], "lr must be a finite number, got nan"),
+    (["--epochs", "0"], "epochs must be between 1 and 1e+06, got 0"),
+    (["--seed", "100000000000000"], "seed must be between 0 and 4.29497e+09"),
+    (["--ema-decay", "1"], "ema_decay must be at least 0 and below 1, got 1.0"),
+    (["--g-hidden", "256", "0"], "g_hidden must be between 1 and 8192, got [256, 0]"),
     (["--dataset", "cifar"], "unknown dataset 'cifar'"),
     (["--loss", "hinge2"], "unknown loss 'hinge2'"),
     (["--arch", "resnet"], "unknown architecture 'resnet'"),
@@ -109,3 +115,54 @@ def test_train_help_says_what_every_preset_is_for(capsys):
     help_text = squeeze(capsys.readouterr().out)
     assert all(squeeze(f"{name}: {purpose}") in help_text
                for name, purpose in PRESET_PURPOSES.items())
+
+
+def test_every_setting_is_a_flag_with_the_help_its_field_gives(capsys):
+    """--help is generated from Config, the one place each setting is described."""
+    import dataclasses
+
+    from gankit.config import Config
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = "".join(capsys.readouterr().out.split())  # argparse re-wraps, after hyphens too
+    for field in dataclasses.fields(Config):
+        flag = "--" + field.name.replace("_", "-")
+        if field.metadata["flag"]:
+            assert flag in help_text and "".join(field.metadata["help"].split()) in help_text
+        elif field.name != "preset":  # --preset has its own flag, with the presets' purposes
+            assert flag not in help_text
+
+
+def test_help_and_usage_errors_answer_without_loading_torch():
+    code = ("import sys, gankit.cli\n"
+            "try:\n    gankit.cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "try:\n    gankit.cli.main(['train', '--bogus'])\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.splitlines()[-1] == "False", result.stderr
+
+
+def test_declared_pillow_has_image_resampling():
+    from importlib.metadata import requires
+
+    [pillow] = [r for r in requires("gankit") if r.startswith("pillow")]
+    assert pillow == "pillow>=9.1"  # Image.Resampling, which data.py uses, is 9.1's
+
+
+@pytest.mark.parametrize("metrics, n, message", [
+    ("precision", 3, "precision_recall needs at least 4 samples, got 3"),
+    ("is", 9, "inception_score needs at least 10 samples, got 9"),
+    ("fid", 1, "fid needs at least 2 samples, got 1"),
+])
+def test_evaluate_refuses_fewer_samples_than_a_metric_needs(tmp_path, capsys, metrics, n,
+                                                            message):
+    import numpy as np
+
+    samples = tmp_path / "few.npz"
+    np.savez(samples, images=np.zeros((n, 28, 28), np.uint8))
+    assert main(["evaluate", str(samples), "--metrics", metrics]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert main(["evaluate", str(samples), "--metrics", metrics, "--n", str(n)]) == 2

@@ -3,21 +3,34 @@
 The blocks below `train` are public, so that a notebook can write the loop itself:
 `load_dataset`, `build_models`, `make_optimizer`, `get_loss`, `discriminator_step`,
 `generator_step` and `Run` (see the README's "Writing your own loop").
+
+Names are imported on first use, so that `gankit --help` answers without loading torch.
 """
 
-from gankit.config import Config, resolve_config
-from gankit.data import load_dataset
-from gankit.errors import GankitError
-from gankit.losses import get_loss
-from gankit.metrics import evaluate
-from gankit.models import build_models, count_parameters
-from gankit.run import Resume, Run
-from gankit.sample import load_generator, sample_images
-from gankit.steps import Networks, discriminator_step, generator_step, make_optimizer
-from gankit.train import train
+import importlib
 
-__all__ = ["Config", "GankitError", "Networks", "Resume", "Run", "build_models",
-           "count_parameters", "discriminator_step", "evaluate", "generator_step", "get_loss",
-           "load_dataset", "load_generator", "make_optimizer", "resolve_config",
-           "sample_images", "train"]
+_HOMES = {
+    "Config": "gankit.config", "resolve_config": "gankit.config",
+    "load_dataset": "gankit.data",
+    "GankitError": "gankit.errors",
+    "get_loss": "gankit.losses",
+    "evaluate": "gankit.metrics",
+    "build_models": "gankit.models", "count_parameters": "gankit.models",
+    "Resume": "gankit.run", "Run": "gankit.run",
+    "load_generator": "gankit.sample", "sample_images": "gankit.sample",
+    "Networks": "gankit.steps", "discriminator_step": "gankit.steps",
+    "generator_step": "gankit.steps", "make_optimizer": "gankit.steps",
+    "train": "gankit.train",
+}
+__all__ = sorted(_HOMES)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'gankit' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])

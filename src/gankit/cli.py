@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -10,51 +11,8 @@ from pathlib import Path
 import tomli_w
 
 from gankit.config import PRESET_PURPOSES, PRESETS, Config, resolve_config
-from gankit.errors import GankitError
-from gankit.guards import Interrupted
+from gankit.errors import GankitError, Interrupted
 from gankit.rundir import RunDir
-
-DEFAULTS = Config()
-
-# (flag, type, metavar, help): each flag sets the Config field of the same name.
-TRAIN_FLAGS = [
-    ("--dataset", str, "NAME", "mnist (bundled), fashion-mnist, or folder:PATH of png/jpg images"),
-    ("--data-dir", str, "DIR", "folder holding the dataset's IDX files (default: bundled "
-     "MNIST; Debian's dataset-fashion-mnist; an empty DIR is filled by download)"),
-    ("--image-size", int, "N", "image side in pixels; image folders are resized to it"),
-    ("--channels", int, "C", "1 (grayscale) or 3 (RGB), for image folders"),
-    ("--arch", str, "NAME", "architecture: mlp (the notebook's) or dcgan (convolutional)"),
-    ("--base-width", int, "C", "dcgan: channels of G's last and D's first conv layer"),
-    ("--loss", str, "NAME", "loss: nonsaturating (the notebook's), minimax (the paper's), "
-     "hinge, lsgan or wgan-gp (gradient penalty 10)"),
-    ("--n-critic", int, "N", "discriminator steps per generator step (5 is usual for wgan-gp)"),
-    ("--r1", float, "GAMMA", "R1 gradient penalty on real images, weight GAMMA (0: none)"),
-    ("--latent-dim", int, "N", "size of the noise vector z"),
-    ("--g-hidden", int, "W", "generator hidden widths, e.g. --g-hidden 256 512 1024"),
-    ("--d-hidden", int, "W", "discriminator hidden widths"),
-    ("--dropout", float, "P", "discriminator dropout probability"),
-    ("--ema-decay", float, "D", "keep an exponential moving average of G's weights (e.g. "
-     "0.999), used for grids, evaluation and export (0: none)"),
-    ("--epochs", int, "N", "passes over the training set"),
-    ("--max-steps", int, "N", "stop after N optimisation steps in total (0: no limit)"),
-    ("--batch-size", int, "N", "images per batch"),
-    ("--lr", float, "F", "Adam learning rate of both networks"),
-    ("--betas", float, "B", "Adam betas, two numbers"),
-    ("--seed", int, "N", "random seed for weights, noise and data order"),
-    ("--device", str, "DEV", "auto, cpu, cuda or cuda:N (auto picks CUDA when present)"),
-    ("--precision", str, "P", "fp32, or bf16 autocast (fast on CPUs with AMX/AVX-512 bf16 "
-     "and on GPUs)"),
-    ("--run-dir", str, "DIR", "where the run is written (default runs/<preset>-<dataset>-"
-     "<timestamp>); must not exist or be empty"),
-    ("--log-every", int, "N", "print status lines every N batches of an epoch"),
-    ("--sample-every", int, "N", "save a fixed-noise grid every N steps (0: each epoch's end)"),
-    ("--checkpoint-every", int, "N", "save checkpoints/last.pt every N steps (0: each epoch)"),
-    ("--keep-checkpoints", int, "N", "keep only the newest N epoch_XXX.pt (0: keep all)"),
-    ("--grid-size", int, "N", "images in each fixed-noise sample grid"),
-    ("--eval-every", int, "N", "compute FID every N epochs, keep the best in "
-     "checkpoints/best.pt (0: never; mnist and fashion-mnist)"),
-    ("--eval-samples", int, "N", "samples for each evaluation during training"),
-]
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -85,22 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replace an earlier gankit run in --run-dir instead of refusing")
     train.add_argument("--config", metavar="FILE.toml",
                        help="TOML file of settings (keys as in a run's config.toml)")
-    for flag, kind, metavar, text in TRAIN_FLAGS:
-        field = flag[2:].replace("-", "_")
-        default = getattr(DEFAULTS, field)
-        shown = " ".join(map(str, default)) if isinstance(default, list) else default
-        train.add_argument(
-            flag, dest=field, type=kind, metavar=metavar, default=argparse.SUPPRESS,
-            nargs="+" if isinstance(default, list) else None,
-            help=f"{text} (default: {shown})" if shown != "" else text,
-        )
-    train.add_argument("--conditional", action="store_true", default=argparse.SUPPRESS,
-                       help="class-conditional G (label embedding) and D (projection); "
-                       "mnist and fashion-mnist")
-    train.add_argument("--spectral-norm", action="store_true", default=argparse.SUPPRESS,
-                       help="dcgan: spectral normalisation on the discriminator's layers")
-    train.add_argument("--compile", action="store_true", default=argparse.SUPPRESS,
-                       help="torch.compile both networks (helps on GPUs; slower on CPU here)")
+    for field in dataclasses.fields(Config):
+        if field.metadata["flag"]:
+            add_setting(train, field)
     train.add_argument("--dry-run", action="store_true",
                        help="print the resolved configuration as TOML and exit")
     train.add_argument("--quiet", action="store_true", help="print nothing while training")
@@ -160,6 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field) -> None:
+    """A flag for a Config field: --field-name, its help and default from the field."""
+    flag = "--" + field.name.replace("_", "-")
+    default = field.default_factory() if callable(field.default_factory) else field.default
+    if isinstance(default, bool):
+        parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
+                            help=field.metadata["help"])
+        return
+    shown = " ".join(map(str, default)) if isinstance(default, list) else default
+    parser.add_argument(flag, dest=field.name, type=type(default[0] if isinstance(default, list)
+                                                         else default),
+                        metavar=field.metadata["metavar"], default=argparse.SUPPRESS,
+                        nargs="+" if isinstance(default, list) else None,
+                        help=field.metadata["help"] + (f" (default: {shown})" if shown != ""
+                                                       else ""))
+
+
 def add_generator_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of the commands that draw samples from a trained generator."""
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
@@ -185,8 +147,7 @@ def run_train(args: argparse.Namespace) -> int:
     from gankit.run import Resume
     from gankit.train import train
 
-    switches = {"compile", "spectral_norm", "conditional"}
-    fields = {flag[2:].replace("-", "_") for flag, *_ in TRAIN_FLAGS} | switches
+    fields = {f.name for f in dataclasses.fields(Config) if f.metadata["flag"]}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     point = None
     if args.resume:
@@ -240,11 +201,10 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from gankit.metrics import evaluate, metric_names
+    from gankit.metrics import check_sample_count, evaluate, metric_names
 
-    if args.n < 2:
-        raise GankitError(f"--n must be at least 2, got {args.n}")
     names = metric_names(args.metrics.split(",") if args.metrics else None)
+    check_sample_count(names, args.n)
     source = Path(args.source)
     samples, labels, dataset, run_log = _samples_to_evaluate(source, args)
     results = {"source": str(source),
@@ -258,32 +218,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def format_results(results: dict) -> str:
     """A readable table; every number says which features, reference and sample count."""
-    lines = [f"{results['source']}: {results['samples']} samples vs {results['reference']}",
-             f"features: {results['feature_network']}", ""]
-    if "fid" in results:
-        lines.append(f"FID                 {results['fid']:10.3f}")
-    if "inception_score" in results:
-        score = results["inception_score"]
-        lines.append(f"Inception Score     {score['mean']:10.3f} ± {score['std']:.3f} "
-                     f"(10 splits)")
-    if "precision" in results:
-        lines.append(f"precision (k=3)     {results['precision']:10.3f}")
-        lines.append(f"recall (k=3)        {results['recall']:10.3f}")
-    if "coverage" in results:
-        lines.append(f"coverage            {results['coverage']:7d}/10 classes with >= 1 %")
-        lines.append(f"KL to uniform       {results['kl_to_uniform']:10.4f}")
-        lines.append(f"class histogram     {results['class_histogram']}")
-    if "label_accuracy" in results:
-        accuracy = results["label_accuracy"]
-        per_class = " ".join(f"{a:.3f}" for a in accuracy["per_class"] if a is not None)
-        lines.append(f"label accuracy      {accuracy['mean']:10.3f} (min over classes "
-                     f"{accuracy['min']:.3f}: {per_class})")
-    if "parzen_ll" in results:
-        parzen = results["parzen_ll"]
-        lines.append(f"Parzen LL           {parzen['mean']:10.1f} ± {parzen['sem']:.1f} (s.e.; "
-                     f"sigma {parzen['sigma']:.4f} chosen on the "
-                     f"{parzen['validation']}; Goodfellow et al. 2014 GAN: 225 ± 2)")
-    return "\n".join(lines)
+    from gankit.metrics import result_rows
+
+    rows = result_rows(results)
+    width = max(len(label) for label, _ in rows) if rows else 0
+    return "\n".join([f"{results['source']}: {results['samples']} samples vs "
+                      f"{results['reference']}", f"features: {results['feature_network']}", "",
+                      *(f"{label:{width}s}  {text}" for label, text in rows)])
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -305,21 +246,32 @@ def run_runs(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {folder}")
         return 0
+    # FID depends on the sample count, so in-training FIDs (eval_samples each) and
+    # `gankit evaluate`'s stand in separate columns, each with its count.
     print(f"{'run':40s} {'preset':8s} {'dataset':14s} {'steps':>7s} {'D loss':>7s} "
-          f"{'G loss':>7s} {'best FID':>9s}")
+          f"{'G loss':>7s}  {'best FID in training':>20s}  {'FID by evaluate':>20s}")
     for run in runs:
         config = tomllib.loads(run.config.read_text())
         records = read_metrics(run.metrics)
         logged = [r for r in records if "d_loss" in r]
-        fids = [r["fid"] for r in records if "fid" in r]
         last = logged[-1] if logged else {}
+        in_training = [r for r in records if r.get("event") == "eval"]
+        evaluated = [r for r in records if r.get("event") == "evaluate" and "fid" in r]
+        best = min(in_training, key=lambda r: r["fid"]) if in_training else None
         steps = max((r.get("step", 0) for r in records), default=0)
         print(f"{run.root.name:40s} {config.get('preset', '?'):8s} "
-              f"{config.get('dataset', '?'):14s} "
-              f"{steps:7d} {last.get('d_loss', float('nan')):7.3f} "
-              f"{last.get('g_loss', float('nan')):7.3f} "
-              f"{min(fids) if fids else float('nan'):9.3f}")
+              f"{config.get('dataset', '?'):14s} {steps:7d} {_number(last.get('d_loss')):>7s} "
+              f"{_number(last.get('g_loss')):>7s}  {_fid(best):>20s}  "
+              f"{_fid(evaluated[-1] if evaluated else None):>20s}")
     return 0
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _fid(record: dict | None) -> str:
+    return "-" if record is None else f"{record['fid']:.2f} ({record['samples']} samples)"
 
 
 def _samples_to_evaluate(source: Path, args: argparse.Namespace):

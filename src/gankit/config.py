@@ -16,45 +16,87 @@ import tomli_w
 from gankit.errors import ConfigError
 
 
+def setting(default, help: str, metavar: str = "", minimum=None, maximum=None,
+            below=None, flag: bool = True):
+    """A Config field with its command-line help and its valid range, in one place.
+
+    `minimum` and `maximum` are inclusive bounds, `below` an exclusive upper bound; for
+    a list they bound each item. `flag=False` keeps a field off the command line.
+    """
+    value = {"default_factory": lambda: list(default)} if isinstance(default, list) else {
+        "default": default}
+    return field(**value, metadata={"help": help, "metavar": metavar, "minimum": minimum,
+                                    "maximum": maximum, "below": below, "flag": flag})
+
+
 @dataclass
 class Config:
-    """Everything that defines a training run; saved as config.toml in the run dir."""
+    """Everything that defines a training run; saved as config.toml in the run dir.
+    Each field's help is `gankit train --help`'s; its bounds are checked by `validate`."""
 
-    preset: str = "seed"
-    dataset: str = "mnist"  # mnist | fashion-mnist | folder:PATH
-    data_dir: str = ""  # where dataset files live; "" means the default search path
-    image_size: int = 28
-    channels: int = 1  # 1 (grayscale) or 3 (RGB); only image folders may use 3
-    arch: str = "mlp"
-    conditional: bool = False  # class-conditional G and D (labelled datasets only)
-    num_classes: int = 0  # set from the data when conditional
-    loss: str = "nonsaturating"
-    n_critic: int = 1  # D steps per G step (5 is usual for wgan-gp)
-    r1: float = 0.0  # R1 gradient penalty weight gamma on real images; 0: none
-    latent_dim: int = 100
-    g_hidden: list[int] = field(default_factory=lambda: [256, 512, 1024])
-    d_hidden: list[int] = field(default_factory=lambda: [1024, 512, 256])
-    dropout: float = 0.3
-    base_width: int = 64  # dcgan: channels of G's last and D's first conv layer
-    spectral_norm: bool = False  # dcgan: spectral norm on D's layers
-    ema_decay: float = 0.0  # EMA of the generator's weights; 0: none
-    epochs: int = 50
-    max_steps: int = 0  # 0: no limit beyond epochs
-    batch_size: int = 128
-    lr: float = 2e-4
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    precision: str = "fp32"  # fp32 | bf16 (autocast)
-    compile: bool = False  # torch.compile the two networks
-    run_dir: str = ""  # "" means runs/<preset>-<dataset>-<timestamp>
-    log_every: int = 100  # batches within an epoch, as the notebook counts them
-    sample_every: int = 0  # steps; 0: a sample grid at each epoch's end only
-    checkpoint_every: int = 0  # steps; 0: at each epoch's end only
-    keep_checkpoints: int = 0  # newest epoch_XXX.pt files to keep; 0 keeps all
-    grid_size: int = 64  # images in each fixed-noise sample grid
-    eval_every: int = 0  # epochs between FID evaluations during training; 0: none
-    eval_samples: int = 5000  # samples per evaluation during training
+    preset: str = setting("seed", "named set of settings", flag=False)
+    dataset: str = setting("mnist", "mnist (bundled), fashion-mnist, or folder:PATH of png/jpg "
+                           "images", "NAME")
+    data_dir: str = setting("", "folder holding the dataset's IDX files (default: bundled "
+                            "MNIST; Debian's dataset-fashion-mnist; an empty DIR is filled by "
+                            "download)", "DIR")
+    image_size: int = setting(28, "image side in pixels; image folders are resized to it", "N",
+                              8, 1024)
+    channels: int = setting(1, "1 (grayscale) or 3 (RGB), for image folders", "C", 1, 3)
+    arch: str = setting("mlp", "architecture: mlp (the notebook's) or dcgan (convolutional)",
+                        "NAME")
+    conditional: bool = setting(False, "class-conditional G (label embedding) and D "
+                                "(projection); mnist and fashion-mnist")
+    num_classes: int = setting(0, "set from the data when conditional", minimum=0,
+                               maximum=1000, flag=False)
+    loss: str = setting("nonsaturating", "loss: nonsaturating (the notebook's), minimax (the "
+                        "paper's), hinge, lsgan or wgan-gp (gradient penalty 10)", "NAME")
+    n_critic: int = setting(1, "discriminator steps per generator step (5 is usual for "
+                            "wgan-gp)", "N", 1, 100)
+    r1: float = setting(0.0, "R1 gradient penalty on real images, weight GAMMA (0: none)",
+                        "GAMMA", 0.0, 1e6)
+    latent_dim: int = setting(100, "size of the noise vector z", "N", 1, 4096)
+    g_hidden: list[int] = setting([256, 512, 1024], "generator hidden widths, e.g. --g-hidden "
+                                  "256 512 1024", "W", 1, 8192)
+    d_hidden: list[int] = setting([1024, 512, 256], "discriminator hidden widths", "W", 1, 8192)
+    dropout: float = setting(0.3, "discriminator dropout probability", "P", 0.0, below=1.0)
+    base_width: int = setting(64, "dcgan: channels of G's last and D's first conv layer", "C",
+                              1, 1024)
+    spectral_norm: bool = setting(False, "dcgan: spectral normalisation on the "
+                                  "discriminator's layers")
+    ema_decay: float = setting(0.0, "keep an exponential moving average of G's weights (e.g. "
+                               "0.999), used for grids, evaluation and export (0: none)", "D",
+                               0.0, below=1.0)
+    epochs: int = setting(50, "passes over the training set", "N", 1, 1_000_000)
+    max_steps: int = setting(0, "stop after N optimisation steps in total (0: no limit)", "N",
+                             0, 10**12)
+    batch_size: int = setting(128, "images per batch (per process under torchrun)", "N", 1,
+                              65_536)
+    lr: float = setting(2e-4, "Adam learning rate of both networks", "F", 1e-12, 10.0)
+    betas: list[float] = setting([0.9, 0.999], "Adam betas, two numbers", "B", 0.0, below=1.0)
+    seed: int = setting(0, "random seed for weights, noise and data order", "N", 0, 2**32 - 1)
+    device: str = setting("auto", "auto, cpu, cuda or cuda:N (auto picks CUDA when present)",
+                          "DEV")
+    precision: str = setting("fp32", "fp32, or bf16 autocast (fast on CPUs with AMX/AVX-512 "
+                             "bf16 and on GPUs)", "P")
+    compile: bool = setting(False, "torch.compile both networks (helps on GPUs; slower on CPU "
+                            "here)")
+    run_dir: str = setting("", "where the run is written (default runs/<preset>-<dataset>-"
+                           "<timestamp>); must not exist or be empty", "DIR")
+    log_every: int = setting(100, "print status lines every N batches of an epoch", "N", 1,
+                             10**9)
+    sample_every: int = setting(0, "save a fixed-noise grid every N steps (0: each epoch's "
+                                "end)", "N", 0, 10**12)
+    checkpoint_every: int = setting(0, "save checkpoints/last.pt every N steps (0: each "
+                                    "epoch)", "N", 0, 10**12)
+    keep_checkpoints: int = setting(3, "keep the newest N epoch_XXX.pt beside last.pt and "
+                                    "best.pt (0: keep all)", "N", 0, 10**6)
+    grid_size: int = setting(64, "images in each fixed-noise sample grid", "N", 1, 1024)
+    eval_every: int = setting(0, "compute FID every N epochs, keep the best in "
+                              "checkpoints/best.pt (0: never; mnist and fashion-mnist)", "N",
+                              0, 1_000_000)
+    eval_samples: int = setting(5000, "samples for each evaluation during training", "N", 2,
+                                100_000)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -125,37 +167,43 @@ def write_toml(config: Config, path: str | Path) -> None:
 
 
 def validate(config: Config) -> Config:
-    """Refuse values that cannot train; registries are checked where they live."""
-    positive = ["image_size", "latent_dim", "epochs", "batch_size", "log_every", "grid_size",
-                "eval_samples", "base_width", "n_critic"]
-    for name in positive:
-        if getattr(config, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
-    for name in ["max_steps", "sample_every", "checkpoint_every", "keep_checkpoints",
-                 "eval_every"]:
-        if getattr(config, name) < 0:
-            raise ConfigError(f"{name} must be 0 or more, got {getattr(config, name)}")
-    if not (math.isfinite(config.lr) and config.lr > 0):
-        raise ConfigError(f"lr must be a positive number, got {config.lr}")
-    if not (math.isfinite(config.r1) and config.r1 >= 0):
-        raise ConfigError(f"r1 must be 0 or a positive number, got {config.r1}")
-    if not 0 <= config.ema_decay < 1:
-        raise ConfigError(f"ema_decay must be in [0, 1), got {config.ema_decay}")
-    if not 0 <= config.dropout < 1:
-        raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
-    if len(config.betas) != 2 or not all(0 <= b < 1 for b in config.betas):
-        raise ConfigError(f"betas must be two numbers in [0, 1), got {config.betas}")
-    if config.channels not in (1, 3):
-        raise ConfigError(f"channels must be 1 or 3, got {config.channels}")
-    if any(w < 1 for w in config.g_hidden + config.d_hidden):
-        raise ConfigError("hidden layer widths must be at least 1")
+    """Refuse values that cannot train: each number against its field's bounds, then the
+    few rules that tie fields together. Registries are checked where they live."""
+    for f in dataclasses.fields(Config):
+        value = getattr(config, f.name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{f.name} must be a finite number, got {value}")
+            if not _within(item, f.metadata):
+                raise ConfigError(f"{f.name} must be {_bounds(f.metadata)}, got {value}")
+    if len(config.betas) != 2:
+        raise ConfigError(f"betas must be two numbers, got {config.betas}")
+    if config.channels == 2:
+        raise ConfigError("channels must be 1 or 3, got 2")
     if config.precision not in PRECISIONS:
         raise ConfigError(f"precision must be fp32 or bf16, got {config.precision!r}")
     if config.num_classes and not config.conditional:
         raise ConfigError("num_classes is set from the data, for conditional runs only")
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
+    if config.preset not in PRESETS:
+        raise ConfigError(f"unknown preset {config.preset!r}; choose from {', '.join(PRESETS)}")
     return config
+
+
+def _within(value, bounds: dict) -> bool:
+    if isinstance(value, (str, bool)):
+        return True
+    low, high, below = bounds["minimum"], bounds["maximum"], bounds["below"]
+    return ((low is None or value >= low) and (high is None or value <= high)
+            and (below is None or value < below))
+
+
+def _bounds(bounds: dict) -> str:
+    low, high, below = bounds["minimum"], bounds["maximum"], bounds["below"]
+    if below is not None:
+        return f"at least {low:g} and below {below:g}"
+    return f"between {low:g} and {high:g}"
 
 
 def _check_values(values: dict, source: str) -> dict:

@@ -1,4 +1,8 @@
-"""Errors that the CLI reports as one line on stderr with exit code 2."""
+"""Errors that the CLI reports as one line on stderr with exit code 2, and interrupts."""
+
+import signal
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class GankitError(Exception):
@@ -15,3 +19,15 @@ class DataError(GankitError):
 
 class ConfigError(GankitError):
     """A configuration value, key or file that gankit cannot accept."""
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGINT/SIGTERM after saving; the CLI exits 130 or 143."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.exit_code = EXIT_CODES.get(signum, 128 + signum)
+
+    def _render_traceback_(self) -> list[str]:
+        """In Jupyter, the kernel's interrupt ends the cell with this one line."""
+        return [f"gankit: {self}"]

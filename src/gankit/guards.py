@@ -7,21 +7,7 @@ import threading
 
 import torch
 
-from gankit.errors import GankitError
-
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-class Interrupted(Exception):
-    """Training stopped on SIGINT/SIGTERM after saving; the CLI exits 130 or 143."""
-
-    def __init__(self, signum: int, message: str):
-        super().__init__(message)
-        self.exit_code = EXIT_CODES.get(signum, 128 + signum)
-
-    def _render_traceback_(self) -> list[str]:
-        """In Jupyter, the kernel's interrupt ends the cell with this one line."""
-        return [f"gankit: {self}"]
+from gankit.errors import EXIT_CODES, GankitError
 
 
 class Diverged(GankitError):
