@@ -1,40 +1,32 @@
 """Markdown tables for the README from benchmarks/presets.sh's presets.jsonl.
 
     python benchmarks/presets_table.py runs/presets/presets.jsonl
+
+The metric cells are the rows every gankit table shows (gankit.metrics.result_rows).
 """
 
 import json
 import sys
 
-ORDER = ["seed", "mlp-plus", "dcgan", "cdcgan"]
+from gankit.config import PRESETS
+from gankit.metrics import result_rows
+
+COLUMNS = ["FID", "IS", "precision", "recall", "coverage", "Parzen LL", "label accuracy"]
 
 
 def row(r: dict) -> str:
-    parzen = r["parzen_ll"]
-    minutes = r["train_time_s"] / 60
-    cells = [
-        f"`{r['preset']}`",
-        f"{r['fid']:.1f}",
-        f"{r['inception_score']['mean']:.2f}",
-        f"{r['precision']:.3f}",
-        f"{r['recall']:.3f}",
-        f"{r['coverage']}/10",
-        f"{parzen['mean']:.1f} ± {parzen['sem']:.1f}",
-        f"{r['steps']:,}",
-        f"{minutes:.1f} min ({r['autocast']})",
-    ]
-    accuracy = r.get("label_accuracy")
-    cells.append(f"{accuracy['mean']:.3f} ({accuracy['min']:.3f})" if accuracy else "")
+    shown = dict(result_rows(r))
+    cells = [f"`{r['preset']}`", *(shown.get(column, "") for column in COLUMNS),
+             f"{r['steps']:,}", f"{r['train_time_s'] / 60:.1f} min ({r['autocast']})"]
     return "| " + " | ".join(cells) + " |"
 
 
 def main(path: str) -> None:
     rows = [json.loads(line) for line in open(path)]
-    header = ("| preset | FID | IS | precision | recall | coverage | Parzen LL ± s.e. | steps "
-              "| training time | label accuracy (worst class) |")
+    header = "| preset | " + " | ".join(COLUMNS) + " | steps | training time |"
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        print(f"\n{dataset}\n\n{header}\n|{' --- |' * 10}")
-        for r in sorted(rows, key=lambda r: ORDER.index(r["preset"])):
+        print(f"\n{dataset}\n\n{header}\n|{' --- |' * (len(COLUMNS) + 3)}")
+        for r in sorted(rows, key=lambda r: list(PRESETS).index(r["preset"])):
             if r["dataset"] == dataset:
                 print(row(r))
 

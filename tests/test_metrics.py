@@ -1,5 +1,6 @@
 """Metrics checked against known values and orderings, not just that they run."""
 
+import html
 import json
 import math
 
@@ -15,7 +16,12 @@ from gankit.metrics import evaluate, reference
 from gankit.metrics.coverage import class_coverage
 from gankit.metrics.fid import frechet_distance
 from gankit.metrics.inception_score import inception_score
-from gankit.metrics.parzen import log_likelihoods, parzen_log_likelihood, squared_distances
+from gankit.metrics.parzen import (
+    SIGMA_RANGE,
+    log_likelihoods,
+    parzen_log_likelihood,
+    squared_distances,
+)
 from gankit.metrics.precision_recall import precision_recall
 
 
@@ -115,9 +121,19 @@ def test_parzen_picks_the_generating_bandwidth():
     # Data drawn from the Parzen model itself with sigma 0.1: the chosen sigma is near it.
     def draw(n):
         return centres[rng.integers(0, 300, n)] + rng.normal(0, 0.1, (n, 5)).astype(np.float32)
-    mean, sem, sigma = parzen_log_likelihood(centres, draw(3000), draw(3000))
-    assert sigma == pytest.approx(0.1, rel=0.15)
+    mean, sem, sigma, at_bound = parzen_log_likelihood(centres, draw(3000), draw(3000))
+    assert sigma == pytest.approx(0.1, rel=0.15) and not at_bound
     assert 0 < sem < abs(mean)
+
+
+def test_parzen_search_stops_at_its_bound_when_samples_copy_validation_images():
+    # The validation images among the centres pull sigma towards 0 without end.
+    rng = np.random.default_rng(0)
+    validation = rng.random((200, 784)).astype(np.float32)
+    centres = np.concatenate([validation, rng.random((100, 784)).astype(np.float32)])
+    mean, sem, sigma, at_bound = parzen_log_likelihood(centres, validation, validation[:50])
+    assert at_bound and sigma == pytest.approx(SIGMA_RANGE[0], rel=0.5)
+    assert np.isfinite([mean, sem]).all()
 
 
 def test_sample_npz_round_trips_through_evaluate(tmp_path, tiny_mnist, capsys):
@@ -151,3 +167,33 @@ def test_label_accuracy_of_real_digits_with_their_labels():
     wrong = evaluate(images, "mnist", ["label_accuracy"], labels=(labels + 1) % 10)
     assert wrong["label_accuracy"]["mean"] < 0.02
     assert "label_accuracy" not in evaluate(images, "mnist", ["label_accuracy"])
+
+
+def test_every_table_shows_each_metric_as_its_registry_entry_says(tmp_path):
+    from gankit.cli import format_results
+    from gankit.metrics import METRICS, result_rows
+    from gankit.report import build_report
+
+    results = {"source": "x.npz", "samples": 10, "reference": "mnist test split (10 images)",
+               "feature_network": "gankit mnist classifier", "fid": 1.25,
+               "inception_score": {"mean": 9.5, "std": 0.1, "splits": 10},
+               "precision": 0.8, "recall": 0.7, "k": 3, "class_histogram": [1] * 10,
+               "coverage": 10, "kl_to_uniform": 0.0,
+               "parzen_ll": {"mean": 200.0, "sem": 2.0, "sigma": 0.2, "sigma_at_bound": False,
+                             "validation": "last 10 training images"},
+               "label_accuracy": {"per_class": [1.0] * 9 + [0.9], "min": 0.9, "mean": 0.99}}
+    rows = result_rows(results)
+    labels = [label for label, _ in rows]
+    assert {"FID", "IS", "precision", "recall", "coverage", "Parzen LL",
+            "label accuracy"} <= set(labels)
+    assert len(rows) >= len(METRICS)
+
+    printed = format_results(results)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text('preset = "seed"\n')
+    (run / "metrics.jsonl").write_text(json.dumps({"event": "evaluate", **results}) + "\n")
+    page = build_report(run).read_text()
+    for label, text in rows:
+        assert f"{label}  " in printed and text in printed
+        assert html.escape(label) in page and html.escape(text) in page

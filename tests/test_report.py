@@ -1,3 +1,4 @@
+import json
 import re
 import shutil
 import subprocess
@@ -47,6 +48,41 @@ def test_runs_lists_one_line_per_run(run_dir, capsys):
     assert main(["runs", str(run_dir.parent)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[1].split()[:4] == ["short", "seed", "mnist", "150"]
+
+
+def test_a_long_run_report_stays_bounded(tmp_path):
+    from gankit.images import save_png
+    from gankit.report import GIF_FRAMES, STRIP_GRIDS, build_report
+    from gankit.rundir import RunDir
+
+    run = RunDir(tmp_path / "long")
+    run.samples.mkdir(parents=True)
+    run.config.write_text('preset = "seed"\n')
+    for epoch in range(1, 501):  # the epoch's bits as pixels: no two grids alike
+        bits = (epoch >> np.arange(36)) & 1
+        save_png((bits * 255).astype(np.uint8).reshape(6, 6, 1), run.grid(epoch * 469))
+    page = build_report(run.root).read_text()
+    assert page.count("data:image/png;base64,") == STRIP_GRIDS + 1  # the newest, large
+    assert f"step {500 * 469} (newest)" in page and "step 469<" in page  # ends are kept
+    with Image.open(run.evolution) as gif:
+        assert gif.n_frames == GIF_FRAMES
+
+
+def test_runs_keeps_fids_of_different_sample_counts_apart(tmp_path, capsys):
+    for name, records in [("never-evaluated", [{"step": 1, "d_loss": 0.5, "g_loss": 1.0}]),
+                          ("evaluated", [{"event": "eval", "step": 9, "fid": 50.0, "samples": 5000},
+                                         {"event": "eval", "step": 19, "fid": 40.0,
+                                          "samples": 5000},
+                                         {"event": "evaluate", "fid": 39.5, "samples": 10000}])]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.toml").write_text('preset = "seed"\ndataset = "mnist"\n')
+        (tmp_path / name / "metrics.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in records))
+    assert main(["runs", str(tmp_path)]) == 0
+    header, evaluated, never = capsys.readouterr().out.splitlines()
+    assert "best FID in training" in header and "FID by evaluate" in header
+    assert evaluated.split()[-6:] == ["40.00", "(5000", "samples)", "39.50", "(10000", "samples)"]
+    assert never.split()[-2:] == ["-", "-"] and "nan" not in never
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed")

@@ -18,6 +18,10 @@ from pathlib import Path
 from gankit.errors import GankitError
 from gankit.rundir import RunDir, grid_step
 
+# However long the run, the report inlines at most this many grids and GIF frames, so
+# its size and the time to rebuild it at each epoch end stay bounded.
+STRIP_GRIDS = 24
+GIF_FRAMES = 60
 # What D's mean outputs are called: probabilities for BCE losses, raw critic values otherwise.
 OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))",
                  "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))"}
@@ -39,7 +43,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     evaluations = [r for r in records if r.get("event") == "evaluate"]
     ends = [r for r in records if r.get("event") == "end"]
     grids = paths.grids()
-    gif = write_evolution_gif(grids, paths.evolution)
+    gif = write_evolution_gif(evenly_spaced(grids, GIF_FRAMES), paths.evolution)
 
     parts = [f"<h1>{html.escape(paths.root.name)}</h1>", _summary(config, steps, ends)]
     if grids:
@@ -47,7 +51,8 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         parts.append(_figure(grids[-1], f"step {grid_step(grids[-1])} (newest)", "latest"))
         if gif:
             parts.append(_figure(gif, "evolution", "latest"))
-        strip = "".join(_figure(g, f"step {grid_step(g)}") for g in reversed(grids[:-1]))
+        older = evenly_spaced(grids, STRIP_GRIDS + 1)[:-1]
+        strip = "".join(_figure(g, f"step {grid_step(g)}") for g in reversed(older))
         parts.append(f'<div class="strip">{strip}</div>')
     if not steps:
         parts.append("<p>No steps logged yet.</p>")
@@ -74,6 +79,13 @@ def read_metrics(path: Path) -> list[dict]:
         except ValueError:  # a line cut short by a crash
             continue
     return records
+
+
+def evenly_spaced(items: list, count: int) -> list:
+    """At most `count` of `items`, evenly spaced, the first and the last always kept."""
+    if len(items) <= count:
+        return items
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
 
 
 def training_charts(records: list[dict], max_points: int = 500) -> list[tuple[str, str]]:
@@ -178,21 +190,10 @@ def _summary(config: dict, steps: list[dict], ends: list[dict]) -> str:
 
 
 def _evaluation_table(result: dict) -> str:
-    rows = [("samples / reference", f"{result['samples']} vs {result['reference']}"),
-            ("features", result["feature_network"])]
-    if "fid" in result:
-        rows.append(("FID", f"{result['fid']:.3f}"))
-    if "inception_score" in result:
-        score = result["inception_score"]
-        rows.append(("Inception Score", f"{score['mean']:.3f} ± {score['std']:.3f}"))
-    for key in ("precision", "recall", "coverage", "kl_to_uniform"):
-        if key in result:
-            rows.append((key, f"{result[key]:.4g}"))
-    if "parzen_ll" in result:
-        parzen = result["parzen_ll"]
-        rows.append(("Parzen LL", f"{parzen['mean']:.1f} ± {parzen['sem']:.1f} "
-                     f"(σ {parzen['sigma']:.4f})"))
-    return _table(rows)
+    from gankit.metrics import result_rows
+
+    return _table([("samples / reference", f"{result['samples']} vs {result['reference']}"),
+                   ("features", result["feature_network"]), *result_rows(result)])
 
 
 def _table(rows) -> str:

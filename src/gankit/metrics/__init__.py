@@ -8,26 +8,38 @@ log-likelihood works on raw pixels, as Goodfellow et al. 2014 did.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from gankit.errors import GankitError
 from gankit.features import classify, load_classifier
-from gankit.metrics.coverage import coverage_metric
-from gankit.metrics.fid import fid
-from gankit.metrics.inception_score import inception_score_metric
-from gankit.metrics.label_accuracy import label_accuracy_metric
-from gankit.metrics.parzen import parzen_metric
-from gankit.metrics.precision_recall import precision_recall_metric
+from gankit.metrics.coverage import coverage_metric, coverage_rows
+from gankit.metrics.fid import fid, fid_rows
+from gankit.metrics.inception_score import SPLITS, inception_score_metric, inception_score_rows
+from gankit.metrics.label_accuracy import label_accuracy_metric, label_accuracy_rows
+from gankit.metrics.parzen import parzen_metric, parzen_rows
+from gankit.metrics.precision_recall import K, precision_recall_metric, precision_recall_rows
+
+
+class Metric(NamedTuple):
+    """A registered metric: its computation, the fewest samples it is defined for, and
+    its results as (label, text) rows, which every table of results shows."""
+
+    compute: Callable[[EvalContext], dict]
+    min_samples: int
+    rows: Callable[[dict], list[tuple[str, str]]]
+
 
 METRICS = {
-    "fid": fid,
-    "inception_score": inception_score_metric,
-    "precision_recall": precision_recall_metric,
-    "coverage": coverage_metric,
-    "parzen_ll": parzen_metric,
-    "label_accuracy": label_accuracy_metric,  # conditional samples only
+    "fid": Metric(fid, 2, fid_rows),  # a covariance needs two points
+    "inception_score": Metric(inception_score_metric, SPLITS, inception_score_rows),
+    "precision_recall": Metric(precision_recall_metric, K + 1, precision_recall_rows),
+    "coverage": Metric(coverage_metric, 1, coverage_rows),
+    "parzen_ll": Metric(parzen_metric, 1, parzen_rows),
+    "label_accuracy": Metric(label_accuracy_metric, 1, label_accuracy_rows),  # conditional only
 }
 # Names a user may give for metrics that are computed together.
 ALIASES = {"is": "inception_score", "precision": "precision_recall", "recall": "precision_recall",
@@ -50,6 +62,21 @@ def metric_names(requested: list[str] | None) -> list[str]:
     return names
 
 
+def check_sample_count(names: list[str], count: int) -> None:
+    """Refuse fewer samples than a requested metric is defined for, naming it."""
+    for name in names:
+        if count < METRICS[name].min_samples:
+            raise GankitError(f"{name} needs at least {METRICS[name].min_samples} samples, "
+                              f"got {count}")
+
+
+def result_rows(results: dict) -> list[tuple[str, str]]:
+    """(label, text) rows for the metrics present in `results`, in registry order."""
+    present = {"precision_recall": "precision"}  # the key each metric's results start with
+    return [row for name, metric in METRICS.items() if present.get(name, name) in results
+            for row in metric.rows(results)]
+
+
 def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | None = None,
              data_dir: str = "", labels: np.ndarray | None = None) -> dict:
     """Score uint8 samples (N x 28 x 28, or N x 28 x 28 x 1) against `dataset`'s test split;
@@ -59,6 +86,7 @@ def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | N
         raise GankitError(f"samples must be uint8 28x28 grayscale images, got "
                           f"{samples.dtype} {samples.shape}")
     names = metric_names(metrics)
+    check_sample_count(names, len(samples))
     if labels is not None and len(labels) != len(samples):
         raise GankitError(f"{len(samples)} samples but {len(labels)} labels")
     context = EvalContext(samples.reshape(len(samples), 28, 28), reference(dataset, data_dir),
@@ -70,7 +98,7 @@ def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | N
         "feature_network": context.reference.network,
     }
     for name in names:
-        results |= METRICS[name](context)
+        results |= METRICS[name].compute(context)
     return results
 
 

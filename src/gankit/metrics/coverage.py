@@ -20,3 +20,10 @@ def class_coverage(probabilities: np.ndarray, min_share: float = 0.01) -> dict:
 
 def coverage_metric(ctx) -> dict:
     return class_coverage(ctx.sample_probabilities)
+
+
+def coverage_rows(results: dict) -> list[tuple[str, str]]:
+    classes = len(results["class_histogram"])
+    return [("coverage", f"{results['coverage']}/{classes}"),
+            ("KL to uniform", f"{results['kl_to_uniform']:.4f}"),
+            ("class histogram", " ".join(map(str, results["class_histogram"])))]

@@ -29,3 +29,7 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
 
 def fid(ctx) -> dict:
     return {"fid": frechet_distance(ctx.sample_features, ctx.reference_features)}
+
+
+def fid_rows(results: dict) -> list[tuple[str, str]]:
+    return [("FID", f"{results['fid']:.3f}")]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+SPLITS = 10  # as Salimans et al. 2016; each split needs a sample at least
 
-def inception_score(probabilities: np.ndarray, splits: int = 10) -> tuple[float, float]:
+
+def inception_score(probabilities: np.ndarray, splits: int = SPLITS) -> tuple[float, float]:
     """Mean and standard deviation over `splits` equal parts, as Salimans et al. 2016."""
     scores = []
     for part in np.array_split(probabilities, splits):
@@ -17,4 +19,9 @@ def inception_score(probabilities: np.ndarray, splits: int = 10) -> tuple[float,
 
 def inception_score_metric(ctx) -> dict:
     mean, std = inception_score(ctx.sample_probabilities)
-    return {"inception_score": {"mean": mean, "std": std, "splits": 10}}
+    return {"inception_score": {"mean": mean, "std": std, "splits": SPLITS}}
+
+
+def inception_score_rows(results: dict) -> list[tuple[str, str]]:
+    score = results["inception_score"]
+    return [("IS", f"{score['mean']:.2f} ± {score['std']:.2f}")]

@@ -19,3 +19,10 @@ def label_accuracy_metric(ctx) -> dict:
     if ctx.sample_labels is None:
         return {}
     return {"label_accuracy": label_accuracy(ctx.sample_probabilities, ctx.sample_labels)}
+
+
+def label_accuracy_rows(results: dict) -> list[tuple[str, str]]:
+    accuracy = results["label_accuracy"]
+    per_class = " ".join("-" if a is None else f"{a:.3f}" for a in accuracy["per_class"])
+    return [("label accuracy", f"{accuracy['mean']:.3f} (worst class {accuracy['min']:.3f})"),
+            ("label accuracy per class", per_class)]

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 CHUNK = 2000
+K = 3  # neighbours that set each point's radius; the samples need K + 1 points
 
 
 def knn_radii(features: torch.Tensor, k: int) -> torch.Tensor:
@@ -33,5 +34,9 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[fl
 
 
 def precision_recall_metric(ctx) -> dict:
-    precision, recall = precision_recall(ctx.reference_features, ctx.sample_features)
-    return {"precision": precision, "recall": recall, "k": 3}
+    precision, recall = precision_recall(ctx.reference_features, ctx.sample_features, K)
+    return {"precision": precision, "recall": recall, "k": K}
+
+
+def precision_recall_rows(results: dict) -> list[tuple[str, str]]:
+    return [("precision", f"{results['precision']:.3f}"), ("recall", f"{results['recall']:.3f}")]
