@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit.distributed import main_process_first
 from gankit.errors import DataError
 
 BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
@@ -41,6 +42,12 @@ FASHION_MNIST_SHA256 = {
     "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
+
+# Bounds on an IDX header, far above any image dataset this reads (MNIST's training
+# images are 3 dimensions and 47 million bytes); without them a header of zero-sized and
+# huge dimensions passes the length check and numpy refuses the shape with a traceback.
+MAX_IDX_DIMS = 4
+MAX_IDX_ELEMENTS = 2**32
 
 _IDX_DTYPES = {
     0x08: np.dtype(np.uint8),
@@ -150,6 +157,10 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{name} has a truncated or invalid IDX header")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
+    if ndim > MAX_IDX_DIMS or any(d > MAX_IDX_ELEMENTS for d in shape) or (
+            math.prod(d for d in shape if d) > MAX_IDX_ELEMENTS):
+        raise DataError(f"{name} has an implausible IDX shape {'x'.join(map(str, shape))} "
+                        f"(at most {MAX_IDX_DIMS} dimensions and {MAX_IDX_ELEMENTS:,} elements)")
     expected = math.prod(shape) * dtype.itemsize
     if len(raw) - header != expected:
         problem = "truncated" if len(raw) - header < expected else "has trailing bytes"
@@ -254,9 +265,10 @@ def _fashion_mnist(split: str, data_dir: str) -> ImageData:
         directory = Path(data_dir)
         if not directory.is_dir():
             raise DataError(f"data dir not found: {directory}")
-        if not any(directory.iterdir()):
-            mirror = os.environ.get("GANKIT_FASHION_MNIST_MIRROR", FASHION_MNIST_MIRROR)
-            _download(mirror, directory, FASHION_MNIST_SHA256)
+        with main_process_first():  # under torchrun one rank downloads, the others wait
+            if not any(directory.iterdir()):
+                mirror = os.environ.get("GANKIT_FASHION_MNIST_MIRROR", FASHION_MNIST_MIRROR)
+                _download(mirror, directory, FASHION_MNIST_SHA256)
     elif FASHION_MNIST_DEBIAN_DIR.is_dir():
         directory = FASHION_MNIST_DEBIAN_DIR
     else:

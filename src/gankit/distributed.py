@@ -7,6 +7,7 @@ batch, and only rank 0 writes anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -71,8 +72,8 @@ class Processes:
 
     def in_sync(self, *models: torch.nn.Module) -> bool:
         """Whether every rank holds bit-identical parameters."""
-        digest = [float(p.double().sum()) + float(p.double().abs().sum()) for m in models
-                  for p in m.parameters()]
+        digest = [float(p.detach().double().sum()) + float(p.detach().double().abs().sum())
+                  for m in models for p in m.parameters()]
         return all(other == digest for other in self.gather(digest))
 
 
@@ -97,6 +98,20 @@ def start(device_name: str) -> tuple[Processes, str]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo")
     return Processes(rank, world_size, local_rank), device_name
+
+
+@contextlib.contextmanager
+def main_process_first():
+    """Under torchrun, rank 0 runs the block while the other ranks wait at a barrier,
+    then they run it and find the work (a download) done; alone, just run it."""
+    ranked = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    if ranked and dist.get_rank() != 0:
+        dist.barrier()
+    try:
+        yield
+    finally:
+        if ranked and dist.get_rank() == 0:
+            dist.barrier()
 
 
 def stop() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from gankit import distributed
 from gankit.config import Config
 from gankit.data import load_dataset
 from gankit.losses import get_loss
@@ -29,6 +30,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
     if point:
         config = point.check(config)
+    distributed.start(config.device)  # under torchrun, join before the data: one rank downloads
     data = load_dataset(config.dataset, "train", config.data_dir, config.image_size,
                         config.channels)
     if config.conditional and data.labels is not None:
