@@ -1,8 +1,21 @@
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: `make test` and CI run the same fixed examples every time ("ci", the
+# default), so that a landing never depends on luck; `make fuzz` runs many more random
+# ones ("long") and keeps what it finds in .hypothesis/ to replay.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                          max_examples=300, print_blob=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile("long", deadline=None, max_examples=5000, print_blob=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:

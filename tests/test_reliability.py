@@ -15,7 +15,7 @@ from gankit import checkpoint as checkpoint_module
 from gankit.checkpoint import load_checkpoint, save_checkpoint
 from gankit.cli import main
 from gankit.config import Config
-from gankit.errors import GankitError
+from gankit.errors import GankitError, Interrupted
 from gankit.guards import Diverged, StopSignal
 from gankit.losses import LOSSES, GanLoss
 from gankit.run import Resume
@@ -31,7 +31,8 @@ def config_for(tmp_path, data_dir, name, **changes) -> Config:
 
 def weights(run_dir):
     state = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
-    return state["generator"] | {f"d.{k}": v for k, v in state["discriminator"].items()}
+    return (state["generator"] | {f"d.{k}": v for k, v in state["discriminator"].items()}
+            | {f"ema.{k}": v for k, v in state.get("ema", {}).items()})
 
 
 def logged_losses(run_dir):
@@ -39,10 +40,24 @@ def logged_losses(run_dir):
     return [(e["step"], e["d_loss"], e["g_loss"]) for e in map(json.loads, lines) if "d_loss" in e]
 
 
+RESUMABLE_KINDS = {
+    "seed": {},
+    "ema": {"ema_decay": 0.9},
+    "dcgan": {"arch": "dcgan", "base_width": 8},  # BatchNorm running statistics
+    "conditional": {"arch": "dcgan", "base_width": 8, "conditional": True, "ema_decay": 0.9},
+    "wgan-gp": {"loss": "wgan-gp", "n_critic": 5, "ema_decay": 0.9},
+}
+
+
+@pytest.mark.parametrize("kind", RESUMABLE_KINDS)
 @pytest.mark.parametrize("stop_at", [25, 30])  # mid-epoch, and exactly at an epoch boundary
-def test_resume_is_bit_identical_to_training_straight_through(tmp_path, tiny_mnist, stop_at):
-    straight = train(config_for(tmp_path, tiny_mnist, "straight", max_steps=60), quiet=True)
-    first = train(config_for(tmp_path, tiny_mnist, "split", max_steps=stop_at), quiet=True)
+def test_resume_is_bit_identical_to_training_straight_through(tmp_path, tiny_mnist, stop_at,
+                                                              kind):
+    changes = RESUMABLE_KINDS[kind]
+    straight = train(config_for(tmp_path, tiny_mnist, "straight", max_steps=60, **changes),
+                     quiet=True)
+    first = train(config_for(tmp_path, tiny_mnist, "split", max_steps=stop_at, **changes),
+                  quiet=True)
     point = Resume.load(first)
     resumed = train(point.config(max_steps=60), quiet=True, resume=point)
     assert resumed == first
@@ -239,3 +254,93 @@ def test_a_closed_stdout_does_not_lose_the_run(tmp_path, tiny_mnist):
     assert process.wait(timeout=120) == 0, process.stderr.read()
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 40
     assert (run / "generator.safetensors").is_file()
+
+
+def test_a_signal_on_an_epochs_last_batch_still_ends_the_epoch(tmp_path, tiny_mnist):
+    """The epoch's grid and epoch_XXX.pt are written before the run stops, so that a
+    resumed run never lacks them."""
+    import gankit
+
+    config = config_for(tmp_path, tiny_mnist, "run", max_steps=0, epochs=3)
+    data = gankit.load_dataset("mnist", data_dir=config.data_dir)
+    torch.manual_seed(config.seed)
+    generator, discriminator = gankit.build_models(config, data.image_shape)
+    opt_g, opt_d = (gankit.make_optimizer(m, config) for m in (generator, discriminator))
+    loss = gankit.get_loss(config.loss)
+    with pytest.raises(Interrupted, match="interrupted at step 10"):
+        with gankit.Run(config, data, generator, discriminator, opt_g, opt_d, quiet=True) as run:
+            for real, _ in run.batches():
+                d = gankit.discriminator_step(run.nets, opt_d, loss, real)
+                g = gankit.generator_step(run.nets, opt_g, loss, len(real))
+                if run.step == 9:  # the tenth and last batch of the first epoch
+                    os.kill(os.getpid(), signal.SIGINT)
+                run.log(d, g)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert (checkpoints / "epoch_000.pt").is_file()
+    assert (tmp_path / "run" / "samples" / "step_0000010.png").is_file()
+    assert load_checkpoint(checkpoints / "last.pt")["step"] == 10
+
+
+def test_pruning_keeps_the_newest_epochs_by_number(tmp_path):
+    from gankit.run import prune_epoch_checkpoints
+    from gankit.rundir import RunDir
+
+    run = RunDir(tmp_path)
+    run.checkpoints.mkdir()
+    for epoch in (8, 998, 999, 1000, 1001):
+        run.epoch_checkpoint(epoch).write_bytes(b"")
+    prune_epoch_checkpoints(run, 3)
+    assert sorted(p.name for p in run.checkpoints.iterdir()) == [
+        "epoch_1000.pt", "epoch_1001.pt", "epoch_999.pt"]
+
+
+def test_default_run_keeps_three_epoch_snapshots_and_says_so(tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", epochs=5, max_steps=0,
+                           keep_checkpoints=Config().keep_checkpoints), quiet=True)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "epoch_002.pt", "epoch_003.pt", "epoch_004.pt", "last.pt"]
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "keep the newest N epoch_XXX.pt beside last.pt and best.pt (0: keep all) " \
+           "(default: 3)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_crash_while_exporting_leaves_the_previous_generator(tmp_path, tiny_mnist,
+                                                             monkeypatch):
+    from gankit import run as run_module
+
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    exported = (run / "generator.safetensors").read_bytes()
+
+    def crash_midway(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(run_module, "save_file", crash_midway)
+    with pytest.raises(OSError, match="disk full"):
+        train(config_for(tmp_path, tiny_mnist, "run", max_steps=6), quiet=True,
+              resume=run)
+    assert (run / "generator.safetensors").read_bytes() == exported
+    assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
+
+
+def test_best_checkpoint_is_the_lowest_fid_and_its_fid_survives_a_resume(tmp_path, tiny_mnist):
+    config = config_for(tmp_path, tiny_mnist, "run", max_steps=30, eval_every=1,
+                        eval_samples=200)
+    run = train(config, quiet=True)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    fids = {r["step"]: r["fid"] for r in records if r.get("event") == "eval"}
+    assert sorted(fids) == [10, 20, 30]
+    best_step = min(fids, key=fids.get)
+    assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best_step
+    last = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert last["best_fid"] == fids[best_step]
+
+    # A best FID no later evaluation can beat: the resumed run must keep its best.pt.
+    last["best_fid"] = 0.0
+    torch.save(last, run / "checkpoints" / "last.pt")
+    point = Resume.load(run)
+    train(point.config(max_steps=50), quiet=True, resume=point)
+    assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best_step
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["best_fid"] == 0.0

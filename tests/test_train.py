@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from gankit.config import Config, config_from_dict
+from gankit.config import PRESETS, Config, config_from_dict
 from gankit.losses import get_loss
 from gankit.models import build_models
 from gankit.steps import Networks, discriminator_step, generator_step
@@ -130,6 +130,21 @@ def test_image_folder_dataset_trains(tmp_path, channels):
         assert grid.mode == ("L" if channels == 1 else "RGB")
 
 
+def test_bf16_steps_compute_in_bf16():
+    torch.manual_seed(0)
+    generator, discriminator = build_models(Config(), (1, 28, 28))
+    nets = Networks(generator, discriminator)
+    seen = []
+    for layer in (generator.net[0], discriminator.net[1]):
+        layer.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    opt_g, opt_d = (torch.optim.Adam(m.parameters()) for m in (generator, discriminator))
+    loss = get_loss("nonsaturating")
+    discriminator_step(nets, opt_d, loss, torch.rand(8, 1, 28, 28) * 2 - 1, precision="bf16")
+    generator_step(nets, opt_g, loss, 8, precision="bf16")
+    assert seen == [torch.bfloat16] * 4  # G and D in the D step, then in the G step
+    assert all(p.dtype == torch.float32 for p in generator.parameters())
+
+
 def test_bf16_autocast_trains(tmp_path, tiny_mnist):
     run = train(short_config(tmp_path, tiny_mnist, precision="bf16"), quiet=True)
     logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -164,6 +179,35 @@ def test_ema_warm_up_follows_early_weights():
     torch.nn.init.ones_(live.weight)
     ema.update(live)  # decay min(0.999, 1/10) = 0.1: mostly the new weights
     assert ema.model.weight.item() == pytest.approx(0.9)
+
+
+def test_ema_warm_up_counts_generator_updates_not_critic_steps(tmp_path, tiny_mnist):
+    # Five D steps, one G step: the EMA has seen one update, so its decay is 1/10.
+    config = short_config(tmp_path, tiny_mnist, loss="wgan-gp", n_critic=5, max_steps=5,
+                          ema_decay=0.999)
+    run = train(config, quiet=True)
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    torch.manual_seed(config.seed)
+    initial, _ = build_models(config, (1, 28, 28))
+    for name, start in initial.state_dict().items():
+        expected = torch.lerp(start, state["generator"][name], 0.9)
+        torch.testing.assert_close(state["ema"][name], expected)
+
+
+@pytest.mark.parametrize("loss, outputs, labels", [
+    ("nonsaturating", ("d_x", "d_g_z"), "D(x): "),
+    ("hinge", ("critic_x", "critic_g_z"), "mean critic(x): "),
+])
+def test_status_lines_name_what_d_outputs(tmp_path, tiny_mnist, capsys, loss, outputs, labels):
+    run = train(short_config(tmp_path, tiny_mnist, loss=loss, max_steps=3, log_every=1))
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith(labels) for line in lines)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    logged = [r for r in records if "d_loss" in r]
+    assert all(set(outputs) <= set(r) for r in logged)
+    if loss == "nonsaturating":  # probabilities
+        assert all(0 < r["d_x"] < 1 and 0 < r["d_g_z"] < 1 for r in logged)
+    assert ("mean critic(x)" in (run / "report.html").read_text()) == (loss == "hinge")
 
 
 def test_wgan_gp_with_n_critic_steps_g_every_nth_batch(tmp_path, tiny_mnist):
@@ -209,16 +253,28 @@ def test_conditional_needs_labels(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("preset", ["seed", "mlp-plus", "dcgan", "cdcgan"])
+@pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_trains_and_samples(tmp_path, tiny_mnist, preset):
-    from gankit.config import PRESETS, resolve_config
+    from gankit.config import resolve_config
     from gankit.sample import load_generator, sample_images
 
-    assert preset in PRESETS
     overrides = dict(data_dir=str(tiny_mnist), run_dir=str(tmp_path / "run"), batch_size=32,
                      max_steps=4, device="cpu")
     run = train(resolve_config(preset, overrides=overrides), quiet=True)
     generator, config = load_generator(run)
     assert config.preset == preset
+    assert all(getattr(config, key) == value for key, value in PRESETS[preset].items())
     images = sample_images(generator, 20)
     assert images.shape == (20, 28, 28, 1) and images.std() > 0
+
+
+def test_compile_trains_like_eager(tmp_path, tiny_mnist):
+    # Without dropout, whose random masks differ between eager and compiled kernels.
+    eager = train(short_config(tmp_path / "eager", tiny_mnist, dropout=0.0, max_steps=3),
+                  quiet=True)
+    compiled = train(short_config(tmp_path / "compiled", tiny_mnist, dropout=0.0, max_steps=3,
+                                  compile=True), quiet=True)
+    a, b = (load_file(run / "generator.safetensors") for run in (eager, compiled))
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-3, atol=1e-5)
