@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gankit-installed
 
-.PHONY: install train test lint bench notebook clean
+.PHONY: install train test fuzz lint bench notebook clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ test: lint
 # The tutorial in JupyterLab (notebooks/gan_mnist.fr.ipynb is the French one).
 notebook: $(STAMP)
 	$(BIN)/jupyter lab notebooks/gan_mnist.ipynb
+
+# The property tests with many random examples (make test runs a fixed set); failures
+# are kept in .hypothesis/ and replayed first next time. About 30 minutes on 2 cores.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py $(ARGS)

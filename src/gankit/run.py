@@ -27,8 +27,8 @@ from gankit.config import Config, config_from_dict
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import pick_device
 from gankit.ema import EMA
-from gankit.errors import ConfigError, GankitError
-from gankit.guards import DivergenceGuard, Interrupted, StopSignal
+from gankit.errors import ConfigError, GankitError, Interrupted
+from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
 from gankit.metrics import evaluate, reference
 from gankit.models import generate
