@@ -167,8 +167,8 @@ def write_toml(config: Config, path: str | Path) -> None:
 
 
 def validate(config: Config) -> Config:
-    """Refuse values that cannot train: each number against its field's bounds, then the
-    few rules that tie fields together. Registries are checked where they live."""
+    """Refuse values that cannot train: each number against its field's bounds, the few
+    rules that tie fields together, and the names the registries must know."""
     for f in dataclasses.fields(Config):
         value = getattr(config, f.name)
         for item in value if isinstance(value, list) else [value]:
@@ -188,6 +188,15 @@ def validate(config: Config) -> Config:
         raise ConfigError("dataset must not be empty")
     if config.preset not in PRESETS:
         raise ConfigError(f"unknown preset {config.preset!r}; choose from {', '.join(PRESETS)}")
+    # Registries are checked where they live, imported here rather than at the top because
+    # they build on this module.
+    from gankit.data import check_dataset
+    from gankit.losses import get_loss
+    from gankit.models import check_architecture
+
+    check_dataset(config.dataset, config.image_size, config.channels)
+    get_loss(config.loss)
+    check_architecture(config)
     return config
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from gankit.distributed import main_process_first
-from gankit.errors import DataError
+from gankit.errors import ConfigError, DataError
 
 BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -85,14 +85,21 @@ def load_dataset(
     channels: int = 1,
 ) -> ImageData:
     """Load a dataset by name: mnist, fashion-mnist or folder:PATH."""
+    check_dataset(dataset, image_size, channels)
     if dataset.startswith("folder:"):
         return load_image_folder(dataset.removeprefix("folder:"), image_size, channels)
+    return DATASETS[dataset](split, data_dir)
+
+
+def check_dataset(dataset: str, image_size: int, channels: int) -> None:
+    """Refuse a dataset name that is not registered, or a size it does not come in."""
+    if dataset.startswith("folder:"):
+        return
     if dataset not in DATASETS:
         names = ", ".join([*DATASETS, "folder:PATH"])
-        raise DataError(f"unknown dataset {dataset!r}; choose from {names}")
+        raise ConfigError(f"unknown dataset {dataset!r}; choose from {names}")
     if channels != 1 or image_size != 28:
-        raise DataError(f"{dataset} is 28x28 grayscale: use image_size 28 and channels 1")
-    return DATASETS[dataset](split, data_dir)
+        raise ConfigError(f"{dataset} is 28x28 grayscale: use image_size 28 and channels 1")
 
 
 def dataset_slug(dataset: str) -> str:

@@ -168,16 +168,23 @@ LABEL_EMBEDDING = 32
 def build_models(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
     """The (generator, discriminator) pair that `config.arch` names, class-conditional
     when `config.num_classes` is set."""
-    if config.arch not in ARCHITECTURES:
-        raise ConfigError(
-            f"unknown architecture {config.arch!r}; choose from {', '.join(ARCHITECTURES)}"
-        )
+    check_architecture(config)
     if not config.num_classes:
         return ARCHITECTURES[config.arch](config, image_shape)
     widened = dataclasses.replace(config, latent_dim=config.latent_dim + LABEL_EMBEDDING)
     generator, discriminator = ARCHITECTURES[config.arch](widened, image_shape)
     return (ConditionalGenerator(generator, config.latent_dim, config.num_classes),
             ConditionalDiscriminator(discriminator, config.num_classes))
+
+
+def check_architecture(config: Config) -> None:
+    """Refuse an unregistered architecture, or an image size it cannot build."""
+    if config.arch not in ARCHITECTURES:
+        raise ConfigError(
+            f"unknown architecture {config.arch!r}; choose from {', '.join(ARCHITECTURES)}"
+        )
+    if config.arch == "dcgan":
+        dcgan_plan(config.image_size)
 
 
 def count_parameters(module: nn.Module) -> int:
