@@ -26,7 +26,8 @@ from gankit.metrics.precision_recall import K, precision_recall_metric, precisio
 
 class Metric(NamedTuple):
     """A registered metric: its computation, the fewest samples it is defined for, and
-    its results as (label, text) rows, which every table of results shows."""
+    its results as (label, text) rows, which every table of results shows (none when the
+    results do not hold it)."""
 
     compute: Callable[[EvalContext], dict]
     min_samples: int
@@ -72,9 +73,7 @@ def check_sample_count(names: list[str], count: int) -> None:
 
 def result_rows(results: dict) -> list[tuple[str, str]]:
     """(label, text) rows for the metrics present in `results`, in registry order."""
-    present = {"precision_recall": "precision"}  # the key each metric's results start with
-    return [row for name, metric in METRICS.items() if present.get(name, name) in results
-            for row in metric.rows(results)]
+    return [row for metric in METRICS.values() for row in metric.rows(results)]
 
 
 def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | None = None,

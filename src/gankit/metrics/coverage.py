@@ -23,6 +23,8 @@ def coverage_metric(ctx) -> dict:
 
 
 def coverage_rows(results: dict) -> list[tuple[str, str]]:
+    if "coverage" not in results:
+        return []
     classes = len(results["class_histogram"])
     return [("coverage", f"{results['coverage']}/{classes}"),
             ("KL to uniform", f"{results['kl_to_uniform']:.4f}"),

@@ -32,4 +32,6 @@ def fid(ctx) -> dict:
 
 
 def fid_rows(results: dict) -> list[tuple[str, str]]:
+    if "fid" not in results:
+        return []
     return [("FID", f"{results['fid']:.3f}")]

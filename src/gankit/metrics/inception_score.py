@@ -23,5 +23,7 @@ def inception_score_metric(ctx) -> dict:
 
 
 def inception_score_rows(results: dict) -> list[tuple[str, str]]:
+    if "inception_score" not in results:
+        return []
     score = results["inception_score"]
     return [("IS", f"{score['mean']:.2f} ± {score['std']:.2f}")]

@@ -22,6 +22,8 @@ def label_accuracy_metric(ctx) -> dict:
 
 
 def label_accuracy_rows(results: dict) -> list[tuple[str, str]]:
+    if "label_accuracy" not in results:
+        return []
     accuracy = results["label_accuracy"]
     per_class = " ".join("-" if a is None else f"{a:.3f}" for a in accuracy["per_class"])
     return [("label accuracy", f"{accuracy['mean']:.3f} (worst class {accuracy['min']:.3f})"),

@@ -79,6 +79,8 @@ def parzen_log_likelihood(samples: np.ndarray, validation: np.ndarray, test: np.
 
 
 def parzen_rows(results: dict) -> list[tuple[str, str]]:
+    if "parzen_ll" not in results:
+        return []
     parzen = results["parzen_ll"]
     bound = (" (the search's bound: samples that copy training images pull σ to 0, and "
              "the LL means nothing then)" if parzen.get("sigma_at_bound") else "")

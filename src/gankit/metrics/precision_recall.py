@@ -39,4 +39,6 @@ def precision_recall_metric(ctx) -> dict:
 
 
 def precision_recall_rows(results: dict) -> list[tuple[str, str]]:
+    if "precision" not in results:
+        return []
     return [("precision", f"{results['precision']:.3f}"), ("recall", f"{results['recall']:.3f}")]
