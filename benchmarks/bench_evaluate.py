@@ -42,7 +42,7 @@ def main() -> None:
     timings["classify_samples"] = time.perf_counter() - started
     for name, metric in METRICS.items():
         started = time.perf_counter()
-        metric(context)
+        metric.compute(context)
         timings[name] = time.perf_counter() - started
     total = sum(timings.values())
     for name, seconds in timings.items():

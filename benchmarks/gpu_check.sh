@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# One short GPU session: speed benchmark and a full 50-epoch seed run, figures on stdout
-# and under $OUT (or ./gpu-results). Run from the repository root on a CUDA machine with
-# a CUDA build of torch already installed (pip install -e . keeps it).
+# One short GPU session: speed benchmark, full 50-epoch seed runs and the tutorial notebook,
+# figures on stdout and under $OUT (or ./gpu-results). Run from the repository root on a
+# CUDA machine with a CUDA build of torch already installed (pip install -e . keeps it).
 set -euo pipefail
 out=${OUT:-gpu-results}
 mkdir -p "$out"
@@ -14,3 +14,8 @@ for precision in bf16 fp32; do
     --run-dir "$out/seed-50-$precision"
   tail -n 1 "$out/seed-50-$precision/metrics.jsonl" | tee -a "$out/full_runs.txt"
 done
+# The notebooks' code path on the GPU: the tutorial's own loop (gankit.Run and the two
+# steps), its evaluation and sampling, and a conditional run, headless with papermill.
+python -m pip install --quiet ipykernel papermill nbconvert
+python -m papermill notebooks/gan_mnist.ipynb "$out/gan_mnist.cuda.ipynb" -p max_steps 2000 \
+  --cwd "$out" | tee "$out/notebook.txt"

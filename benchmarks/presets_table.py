@@ -11,7 +11,8 @@ import sys
 from gankit.config import PRESETS
 from gankit.metrics import result_rows
 
-COLUMNS = ["FID", "IS", "precision", "recall", "coverage", "Parzen LL", "label accuracy"]
+COLUMNS = ["FID", "IS", "precision (k=3)", "recall (k=3)", "coverage", "Parzen LL",
+           "label accuracy"]
 
 
 def row(r: dict) -> str:

@@ -138,7 +138,7 @@ def test_parzen_search_stops_at_its_bound_when_samples_copy_validation_images():
 
 def test_sample_npz_round_trips_through_evaluate(tmp_path, tiny_mnist, capsys):
     from gankit.config import Config
-    from gankit.train import train
+    from gankit.training import train
 
     run = train(Config(data_dir=str(tiny_mnist), run_dir=str(tmp_path / "run"), batch_size=32,
                        max_steps=10, device="cpu"), quiet=True)
@@ -184,7 +184,7 @@ def test_every_table_shows_each_metric_as_its_registry_entry_says(tmp_path):
                "label_accuracy": {"per_class": [1.0] * 9 + [0.9], "min": 0.9, "mean": 0.99}}
     rows = result_rows(results)
     labels = [label for label, _ in rows]
-    assert {"FID", "IS", "precision", "recall", "coverage", "Parzen LL",
+    assert {"FID", "IS", "precision (k=3)", "recall (k=3)", "coverage", "Parzen LL",
             "label accuracy"} <= set(labels)
     assert len(rows) >= len(METRICS)
 

@@ -63,7 +63,8 @@ def test_the_notebook_loop_is_gankit_train(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
-    papermill = pytest.importorskip("papermill")
+    import papermill
+
     executed = tmp_path / name
     papermill.execute_notebook(str(NOTEBOOKS / name), str(executed), cwd=str(tmp_path),
                                parameters={"max_steps": QUICK_STEPS}, progress_bar=False,
@@ -99,8 +100,9 @@ def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
     """Jupyter's interrupt (SIGINT to the kernel) stops training as Ctrl-C does in a
     terminal: the step ends, last.pt is saved, the cell ends with one line, and the
     kernel trains again afterwards."""
-    manager_module = pytest.importorskip("jupyter_client.manager")
-    manager, client = manager_module.start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
     try:
         long_run = (f"import gankit\nconfig = gankit.resolve_config('seed', overrides="
                     f"{{'device': 'cpu', 'run_dir': {str(tmp_path / 'long')!r}}})\n"
@@ -116,7 +118,9 @@ def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
 
         short_run = (f"config = gankit.resolve_config('seed', overrides={{'device': 'cpu', "
                      f"'max_steps': 5, 'run_dir': {str(tmp_path / 'short')!r}}})\n"
-                     "print(gankit.train(config))\n"
+                     "print(gankit.train(config))\n"  # gankit.train, called a second time
+                     "import gankit.training\n"
+                     "print(gankit.train(config, resume=config.run_dir))\n"
                      "import signal\nprint(signal.getsignal(signal.SIGINT))")
         messages = execute(client, short_run)
         assert [m for m in messages if m["msg_type"] == "error"] == []

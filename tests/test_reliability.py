@@ -1,5 +1,6 @@
 """Never lose a run: exact resume, atomic checkpoints, interrupts, divergence, safe loading."""
 
+import dataclasses
 import json
 import os
 import pickle
@@ -19,7 +20,7 @@ from gankit.errors import GankitError, Interrupted
 from gankit.guards import Diverged, StopSignal
 from gankit.losses import LOSSES, GanLoss
 from gankit.run import Resume
-from gankit.train import train
+from gankit.training import train
 
 
 def config_for(tmp_path, data_dir, name, **changes) -> Config:
@@ -344,3 +345,14 @@ def test_best_checkpoint_is_the_lowest_fid_and_its_fid_survives_a_resume(tmp_pat
     train(point.config(max_steps=50), quiet=True, resume=point)
     assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best_step
     assert load_checkpoint(run / "checkpoints" / "last.pt")["best_fid"] == 0.0
+
+
+def test_a_conditional_run_resumes_from_the_config_it_was_started_with(tmp_path, tiny_mnist):
+    """num_classes comes from the data; resuming with the user's own config (where it is
+    0) must not count as a change, as the interrupt message advises this call."""
+    config = config_for(tmp_path, tiny_mnist, "run", arch="dcgan", base_width=8,
+                        conditional=True, max_steps=5)
+    run = train(config, quiet=True)
+    assert config.num_classes == 0
+    train(dataclasses.replace(config, max_steps=8), quiet=True, resume=run)
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 8

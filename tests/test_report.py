@@ -9,7 +9,7 @@ from PIL import Image
 
 from gankit.cli import main
 from gankit.config import Config
-from gankit.train import train
+from gankit.training import train
 from tests.conftest import mnist_subset
 
 

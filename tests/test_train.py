@@ -12,7 +12,7 @@ from gankit.config import PRESETS, Config, config_from_dict
 from gankit.losses import get_loss
 from gankit.models import build_models
 from gankit.steps import Networks, discriminator_step, generator_step
-from gankit.train import train
+from gankit.training import train
 
 
 def snapshot(module):
@@ -237,6 +237,32 @@ def test_conditional_training_and_sampling_by_label(tmp_path, tiny_mnist, capsys
     plain = train(short_config(tmp_path / "plain", tiny_mnist), quiet=True)
     assert main(["sample", str(plain), "--label", "3", "--out", str(tmp_path / "y.png")]) == 2
     assert "needs a conditional generator" in capsys.readouterr().err
+
+
+def test_a_conditional_custom_loop_is_told_to_set_num_classes(tiny_mnist):
+    import dataclasses
+
+    import gankit
+    from gankit.errors import ConfigError
+
+    config = Config(conditional=True, arch="dcgan", base_width=8, data_dir=str(tiny_mnist),
+                    device="cpu")
+    data = gankit.load_dataset("mnist", data_dir=config.data_dir)
+    with pytest.raises(ConfigError, match="needs num_classes, which comes from the data"):
+        gankit.build_models(config, data.image_shape)
+    wrong = dataclasses.replace(config, num_classes=12)
+    generator, discriminator = gankit.build_models(wrong, data.image_shape)
+    with pytest.raises(ConfigError, match="num_classes is 12 but the data has 10 classes"):
+        gankit.Run(wrong, data, generator, discriminator,
+                   *(gankit.make_optimizer(m, wrong) for m in (generator, discriminator)))
+
+
+def test_the_notebook_display_outside_a_kernel_is_refused(tmp_path, tiny_mnist):
+    from gankit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs a Jupyter kernel"):
+        train(short_config(tmp_path, tiny_mnist), display="notebook")
+    assert not (tmp_path / "run").exists()
 
 
 def test_conditional_needs_labels(tmp_path):

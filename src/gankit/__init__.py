@@ -5,6 +5,8 @@ The blocks below `train` are public, so that a notebook can write the loop itsel
 `generator_step` and `Run` (see the README's "Writing your own loop").
 
 Names are imported on first use, so that `gankit --help` answers without loading torch.
+(The loop lives in gankit.training: a submodule named `train` would replace the function
+`gankit.train` as soon as it was imported.)
 """
 
 import importlib
@@ -20,7 +22,7 @@ _HOMES = {
     "load_generator": "gankit.sample", "sample_images": "gankit.sample",
     "Networks": "gankit.steps", "discriminator_step": "gankit.steps",
     "generator_step": "gankit.steps", "make_optimizer": "gankit.steps",
-    "train": "gankit.train",
+    "train": "gankit.training",
 }
 __all__ = sorted(_HOMES)
 __version__ = "0.1.0"

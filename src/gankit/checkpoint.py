@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from gankit.atomic import replacing
 from gankit.errors import GankitError
 
 REQUIRED_KEYS = ("generator", "discriminator", "step", "epoch", "config")
@@ -20,15 +21,10 @@ def save_checkpoint(state: dict, path: str | Path) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(temporary, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with replacing(path) as temporary, open(temporary, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
     _fsync_dir(path.parent)
 
 

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except Interrupted as e:
-        print(f"gankit: {e}", file=sys.stderr)
+        print(f"gankit: {e}{e.resume_hint()}", file=sys.stderr)
         return e.exit_code
     except GankitError as e:
         print(f"gankit: error: {e}", file=sys.stderr)
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from gankit import distributed
     from gankit.run import Resume
-    from gankit.train import train
+    from gankit.training import train
 
     fields = {f.name for f in dataclasses.fields(Config) if f.metadata["flag"]}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
@@ -204,8 +204,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from gankit.metrics import check_sample_count, evaluate, metric_names
 
     names = metric_names(args.metrics.split(",") if args.metrics else None)
-    check_sample_count(names, args.n)
     source = Path(args.source)
+    if source.suffix != ".npz":  # an .npz brings its own samples; evaluate counts those
+        check_sample_count(names, args.n)
     samples, labels, dataset, run_log = _samples_to_evaluate(source, args)
     results = {"source": str(source),
                **evaluate(samples, dataset, names, args.data_dir, labels)}

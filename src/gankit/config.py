@@ -143,10 +143,11 @@ def resolve_config(
 
 
 def config_from_dict(values: dict, source: str = "config") -> Config:
-    """Rebuild a Config saved in a checkpoint or config.toml, checking keys and types."""
+    """Rebuild a Config saved in a checkpoint or config.toml, checking keys, types and
+    names (not the bounds, which may have been wider when it was saved)."""
     merged = Config().to_dict()
     merged.update(_check_values(values, source))
-    return validate(Config(**merged))
+    return validate(Config(**merged), bounds=False)
 
 
 def read_toml(path: str | Path) -> dict:
@@ -166,16 +167,11 @@ def write_toml(config: Config, path: str | Path) -> None:
     Path(path).write_text(tomli_w.dumps(config.to_dict()))
 
 
-def validate(config: Config) -> Config:
+def validate(config: Config, bounds: bool = True) -> Config:
     """Refuse values that cannot train: each number against its field's bounds, the few
-    rules that tie fields together, and the names the registries must know."""
-    for f in dataclasses.fields(Config):
-        value = getattr(config, f.name)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, float) and not math.isfinite(item):
-                raise ConfigError(f"{f.name} must be a finite number, got {value}")
-            if not _within(item, f.metadata):
-                raise ConfigError(f"{f.name} must be {_bounds(f.metadata)}, got {value}")
+    rules that tie fields together, and the names the registries must know. A saved
+    config is checked without `bounds`: what trained once still loads and resumes."""
+    check_bounds(config, [f.name for f in dataclasses.fields(Config)] if bounds else [])
     if len(config.betas) != 2:
         raise ConfigError(f"betas must be two numbers, got {config.betas}")
     if config.channels == 2:
@@ -194,10 +190,21 @@ def validate(config: Config) -> Config:
     from gankit.losses import get_loss
     from gankit.models import check_architecture
 
-    check_dataset(config.dataset, config.image_size, config.channels)
+    check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
     get_loss(config.loss)
     check_architecture(config)
     return config
+
+
+def check_bounds(config: Config, names: list[str]) -> None:
+    """Refuse a value of the named fields that is not finite or out of its bounds."""
+    for name in names:
+        value, bounds = getattr(config, name), FIELDS[name].metadata
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{name} must be a finite number, got {value}")
+            if not _within(item, bounds):
+                raise ConfigError(f"{name} must be {_bounds(bounds)}, got {value}")
 
 
 def _within(value, bounds: dict) -> bool:
@@ -209,10 +216,14 @@ def _within(value, bounds: dict) -> bool:
 
 
 def _bounds(bounds: dict) -> str:
-    low, high, below = bounds["minimum"], bounds["maximum"], bounds["below"]
-    if below is not None:
-        return f"at least {low:g} and below {below:g}"
-    return f"between {low:g} and {high:g}"
+    low, high, below = (_number(bounds[key]) for key in ("minimum", "maximum", "below"))
+    return f"at least {low} and below {below}" if below else f"between {low} and {high}"
+
+
+def _number(value) -> str | None:
+    if value is None:
+        return None
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def _check_values(values: dict, source: str) -> dict:

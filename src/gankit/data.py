@@ -91,9 +91,13 @@ def load_dataset(
     return DATASETS[dataset](split, data_dir)
 
 
-def check_dataset(dataset: str, image_size: int, channels: int) -> None:
-    """Refuse a dataset name that is not registered, or a size it does not come in."""
+def check_dataset(dataset: str, image_size: int, channels: int,
+                  conditional: bool = False) -> None:
+    """Refuse a dataset name that is not registered, a size it does not come in, or
+    class labels it does not have (image folders have none)."""
     if dataset.startswith("folder:"):
+        if conditional:
+            raise ConfigError(f"--conditional needs a labelled dataset; {dataset} has none")
         return
     if dataset not in DATASETS:
         names = ", ".join([*DATASETS, "folder:PATH"])
@@ -164,8 +168,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{name} has a truncated or invalid IDX header")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
-    if ndim > MAX_IDX_DIMS or any(d > MAX_IDX_ELEMENTS for d in shape) or (
-            math.prod(d for d in shape if d) > MAX_IDX_ELEMENTS):
+    if ndim > MAX_IDX_DIMS or math.prod(d for d in shape if d) > MAX_IDX_ELEMENTS:
         raise DataError(f"{name} has an implausible IDX shape {'x'.join(map(str, shape))} "
                         f"(at most {MAX_IDX_DIMS} dimensions and {MAX_IDX_ELEMENTS:,} elements)")
     expected = math.prod(shape) * dtype.itemsize
@@ -291,7 +294,8 @@ def _download(base_url: str, directory: Path, checksums: dict) -> None:
     """Fetch each .gz file and move it into place only once its payload's sha256 matches."""
     for stem in checksums:
         target = directory / f"{stem}.gz"
-        partial = directory / f".{stem}.gz.part"
+        # A name of its own: processes that download at once never write one file.
+        partial = directory / f".{stem}.gz.part{os.getpid()}"
         try:
             with urllib.request.urlopen(base_url + target.name, timeout=60) as response:
                 partial.write_bytes(response.read())

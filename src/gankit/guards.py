@@ -27,9 +27,13 @@ class StopSignal:
     def __init__(self):
         self.signum: int | None = None
         self._previous: dict = {}
+        self._in_kernel = False
 
     def __enter__(self) -> StopSignal:
+        from gankit.panel import in_notebook
+
         self.signum = None
+        self._in_kernel = in_notebook()
         if threading.current_thread() is threading.main_thread():
             for signum in EXIT_CODES:
                 self._previous[signum] = signal.signal(signum, self._handle)
@@ -41,11 +45,9 @@ class StopSignal:
         self._previous.clear()
 
     def _handle(self, signum, frame) -> None:
-        from gankit.panel import in_notebook
-
         self.signum = signum
         for other in EXIT_CODES:
-            signal.signal(other, self._previous[other] if in_notebook() else signal.SIG_DFL)
+            signal.signal(other, self._previous[other] if self._in_kernel else signal.SIG_DFL)
 
 
 class DivergenceGuard:

@@ -167,8 +167,11 @@ LABEL_EMBEDDING = 32
 
 def build_models(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
     """The (generator, discriminator) pair that `config.arch` names, class-conditional
-    when `config.num_classes` is set."""
+    (for `config.num_classes` classes) when `config.conditional`."""
     check_architecture(config)
+    if config.conditional and not config.num_classes:
+        raise ConfigError("a conditional model needs num_classes, which comes from the data: "
+                          "dataclasses.replace(config, num_classes=data.num_classes)")
     if not config.num_classes:
         return ARCHITECTURES[config.arch](config, image_shape)
     widened = dataclasses.replace(config, latent_dim=config.latent_dim + LABEL_EMBEDDING)
@@ -196,12 +199,12 @@ def generate(generator: nn.Module, noise: torch.Tensor, labels: torch.Tensor | N
     """Generator output in eval mode, restoring the mode it was in."""
     was_training = generator.training
     generator.eval()
-    images = run(generator, noise, labels)
+    images = forward(generator, noise, labels)
     generator.train(was_training)
     return images
 
 
-def run(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+def forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
     """Call a generator or discriminator, with class labels when it is conditional."""
     return model(inputs) if labels is None else model(inputs, labels)
 

@@ -11,10 +11,10 @@ import base64
 import html
 import json
 import math
-import os
 import tomllib
 from pathlib import Path
 
+from gankit.atomic import replacing
 from gankit.errors import GankitError
 from gankit.rundir import RunDir, grid_step
 
@@ -63,9 +63,8 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     parts.append("<h2>Configuration</h2>" + _table(config.items()))
     out = Path(out) if out else paths.report
     page = PAGE.format(title=html.escape(paths.root.name), body="\n".join(parts))
-    temporary = out.with_name(f".{out.name}.tmp")
-    temporary.write_text(page)
-    os.replace(temporary, out)
+    with replacing(out) as temporary:
+        temporary.write_text(page)
     return out
 
 
@@ -92,10 +91,7 @@ def training_charts(records: list[dict], max_points: int = 500) -> list[tuple[st
     """(title, inline SVG) for the losses, D's outputs and FID during training, from
     metrics.jsonl records; charts without data are left out. Curves keep at most
     `max_points` evenly spaced records, so a chart's size does not grow with the run."""
-    steps = [r for r in records if "d_loss" in r]
-    if len(steps) > max_points:
-        stride = len(steps) / max_points
-        steps = [steps[int(i * stride)] for i in range(max_points - 1)] + [steps[-1]]
+    steps = evenly_spaced([r for r in records if "d_loss" in r], max_points)
     charts = []
     for title, curves in CURVES:
         series = [(label, color, [(r["step"], r[key]) for r in steps if key in r])

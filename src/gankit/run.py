@@ -10,9 +10,9 @@ Jupyter. `gankit.train` and the tutorial's notebook cell both loop over it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -22,8 +22,9 @@ import torch
 from safetensors.torch import save_file
 
 from gankit import distributed
+from gankit.atomic import replacing
 from gankit.checkpoint import load_checkpoint, save_checkpoint
-from gankit.config import Config, config_from_dict
+from gankit.config import Config, check_bounds, config_from_dict
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import pick_device
 from gankit.ema import EMA
@@ -32,6 +33,7 @@ from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
 from gankit.metrics import evaluate, reference
 from gankit.models import generate
+from gankit.panel import in_notebook
 from gankit.rundir import RunDir, create_run_dir
 from gankit.runlog import DISPLAYS, RunLog
 from gankit.sample import sample_images
@@ -52,27 +54,32 @@ class Resume:
         paths = RunDir(run_dir)
         return cls(paths, load_checkpoint(paths.last))
 
+    @functools.cached_property
+    def saved(self) -> Config:
+        return config_from_dict(self.state["config"], "checkpoint")
+
     def config(self, **changes) -> Config:
         """The run's saved config with `changes`, which may only lengthen or shorten it
         (--epochs, --max-steps); any other change is refused, naming the setting."""
-        saved = config_from_dict(self.state["config"], "checkpoint")
         requested = config_from_dict({**self.state["config"], **changes}, "option")
-        return self.check(requested, saved)
+        check_bounds(requested, list(changes))
+        return self.check(requested)
 
-    def check(self, requested: Config, saved: Config | None = None) -> Config:
-        """The saved config with `requested`'s length, in this run dir; refuse other changes."""
-        saved = saved or config_from_dict(self.state["config"], "checkpoint")
+    def check(self, requested: Config) -> Config:
+        """The saved config with `requested`'s length, in this run dir; refuse other changes.
+        num_classes is not the user's to set (it comes from the data) and is not compared."""
         for field in dataclasses.fields(Config):
-            if field.name in (*RESUMABLE_CHANGES, "run_dir"):
+            if field.name in (*RESUMABLE_CHANGES, "run_dir", "num_classes"):
                 continue
-            if getattr(saved, field.name) != getattr(requested, field.name):
+            if getattr(self.saved, field.name) != getattr(requested, field.name):
+                allowed = " and ".join("--" + name.replace("_", "-")
+                                       for name in RESUMABLE_CHANGES)
                 raise ConfigError(
                     f"cannot change {field.name} when resuming (run has "
-                    f"{getattr(saved, field.name)!r}, asked {getattr(requested, field.name)!r}); "
-                    "only --epochs and --max-steps may change"
-                )
-        return dataclasses.replace(saved, epochs=requested.epochs, max_steps=requested.max_steps,
-                                   run_dir=str(self.run_dir.root))
+                    f"{getattr(self.saved, field.name)!r}, asked "
+                    f"{getattr(requested, field.name)!r}); only {allowed} may change")
+        return dataclasses.replace(self.saved, run_dir=str(self.run_dir.root),
+                                   **{name: getattr(requested, name) for name in RESUMABLE_CHANGES})
 
 
 class Run:
@@ -95,11 +102,17 @@ class Run:
                  overwrite: bool = False, quiet: bool = False, display: str = "auto"):
         if display not in DISPLAYS:
             raise ConfigError(f"display must be one of {', '.join(DISPLAYS)}, got {display!r}")
+        if display == "notebook" and not in_notebook():
+            raise ConfigError("display='notebook' needs a Jupyter kernel; use 'terminal'")
         point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
         if point:
             config = point.check(config)
         if config.conditional and data.labels is None:
             raise ConfigError(f"--conditional needs a labelled dataset; {config.dataset} has none")
+        if config.conditional and config.num_classes != data.num_classes:
+            raise ConfigError(f"config.num_classes is {config.num_classes} but the data has "
+                              f"{data.num_classes} classes; build the models from "
+                              "dataclasses.replace(config, num_classes=data.num_classes)")
         self.procs, device_name = distributed.start(config.device)
         self.device = device = pick_device(device_name)
         generator.to(device)
@@ -188,7 +201,6 @@ class Run:
                     self.interrupt()
                 if self.step >= self.total_steps:
                     break
-            self.logger.end_epoch()
 
     def log(self, d: dict[str, torch.Tensor], g: torch.Tensor | None = None) -> None:
         """Count one training step: `d` is what the D step returned, `g` the G step's loss
@@ -231,11 +243,9 @@ class Run:
     def interrupt(self) -> None:
         self.save(self.dir.last)
         self.logger.write_report()
-        message = (f"interrupted at step {self.step}; saved {self.dir.last}. Resume with: "
-                   f"gankit train --resume {self.dir.root} (in Python: "
-                   f"gankit.train(config, resume={str(self.dir.root)!r}))")
-        self.logger.message(f"gankit: {message}")
-        raise Interrupted(self.stop.signum or signal.SIGTERM, message)
+        raise Interrupted(self.stop.signum or signal.SIGTERM,
+                          f"interrupted at step {self.step}; saved {self.dir.last}.",
+                          self.dir.root)
 
     def save_grid(self) -> None:
         """The fixed noise through the sampler, as samples/step_XXXXXXX.png."""
@@ -354,12 +364,8 @@ def save_generator(generator: torch.nn.Module, config: Config, path: Path) -> No
     """The final generator as safetensors, with the config that rebuilds it as metadata.
     Written beside and renamed into place, so a reader never sees half a file."""
     weights = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with replacing(path) as temporary:
         save_file(weights, str(temporary), metadata={"gankit_config": json.dumps(config.to_dict())})
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def prune_epoch_checkpoints(run_dir: RunDir, keep: int) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gankit.atomic import replacing
 from gankit.config import Config, write_toml
 from gankit.images import make_grid, save_png
 from gankit.report import OUTPUT_LABELS, read_metrics
@@ -41,7 +42,7 @@ class RunLog:
         self.quiet = quiet or not active
         self.active = active
         self.started = time.perf_counter()
-        self.step = resume_step
+        self.epoch_text = ""
         self.bar: tqdm | None = None
         self.tensorboard: SummaryWriter | None = None
         self.panel: LivePanel | None = None
@@ -53,6 +54,7 @@ class RunLog:
         if resume_step:  # forget what a crashed run logged after its last checkpoint
             _truncate_metrics(run_dir.metrics, resume_step)
         if not self.quiet and (display == "notebook" or display == "auto" and in_notebook()):
+            # Its curves and grid start from what the run logged before a resume.
             grids = run_dir.grids()
             self.panel = LivePanel(run_dir.root.name, total_steps, resume_step,
                                    read_metrics(run_dir.metrics),
@@ -75,7 +77,6 @@ class RunLog:
         )
 
     def advance(self, step: int) -> None:
-        self.step = step
         self.bar.update()
         if self.panel:
             self.panel.progress(step, self.epoch_text)
@@ -85,14 +86,14 @@ class RunLog:
 
     def status(self, epoch: int, batch: int, step: int, stats: dict[str, float]) -> None:
         """Print the notebook's three lines and record the same numbers in jsonl and TB.
-        `stats` holds d_loss, g_loss and D's two mean outputs (see OUTPUT_LABELS)."""
-        real, fake = (key for key in stats if key in OUTPUT_LABELS)
+        `stats` holds d_loss, g_loss and what else the D step returned, such as D's two
+        mean outputs (named in OUTPUT_LABELS)."""
+        outputs = ", ".join(f"{OUTPUT_LABELS.get(key, key)}: {value:.4f}"
+                            for key, value in stats.items() if key not in ("d_loss", "g_loss"))
         text = (f"Epoch: [{epoch}/{self.config.epochs}], "
                 f"Batch Num: [{batch}/{self.batches_per_epoch}]\n"
                 f"Discriminator Loss: {stats['d_loss']:.4f}, "
-                f"Generator Loss: {stats['g_loss']:.4f}\n"
-                f"{OUTPUT_LABELS[real]}: {stats[real]:.4f}, "
-                f"{OUTPUT_LABELS[fake]}: {stats[fake]:.4f}")
+                f"Generator Loss: {stats['g_loss']:.4f}\n{outputs}")
         elapsed = time.perf_counter() - self.started
         record = {"step": step, "epoch": epoch, "batch": batch, **stats, "time_s": elapsed}
         self.record(record)
@@ -143,17 +144,10 @@ class RunLog:
         else:
             self._print(text)
 
-    def __enter__(self) -> RunLog:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
         if self.panel:
-            self.panel.progress(self.step)
             self.panel.refresh(force=True)
         if self.tensorboard is not None:
             self.tensorboard.close()
@@ -187,6 +181,5 @@ def _truncate_metrics(path: Path, last_step: int) -> None:
             return False
 
     kept = [line for line in path.read_text().splitlines(keepends=True) if logged_by_then(line)]
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text("".join(kept))
-    os.replace(temporary, path)
+    with replacing(path) as temporary:
+        temporary.write_text("".join(kept))

@@ -14,7 +14,7 @@ from torch import nn
 from gankit.config import Config
 from gankit.ema import EMA
 from gankit.losses import GanLoss, r1_penalty
-from gankit.models import run, unwrap
+from gankit.models import forward, unwrap
 
 
 @dataclass
@@ -71,11 +71,11 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
     noise, fake_labels = draw_inputs(nets.generator, n, real.device)
     with autocast(real.device, precision):
         with torch.no_grad():  # the fakes are constants here: no graph through G
-            fake = run(nets.g_fast, noise, fake_labels)
+            fake = forward(nets.g_fast, noise, fake_labels)
         both = None if labels is None else torch.cat([labels, fake_labels])
-        logits = run(nets.d_sync, torch.cat([real, fake]), both).float()
+        logits = forward(nets.d_sync, torch.cat([real, fake]), both).float()
         d_loss = loss.discriminator(logits[:n], logits[n:])
-    critic = functools.partial(run, nets.d_sync, labels=labels)  # D as a function of images
+    critic = functools.partial(forward, nets.d_sync, labels=labels)  # D as a function of images
     if loss.penalty:
         d_loss = d_loss + loss.penalty(critic, real, fake)
     if r1:
@@ -100,8 +100,8 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
     noise, labels = draw_inputs(nets.generator, n, device)
     nets.discriminator.requires_grad_(False)
     with autocast(device, precision):
-        fake = run(nets.g_sync, noise, labels)
-        g_loss = loss.generator(run(nets.d_fast, fake, labels).float())
+        fake = forward(nets.g_sync, noise, labels)
+        g_loss = loss.generator(forward(nets.d_fast, fake, labels).float())
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     opt_g.step()

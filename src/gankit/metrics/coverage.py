@@ -26,6 +26,6 @@ def coverage_rows(results: dict) -> list[tuple[str, str]]:
     if "coverage" not in results:
         return []
     classes = len(results["class_histogram"])
-    return [("coverage", f"{results['coverage']}/{classes}"),
+    return [("coverage", f"{results['coverage']}/{classes} classes with ≥ 1 % of the samples"),
             ("KL to uniform", f"{results['kl_to_uniform']:.4f}"),
             ("class histogram", " ".join(map(str, results["class_histogram"])))]

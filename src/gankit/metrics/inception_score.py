@@ -26,4 +26,4 @@ def inception_score_rows(results: dict) -> list[tuple[str, str]]:
     if "inception_score" not in results:
         return []
     score = results["inception_score"]
-    return [("IS", f"{score['mean']:.2f} ± {score['std']:.2f}")]
+    return [("IS", f"{score['mean']:.2f} ± {score['std']:.2f} ({score['splits']} splits)")]

@@ -41,4 +41,6 @@ def precision_recall_metric(ctx) -> dict:
 def precision_recall_rows(results: dict) -> list[tuple[str, str]]:
     if "precision" not in results:
         return []
-    return [("precision", f"{results['precision']:.3f}"), ("recall", f"{results['recall']:.3f}")]
+    k = results.get("k", K)
+    return [(f"precision (k={k})", f"{results['precision']:.3f}"),
+            (f"recall (k={k})", f"{results['recall']:.3f}")]

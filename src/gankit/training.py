@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from gankit import distributed
-from gankit.config import Config
+from gankit.config import Config, validate
 from gankit.data import load_dataset
 from gankit.losses import get_loss
 from gankit.models import build_models
@@ -28,12 +28,12 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter).
     """
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
-    if point:
-        config = point.check(config)
+    # A Config built by hand gets the checks that resolve_config makes.
+    config = point.check(config) if point else validate(config)
     distributed.start(config.device)  # under torchrun, join before the data: one rank downloads
     data = load_dataset(config.dataset, "train", config.data_dir, config.image_size,
                         config.channels)
-    if config.conditional and data.labels is not None:
+    if config.conditional:
         config = dataclasses.replace(config, num_classes=data.num_classes)
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, data.image_shape)
