@@ -123,12 +123,15 @@ class Run:
         self.opt_g, self.opt_d = opt_g, opt_d
         self.step = 0
         self.best_fid = math.inf
+        self.g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step
         if point:
             self.step = restore(point.state, generator, discriminator, opt_g, opt_d, self.procs,
                                 ema)
             if ema:
                 ema.updates = self.step // config.n_critic  # the G steps taken so far
             self.best_fid = point.state.get("best_fid", math.inf)
+            # With n_critic > 1 the last G loss is what the next D-only steps log.
+            self.g_loss = point.state.get("g_loss", self.g_loss).to(device)
         if config.eval_every:  # fails early, before any file is written, without a feature network
             reference(config.dataset, config.data_dir)
         # Compiled wrappers train; checkpoints keep the plain modules' state dicts. Under DDP
@@ -157,7 +160,6 @@ class Run:
             config = dataclasses.replace(config, run_dir=str(self.dir.root))
         self.config = config
         self.first_step = self.step
-        self.g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step
         self.guard = DivergenceGuard(device, self.step, self.procs.max)
         self.stop = StopSignal()
         self.started = 0.0
@@ -268,7 +270,7 @@ class Run:
             state |= {"optimizer_g": self.opt_g.state_dict(),
                       "optimizer_d": self.opt_d.state_dict(),
                       "rng": rngs[0] | ({"ranks": rngs} if self.procs.distributed else {}),
-                      "best_fid": self.best_fid}
+                      "best_fid": self.best_fid, "g_loss": self.g_loss.detach().cpu()}
         if self.procs.is_main:
             save_checkpoint(state, path)
 
