@@ -20,8 +20,8 @@ from gankit.rundir import RunDir, grid_step
 
 # However long the run, the report inlines at most this many grids and GIF frames, so
 # its size and the time to rebuild it at each epoch end stay bounded.
-STRIP_GRIDS = 24
-GIF_FRAMES = 60
+STRIP_GRIDS = 12
+GIF_FRAMES = 25
 # What D's mean outputs are called: probabilities for BCE losses, raw critic values otherwise.
 OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))",
                  "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))"}
