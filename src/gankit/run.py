@@ -165,14 +165,14 @@ class Run:
         self.started = 0.0
         self.entered = False
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
-                          resume_step=self.step, active=self.procs.is_main, display=display)
+                             resume_step=self.step, active=self.procs.is_main, display=display)
         action = f"resuming at step {self.step}" if self.step else "training"
         batching = f"batch {config.batch_size}" + (
             f" x {self.procs.world_size} ranks = {config.batch_size * self.procs.world_size} "
             "global" if self.procs.distributed else "")
         self.logger.message(f"gankit: {action} {config.preset} on {config.dataset} "
-                         f"({len(self.images)} images, {batching}, {self.per_epoch} "
-                         f"batches/epoch) on {device}; run dir {self.dir.root}")
+                            f"({len(self.images)} images, {batching}, {self.per_epoch} "
+                            f"batches/epoch) on {device}; run dir {self.dir.root}")
 
     @property
     def generator_turn(self) -> bool:
@@ -220,7 +220,7 @@ class Run:
             outputs = [key for key in d if key != "d_loss"]
             values = torch.stack([d["d_loss"], self.g_loss, *(d[k] for k in outputs)]).tolist()
             self.logger.status(epoch, batch, self.step,
-                            dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)))
+                               dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)))
         if config.sample_every and self.step % config.sample_every == 0:
             self.save_grid()
         if config.checkpoint_every and self.step % config.checkpoint_every == 0:
@@ -252,7 +252,7 @@ class Run:
     def save_grid(self) -> None:
         """The fixed noise through the sampler, as samples/step_XXXXXXX.png."""
         self.logger.samples(self.step, to_uint8(generate(self.nets.sampler, self.fixed_noise,
-                                                      self.fixed_labels)))
+                                                         self.fixed_labels)))
 
     def save(self, path: Path, resumable: bool = True) -> None:
         """A checkpoint of the run at this step; epoch snapshots (`resumable=False`) skip
@@ -303,12 +303,12 @@ class Run:
             save_generator(self.nets.sampler, self.config, self.dir.generator)
         steps_run = self.step - self.first_step
         self.logger.record({"event": "end", "step": self.step, "train_time_s": elapsed,
-                         "steps_per_s": steps_run / elapsed if elapsed else 0.0,
-                         "device": str(self.device), "world_size": self.procs.world_size})
+                            "steps_per_s": steps_run / elapsed if elapsed else 0.0,
+                            "device": str(self.device), "world_size": self.procs.world_size})
         self.logger.write_report()
         self.logger.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
-                         f"({elapsed / max(steps_run, 1) * self.per_epoch:.1f} s/epoch); "
-                         f"run dir {self.dir.root}")
+                            f"({elapsed / max(steps_run, 1) * self.per_epoch:.1f} s/epoch); "
+                            f"run dir {self.dir.root}")
 
 
 def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
