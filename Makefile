@@ -33,7 +33,7 @@ notebook: $(STAMP)
 	$(BIN)/jupyter lab notebooks/gan_mnist.ipynb
 
 # The property tests with many random examples (make test runs a fixed set); failures
-# are kept in .hypothesis/ and replayed first next time. About 30 minutes on 2 cores.
+# are kept in .hypothesis/ and replayed first next time. About 3 minutes on 2 cores.
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
 

@@ -27,7 +27,9 @@ def test_arbitrary_bytes_parse_exactly_or_raise_data_error(raw):
     try:
         array = parse_idx(raw)
     except DataError:
+        event("refused")
         return
+    event("parsed")
     assert _idx_bytes(array) == raw  # what parsed is exactly what the bytes say
 
 
@@ -39,7 +41,9 @@ def test_plausible_headers_parse_exactly_or_raise(code, dims, payload):
     try:
         array = parse_idx(raw)
     except DataError:
+        event("refused")
         return
+    event("parsed")
     assert list(array.shape) == dims and array.tobytes() == payload
 
 
@@ -61,8 +65,10 @@ def test_files_read_like_their_bytes_or_raise_data_error(tmp_path_factory, raw, 
     try:
         array = read_idx(path)
     except DataError:
+        event("refused")
         assert expected is None or form == "truncated gzip"
         return
+    event("read")
     assert form != "truncated gzip"
     assert expected is not None and array.dtype == expected.dtype
     assert np.array_equal(array, expected)
@@ -85,7 +91,9 @@ def test_arbitrary_settings_resolve_or_raise_config_error(overrides):
     try:
         config = resolve_config("seed", None, overrides)
     except ConfigError:
+        event("refused")
         return
+    event("accepted")
     assert_valid(config)
     assert all(getattr(config, key) == value for key, value in overrides.items())
 
@@ -97,7 +105,9 @@ def test_arbitrary_config_files_resolve_or_raise_config_error(tmp_path_factory, 
     try:
         config = resolve_config("seed", path)
     except ConfigError:
+        event("refused")
         return
+    event("accepted")
     assert_valid(config)
 
 
