@@ -257,6 +257,20 @@ def test_a_conditional_custom_loop_is_told_to_set_num_classes(tiny_mnist):
                    *(gankit.make_optimizer(m, wrong) for m in (generator, discriminator)))
 
 
+def test_a_d_step_without_the_labels_a_conditional_gan_needs_says_so():
+    import dataclasses
+
+    from gankit.errors import ConfigError
+
+    config = dataclasses.replace(Config(arch="dcgan", base_width=8, conditional=True),
+                                 num_classes=10)
+    generator, discriminator = build_models(config, (1, 28, 28))
+    real = torch.rand(4, 1, 28, 28) * 2 - 1
+    opt_d = torch.optim.Adam(discriminator.parameters())
+    with pytest.raises(ConfigError, match="needs the real images' labels"):
+        discriminator_step(Networks(generator, discriminator), opt_d, get_loss("hinge"), real)
+
+
 def test_the_notebook_display_outside_a_kernel_is_refused(tmp_path, tiny_mnist):
     from gankit.errors import ConfigError
 

@@ -13,6 +13,7 @@ from torch import nn
 
 from gankit.config import Config
 from gankit.ema import EMA
+from gankit.errors import ConfigError
 from gankit.losses import GanLoss, r1_penalty
 from gankit.models import forward, unwrap
 
@@ -69,6 +70,9 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
     """
     n = len(real)
     noise, fake_labels = draw_inputs(nets.generator, n, real.device)
+    if (labels is None) != (fake_labels is None):
+        raise ConfigError("a conditional GAN's D step needs the real images' labels, and an "
+                          "unconditional one takes none: discriminator_step(..., real, labels)")
     with autocast(real.device, precision):
         with torch.no_grad():  # the fakes are constants here: no graph through G
             fake = forward(nets.g_fast, noise, fake_labels)
