@@ -171,3 +171,56 @@ def test_evaluate_refuses_fewer_samples_than_a_metric_needs(tmp_path, capsys, me
     # --n counts the samples drawn from a generator; an .npz brings its own.
     np.savez(samples, images=np.zeros((20, 28, 28), np.uint8))
     assert main(["evaluate", str(samples), "--metrics", "coverage", "--n", "1"]) == 0
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    from tests.conftest import mnist_subset
+
+    root = tmp_path_factory.mktemp("careless")
+    data = mnist_subset(root / "data", 300, 100)
+    assert main(["train", "--data-dir", str(data), "--run-dir", str(root / "run"),
+                 "--max-steps", "4", "--batch-size", "32", "--device", "cpu", "--quiet"]) == 0
+    (root / "precious.png").write_bytes(b"keep me")
+    (root / "notes.npz").write_text("not an archive")
+    return root
+
+
+CARELESS = [  # (argv with {root} for the fixture's folder, what the one line must say)
+    (["report", "{root}/run", "--out", "{root}/missing/r.html"], "folder {root}/missing does"),
+    (["report", "{root}/run", "--out", "{root}/precious.png"], "must end in .html"),
+    (["report", "{root}/nowhere"], "no such run dir"),
+    (["train", "--resume", "{root}/run"], "already at step 4, the end of its 4 steps"),
+    (["train", "--resume", "{root}/run", "--max-steps", "3"], "already at step 4"),
+    (["train", "--resume", "{root}/run", "--max-steps", "6", "--run-dir", "{root}/elsewhere"],
+     "cannot change run_dir when resuming"),
+    (["evaluate", "{root}/run", "--n", "50", "--metrics", "label_accuracy"],
+     "label_accuracy needs the classes"),
+    (["evaluate", "{root}/notes.npz"], "not an .npz archive"),
+    (["evaluate", "{root}/notes.npz", "--n", "5"], "an .npz brings its own"),
+    (["sample", "{root}/run", "--out", "{root}/grid.jpg"], "must end in .png or .npz or .gif"),
+    (["sample", "{root}/run/config.toml", "--out", "{root}/g.png"],
+     "is not a loadable gankit checkpoint (it holds more than tensors"),
+    (["train", "--config", "{root}/run"], "is a folder; give a .toml file"),
+]
+
+
+@pytest.mark.parametrize("argv, message", CARELESS)
+def test_a_careless_user_gets_one_line_and_nothing_written(finished_run, capsys, argv, message):
+    root = str(finished_run)
+    before = {p: p.stat().st_mtime_ns for p in finished_run.rglob("*") if p.is_file()}
+    assert main([part.format(root=root) for part in argv]) == 2
+    err = capsys.readouterr().err
+    assert message.format(root=root) in err and err.count("\n") == 1, err
+    assert "weights_only" not in err
+    after = {p: p.stat().st_mtime_ns for p in finished_run.rglob("*") if p.is_file()}
+    assert after == before  # nothing written, nothing touched
+
+
+def test_a_runs_own_config_toml_starts_a_new_run(finished_run, tmp_path, capsys):
+    config = finished_run / "run" / "config.toml"
+    capsys.readouterr()
+    assert main(["train", "--config", str(config), "--dry-run"]) == 0
+    printed = tomllib.loads(capsys.readouterr().out)
+    assert printed["run_dir"] == ""  # not the run's own dir: a new one will be made
+    assert printed["max_steps"] == 4 and printed["batch_size"] == 32  # the rest carries over

@@ -113,7 +113,7 @@ def test_image_folder_grayscale_and_rgb(tmp_path, capsys):
 
     gray = load_dataset(f"folder:{tmp_path}", image_size=24, channels=1)
     assert gray.images.shape == (4, 1, 24, 24) and gray.labels is None
-    assert "skipped 1 unreadable" in capsys.readouterr().out
+    assert "skipped 1 unreadable" in capsys.readouterr().err
     rgb = load_dataset(f"folder:{tmp_path}", image_size=8, channels=3)
     assert rgb.images.shape == (4, 3, 8, 8)
 

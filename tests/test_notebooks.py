@@ -125,8 +125,9 @@ def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
         short_run = (f"config = gankit.resolve_config('seed', overrides={{'device': 'cpu', "
                      f"'max_steps': 5, 'run_dir': {str(tmp_path / 'short')!r}}})\n"
                      "print(gankit.train(config))\n"  # gankit.train, called a second time
-                     "import gankit.training\n"
-                     "print(gankit.train(config, resume=config.run_dir))\n"
+                     "import dataclasses, gankit.training\n"
+                     "print(gankit.train(dataclasses.replace(config, max_steps=8), "
+                     "resume=config.run_dir))\n"
                      "import signal\nprint(signal.getsignal(signal.SIGINT))")
         messages = execute(client, short_run)
         assert [m for m in messages if m["msg_type"] == "error"] == []

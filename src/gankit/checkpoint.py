@@ -35,7 +35,11 @@ def load_checkpoint(path: str | Path) -> dict:
         raise GankitError(f"checkpoint not found: {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as e:
+    except pickle.UnpicklingError:
+        # torch's own message goes on to advise weights_only=False, which runs the file's code.
+        raise GankitError(f"{path} is not a loadable gankit checkpoint (it holds more than "
+                          "tensors and plain values, or is not a PyTorch file)") from None
+    except (RuntimeError, EOFError, ValueError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise GankitError(f"{path} is not a loadable gankit checkpoint ({reason})") from None
     if not isinstance(state, dict) or not all(key in state for key in REQUIRED_KEYS):

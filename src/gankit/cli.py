@@ -76,14 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("source", metavar="SOURCE",
                           help="run dir, .pt checkpoint, generator .safetensors, or .npz "
                           "of uint8 samples under 'images'")
-    evaluate.add_argument("--n", type=int, default=10_000,
-                          help="samples to draw from a generator (default: 10000)")
+    evaluate.add_argument("--n", type=int,
+                          help="samples to draw from a generator (default: 10000); an .npz "
+                          "brings its own")
     evaluate.add_argument("--metrics", metavar="LIST",
-                          help="comma-separated subset of fid, inception_score, "
-                          "precision_recall, coverage, parzen_ll, label_accuracy "
-                          "(conditional samples only) (default: all)")
-    evaluate.add_argument("--dataset", help="reference dataset for a .npz (default: mnist; "
-                          "a generator's own dataset otherwise)")
+                          help="comma-separated subset of fid, inception_score (or is), "
+                          "precision_recall (or precision, recall), coverage (or "
+                          "class_histogram, kl_to_uniform), parzen_ll (or parzen), "
+                          "label_accuracy (conditional samples only) (default: all)")
+    evaluate.add_argument("--dataset", help="reference dataset: its test split and "
+                          "classifier (default: a generator's own dataset; mnist for an .npz)")
     evaluate.add_argument("--data-dir", default="", metavar="DIR",
                           help="folder of the dataset's IDX files")
     add_generator_flags(evaluate)
@@ -95,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run directory alone; also writes samples/evolution.gif.")
     report.add_argument("run_dir", metavar="RUN_DIR")
     report.add_argument("--out", metavar="FILE", help="where to write (default: "
-                        "RUN_DIR/report.html)")
+                        "RUN_DIR/report.html, rewritten); an existing FILE is refused")
+    report.add_argument("--overwrite", action="store_true", help="replace an existing --out")
 
     runs = commands.add_parser("runs", help="list the runs in a folder, one line each",
                                description="One line per run: name, preset, dataset, steps, "
@@ -188,7 +191,7 @@ def run_sample(args: argparse.Namespace) -> int:
         raise GankitError("--interpolate K needs K >= 2 and an --out ending in .gif")
     if args.interpolate is None and out.suffix == ".gif":
         raise GankitError("a .gif output needs --interpolate K")
-    _check_writable(out, args.overwrite)
+    _check_writable(out, args.overwrite, (".png", ".npz", ".gif"), folder=True)
     generator, _ = load_generator(args.source, pick_device(args.device), args.raw)
     if args.interpolate:
         write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
@@ -205,7 +208,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     names = metric_names(args.metrics.split(",") if args.metrics else None)
     source = Path(args.source)
-    if source.suffix != ".npz":  # an .npz brings its own samples; evaluate counts those
+    if source.suffix == ".npz":
+        if args.n is not None:
+            raise GankitError("--n counts samples drawn from a generator; an .npz brings its "
+                              "own (evaluate uses all of them)")
+    else:
+        args.n = 10_000 if args.n is None else args.n
         check_sample_count(names, args.n)
     samples, labels, dataset, run_log = _samples_to_evaluate(source, args)
     results = {"source": str(source),
@@ -231,6 +239,8 @@ def format_results(results: dict) -> str:
 def run_report(args: argparse.Namespace) -> int:
     from gankit.report import build_report
 
+    if args.out:  # the run's own report.html is gankit's to rewrite; another file is not
+        _check_writable(Path(args.out), args.overwrite, (".html",))
     print(f"gankit: wrote {build_report(args.run_dir, args.out)}")
     return 0
 
@@ -278,6 +288,8 @@ def _fid(record: dict | None) -> str:
 def _samples_to_evaluate(source: Path, args: argparse.Namespace):
     """(uint8 samples, their requested classes or None, dataset name, metrics.jsonl to
     append to or None)."""
+    import zipfile
+
     import numpy as np
 
     if source.suffix == ".npz":
@@ -285,8 +297,11 @@ def _samples_to_evaluate(source: Path, args: argparse.Namespace):
             with np.load(source, allow_pickle=False) as archive:
                 samples = archive["images"]
                 labels = archive["labels"] if "labels" in archive else None
-        except (OSError, ValueError, KeyError) as e:
-            raise GankitError(f"cannot read samples from {source}: {e}") from None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+            reason = ("no array named 'images'" if isinstance(e, KeyError) else
+                      "not an .npz archive" if isinstance(e, (ValueError, zipfile.BadZipFile))
+                      else e.strerror or str(e))
+            raise GankitError(f"cannot read samples from {source}: {reason}") from None
         return samples, labels, args.dataset or "mnist", None
     from gankit.device import pick_device
     from gankit.sample import class_labels, load_generator, sample_images
@@ -299,19 +314,23 @@ def _samples_to_evaluate(source: Path, args: argparse.Namespace):
     return samples, None if labels is None else labels.numpy(), dataset, run_log
 
 
-def _check_writable(out: Path, overwrite: bool) -> None:
-    """Refuse, before any work, an --out that would replace something of the user's."""
-    file_output = out.suffix in (".png", ".npz", ".gif")
+def _check_writable(out: Path, overwrite: bool, suffixes: tuple[str, ...],
+                    folder: bool = False) -> None:
+    """Refuse, before any work, an --out of the wrong kind or one that would replace
+    something of the user's. With `folder`, a path without a suffix is a new folder."""
+    if out.suffix not in suffixes and not (folder and not out.suffix):
+        kinds = " or ".join(suffixes) + (", or name a new folder" if folder else "")
+        raise GankitError(f"{out}: --out must end in {kinds}")
     if not out.parent.is_dir():
         raise GankitError(f"folder {out.parent} does not exist")
     if not out.exists():
         return
     if out.is_dir():
-        if file_output or any(out.iterdir()):
+        if out.suffix or any(out.iterdir()):
             raise GankitError(f"{out} is an existing folder; it is never overwritten")
     elif not overwrite:
         raise GankitError(f"{out} already exists (pass --overwrite to replace it)")
-    elif not file_output:
+    elif not out.suffix:
         raise GankitError(f"{out} is a file; a folder of PNGs needs a new or empty folder")
 
 

@@ -137,7 +137,11 @@ def resolve_config(
     values.update(PRESETS[preset])
     values["preset"] = preset
     if config_file is not None:
-        values.update(_check_values(read_toml(config_file), f"config file {config_file}"))
+        from_file = read_toml(config_file)
+        # A run's own config.toml names its run dir: as --config it starts a new run.
+        if Path(from_file.get("run_dir", "")).resolve() == Path(config_file).parent.resolve():
+            del from_file["run_dir"]
+        values.update(_check_values(from_file, f"config file {config_file}"))
     values.update(_check_values(overrides or {}, "option"))
     return validate(Config(**values))
 
@@ -157,6 +161,8 @@ def read_toml(path: str | Path) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; give a .toml file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read config file {path}: {e}") from None
     except tomllib.TOMLDecodeError as e:

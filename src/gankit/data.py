@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import math
 import os
+import sys
 import urllib.request
 import zlib
 from collections.abc import Iterator
@@ -222,7 +223,8 @@ def load_image_folder(path: str, image_size: int, channels: int) -> ImageData:
     if not arrays:
         raise DataError(f"image folder {root}: none of its {len(files)} image files could be read")
     if unreadable:
-        print(f"gankit: skipped {unreadable} unreadable image file(s) in {root}")
+        print(f"gankit: skipped {unreadable} unreadable image file(s) in {root}",
+              file=sys.stderr)
     stacked = np.stack(arrays).reshape(len(arrays), image_size, image_size, channels)
     images = torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
     return ImageData(images, None, dataset_slug(f"folder:{path}"))

@@ -35,6 +35,8 @@ CURVES = [("Losses", [("d_loss", "D loss", "#d62728"), ("g_loss", "G loss", "#1f
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write report.html (or `out`) for the run in `run_dir`, and samples/evolution.gif."""
     paths = RunDir(run_dir)
+    if not paths.root.is_dir():
+        raise GankitError(f"no such run dir: {paths.root}")
     if not paths.is_run():
         raise GankitError(f"{paths.root} is not a gankit run dir (no config.toml)")
     config = tomllib.loads(paths.config.read_text())

@@ -61,6 +61,10 @@ class Resume:
     def config(self, **changes) -> Config:
         """The run's saved config with `changes`, which may only lengthen or shorten it
         (--epochs, --max-steps); any other change is refused, naming the setting."""
+        asked_dir = changes.pop("run_dir", "")
+        if asked_dir and Path(asked_dir).resolve() != self.run_dir.root.resolve():
+            raise ConfigError(f"cannot change run_dir when resuming: the run continues in "
+                              f"{self.run_dir.root}")
         requested = config_from_dict({**self.state["config"], **changes}, "option")
         check_bounds(requested, list(changes))
         return self.check(requested)
@@ -152,6 +156,10 @@ class Run:
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
+        if point and self.step >= self.total_steps:
+            raise ConfigError(f"{point.run_dir.root} is already at step {self.step}, the end of "
+                              f"its {self.total_steps} steps; resume with a larger --epochs or "
+                              "--max-steps")
 
         if point:
             self.dir = point.run_dir

@@ -81,14 +81,18 @@ def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | N
     """Score uint8 samples (N x 28 x 28, or N x 28 x 28 x 1) against `dataset`'s test split;
     `labels`, the classes a conditional generator was asked for, add label_accuracy."""
     samples = np.asarray(samples)
+    names = metric_names(metrics)
+    against = reference(dataset, data_dir)  # first: a dataset without a classifier says so
     if samples.dtype != np.uint8 or samples.reshape(len(samples), -1).shape[1] != 784:
         raise GankitError(f"samples must be uint8 28x28 grayscale images, got "
                           f"{samples.dtype} {samples.shape}")
-    names = metric_names(metrics)
     check_sample_count(names, len(samples))
     if labels is not None and len(labels) != len(samples):
         raise GankitError(f"{len(samples)} samples but {len(labels)} labels")
-    context = EvalContext(samples.reshape(len(samples), 28, 28), reference(dataset, data_dir),
+    if metrics and "label_accuracy" in names and labels is None:
+        raise GankitError("label_accuracy needs the classes the samples were drawn for: a "
+                          "conditional generator, or an .npz with 'labels'")
+    context = EvalContext(samples.reshape(len(samples), 28, 28), against,
                           None if labels is None else np.asarray(labels))
     results = {
         "dataset": dataset,
