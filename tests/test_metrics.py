@@ -11,6 +11,7 @@ import torch
 
 from gankit.cli import main
 from gankit.data import FASHION_MNIST_DEBIAN_DIR, load_dataset
+from gankit.errors import GankitError
 from gankit.features import classify, load_classifier
 from gankit.metrics import evaluate, reference
 from gankit.metrics.coverage import class_coverage
@@ -166,7 +167,9 @@ def test_label_accuracy_of_real_digits_with_their_labels():
     assert right["mean"] > 0.99 and right["min"] > 0.97 and len(right["per_class"]) == 10
     wrong = evaluate(images, "mnist", ["label_accuracy"], labels=(labels + 1) % 10)
     assert wrong["label_accuracy"]["mean"] < 0.02
-    assert "label_accuracy" not in evaluate(images, "mnist", ["label_accuracy"])
+    with pytest.raises(GankitError, match="label_accuracy needs the classes"):
+        evaluate(images, "mnist", ["label_accuracy"])  # asked for, without labels
+    assert "label_accuracy" not in evaluate(images[:20], "mnist", ["fid", "coverage"])
 
 
 def test_every_table_shows_each_metric_as_its_registry_entry_says(tmp_path):
