@@ -168,8 +168,10 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         train(config, quiet=args.quiet, resume=point, overwrite=args.overwrite,
               display="terminal")
-    finally:
+    except BaseException:
         distributed.stop()
+        raise
+    distributed.stop(finished=True)
     return 0
 
 

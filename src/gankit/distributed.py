@@ -114,6 +114,12 @@ def main_process_first():
             dist.barrier()
 
 
-def stop() -> None:
+def stop(finished: bool = False) -> None:
+    """Leave the process group. After a `finished` run every rank first waits for the
+    others (rank 0 is still writing the export and the report), so that no rank tears
+    down its connections while a peer still uses them; a rank torn down early was seen
+    to abort ("terminate called without an active exception")."""
     if dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
