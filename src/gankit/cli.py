@@ -111,18 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
 def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field) -> None:
     """A flag for a Config field: --field-name, its help and default from the field."""
     flag = "--" + field.name.replace("_", "-")
-    default = field.default_factory() if callable(field.default_factory) else field.default
+    default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+    text = field.metadata["help"]
     if isinstance(default, bool):
-        parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
-                            help=field.metadata["help"])
+        parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
         return
-    shown = " ".join(map(str, default)) if isinstance(default, list) else default
-    parser.add_argument(flag, dest=field.name, type=type(default[0] if isinstance(default, list)
-                                                         else default),
-                        metavar=field.metadata["metavar"], default=argparse.SUPPRESS,
-                        nargs="+" if isinstance(default, list) else None,
-                        help=field.metadata["help"] + (f" (default: {shown})" if shown != ""
-                                                       else ""))
+    many = isinstance(default, list)
+    shown = " ".join(map(str, default)) if many else str(default)
+    parser.add_argument(flag, dest=field.name, type=type(default[0] if many else default),
+                        nargs="+" if many else None, metavar=field.metadata["metavar"],
+                        default=argparse.SUPPRESS,
+                        help=f"{text} (default: {shown})" if shown else text)
 
 
 def add_generator_flags(parser: argparse.ArgumentParser) -> None:
