@@ -165,8 +165,11 @@ def test_label_accuracy_of_real_digits_with_their_labels():
     images, labels = test.images[:2000, 0].numpy(), test.labels[:2000].numpy()
     right = evaluate(images, "mnist", ["label_accuracy"], labels=labels)["label_accuracy"]
     assert right["mean"] > 0.99 and right["min"] > 0.97 and len(right["per_class"]) == 10
+    # Beside each class, the classifier's accuracy on that class's real test images.
+    assert len(right["real_per_class"]) == 10 and min(right["real_per_class"]) > 0.97
     wrong = evaluate(images, "mnist", ["label_accuracy"], labels=(labels + 1) % 10)
     assert wrong["label_accuracy"]["mean"] < 0.02
+    assert wrong["label_accuracy"]["real_per_class"] == right["real_per_class"]  # the test split's
     with pytest.raises(GankitError, match="label_accuracy needs the classes"):
         evaluate(images, "mnist", ["label_accuracy"])  # asked for, without labels
     assert "label_accuracy" not in evaluate(images[:20], "mnist", ["fid", "coverage"])
@@ -184,11 +187,12 @@ def test_every_table_shows_each_metric_as_its_registry_entry_says(tmp_path):
                "coverage": 10, "kl_to_uniform": 0.0,
                "parzen_ll": {"mean": 200.0, "sem": 2.0, "sigma": 0.2, "sigma_at_bound": False,
                              "validation": "last 10 training images"},
-               "label_accuracy": {"per_class": [1.0] * 9 + [0.9], "min": 0.9, "mean": 0.99}}
+               "label_accuracy": {"per_class": [1.0] * 9 + [0.9], "min": 0.9, "mean": 0.99,
+                                  "real_per_class": [0.99] * 10}}
     rows = result_rows(results)
     labels = [label for label, _ in rows]
     assert {"FID", "IS", "precision (k=3)", "recall (k=3)", "coverage", "Parzen LL",
-            "label accuracy"} <= set(labels)
+            "label accuracy", "classifier on real test images, per class"} <= set(labels)
     assert len(rows) >= len(METRICS)
 
     printed = format_results(results)

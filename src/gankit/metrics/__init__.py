@@ -111,6 +111,7 @@ class Reference:
 
     dataset: str
     images: np.ndarray  # test split, uint8 N x 28 x 28
+    labels: np.ndarray  # their classes
     validation: np.ndarray  # last 10,000 training images, for Parzen's sigma
     classifier: object
     features: np.ndarray
@@ -126,10 +127,12 @@ def reference(dataset: str, data_dir: str = "") -> Reference:
     from gankit.data import load_dataset
 
     classifier = load_classifier(dataset)
-    test = load_dataset(dataset, "test", data_dir).images[:, 0].numpy()
+    test = load_dataset(dataset, "test", data_dir)
+    images = test.images[:, 0].numpy()
     validation = load_dataset(dataset, "train", data_dir).images[-VALIDATION_IMAGES:, 0].numpy()
-    features, probabilities = classify(classifier, test)
-    return Reference(dataset, test, validation, classifier, features, probabilities)
+    features, probabilities = classify(classifier, images)
+    return Reference(dataset, images, test.labels.numpy(), validation, classifier, features,
+                     probabilities)
 
 
 class EvalContext:
