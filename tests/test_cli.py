@@ -51,6 +51,9 @@ def test_bad_config_files_are_refused(tmp_path, text, message):
     (["--precision", "fp16"], "precision must be fp32 or bf16"),
     (["--data-dir", "/nonexistent"], "data dir not found"),
     (["--config", "/nonexistent.toml"], "config file not found"),
+    (["--lr-schedule", "cosine"], "unknown lr_schedule 'cosine'; choose from constant, linear"),
+    (["--r1-every", "0"], "r1_every must be between 1 and 1,000,000, got 0"),
+    (["--clusters", "10", "--conditional"], "--clusters is for unconditional GANs"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys,
                                                           argv, message):
@@ -100,6 +103,30 @@ def test_cdcgan_preset_resolves_to_a_conditional_dcgan(capsys):
     config = tomllib.loads(capsys.readouterr().out)
     assert (config["arch"], config["conditional"], config["ema_decay"]) == ("dcgan", True, 0.999)
     assert config["preset"] == "cdcgan" and config["betas"] == [0.5, 0.999]
+
+
+def test_a_preset_takes_its_values_for_the_dataset_and_dry_run_says_so(tmp_path, capsys):
+    from gankit.config import PRESET_DATASET_VALUES
+
+    fashion = PRESET_DATASET_VALUES["cdcgan"]["fashion-mnist"]
+    assert main(["train", "--preset", "cdcgan", "--dataset", "fashion-mnist", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    config = tomllib.loads(out)  # the note is a TOML comment
+    assert all(config[key] == value for key, value in fashion.items())
+    assert out.startswith("# preset cdcgan on fashion-mnist sets: ")
+    assert all(f"{key} = {value}" in out.splitlines()[0] for key, value in fashion.items())
+
+    assert main(["train", "--preset", "cdcgan", "--dry-run"]) == 0  # mnist: none of them
+    out = capsys.readouterr().out
+    assert not out.startswith("#") and tomllib.loads(out)["r1"] == 0.0
+
+    file = tmp_path / "c.toml"  # the dataset may come from a config file, and flags still win
+    file.write_text('dataset = "fashion-mnist"\n')
+    assert main(["train", "--preset", "cdcgan", "--config", str(file), "--r1", "0.5",
+                 "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert tomllib.loads(out)["r1"] == 0.5 and "(overridden: 0.5)" in out.splitlines()[0]
+    assert resolve_config("cdcgan", overrides={"dataset": "fashion-mnist"}).r1 == fashion["r1"]
 
 
 def test_train_help_says_what_every_preset_is_for(capsys):

@@ -125,3 +125,20 @@ def test_gradient_penalties_of_a_linear_critic():
     wgan = get_loss("wgan-gp")
     assert wgan.discriminator(torch.tensor([2.0, 4.0]), torch.tensor([1.0])).item() == -2.0
     assert wgan.generator(torch.tensor([1.0, 3.0])).item() == -2.0
+
+
+def test_minibatch_std_keeps_the_real_half_apart_from_the_fake_half():
+    from gankit.models import MinibatchStd
+
+    torch.manual_seed(0)
+    config = Config(arch="dcgan", minibatch_std=True)
+    _, discriminator = build_models(config, (1, 28, 28))
+    real, fake = torch.randn(8, 1, 28, 28), torch.randn(8, 1, 28, 28)
+    same_fakes = fake[:1].expand(8, 1, 28, 28)
+    with torch.no_grad():
+        a = discriminator(torch.cat([real, fake]))
+        b = discriminator(torch.cat([real, same_fakes]))
+    torch.testing.assert_close(a[:8], b[:8])  # the real half sees only real spreads
+    spread = MinibatchStd()(torch.cat([real, same_fakes]))[:, -1, 0, 0]
+    assert (spread[:8] > 0.5).all() and (spread[8:] < 1e-3).all()  # identical fakes: no spread
+    assert MinibatchStd()(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # groups of 2 here

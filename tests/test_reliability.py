@@ -47,6 +47,7 @@ RESUMABLE_KINDS = {
     "dcgan": {"arch": "dcgan", "base_width": 8},  # BatchNorm running statistics
     "conditional": {"arch": "dcgan", "base_width": 8, "conditional": True, "ema_decay": 0.9},
     "wgan-gp": {"loss": "wgan-gp", "n_critic": 5, "ema_decay": 0.9},
+    "schedules": {"lr_schedule": "linear", "epochs": 8, "r1": 1.0, "r1_every": 4},
 }
 
 
@@ -333,6 +334,12 @@ def test_best_checkpoint_is_the_lowest_fid_and_its_fid_survives_a_resume(tmp_pat
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     fids = {r["step"]: r["fid"] for r in records if r.get("event") == "eval"}
     assert sorted(fids) == [10, 20, 30]
+    # Each evaluation's time is recorded apart from the training's, for time-to-quality charts.
+    evals = [r for r in records if r.get("event") == "eval"]
+    assert all(r["eval_s"] > 0 for r in evals)
+    assert evals[0]["time_s"] < evals[1]["time_s"] - evals[0]["eval_s"] < evals[2]["time_s"]
+    end = [r for r in records if r.get("event") == "end"][-1]
+    assert end["eval_time_s"] == pytest.approx(sum(r["eval_s"] for r in evals))
     best_step = min(fids, key=fids.get)
     assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best_step
     last = torch.load(run / "checkpoints" / "last.pt", weights_only=True)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -318,3 +319,71 @@ def test_compile_trains_like_eager(tmp_path, tiny_mnist):
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-3, atol=1e-5)
+
+
+def test_linear_lr_schedule_falls_to_zero_at_the_end_of_the_epochs(tmp_path, tiny_mnist):
+    # 300 images in batches of 32: 10 batches an epoch, 20 steps in all.
+    config = short_config(tmp_path, tiny_mnist, lr=1e-3, lr_schedule="linear", epochs=2,
+                          max_steps=0)
+    run = train(config, quiet=True)
+    saved = torch.load(run / "checkpoints" / "last.pt", weights_only=False)
+    # The last step (progress 19/20) ran at lr / 20, for both networks.
+    assert saved["optimizer_g"]["param_groups"][0]["lr"] == pytest.approx(1e-3 / 20)
+    assert saved["optimizer_d"]["param_groups"][0]["lr"] == pytest.approx(1e-3 / 20)
+    stopped = train(dataclasses.replace(config, max_steps=5, run_dir=str(tmp_path / "short")),
+                    quiet=True)
+    saved = torch.load(stopped / "checkpoints" / "last.pt", weights_only=False)
+    assert saved["optimizer_g"]["param_groups"][0]["lr"] == pytest.approx(1e-3 * 16 / 20)
+
+
+def test_lazy_r1_weights_every_nth_d_step(tmp_path, tiny_mnist):
+    from gankit.data import load_dataset
+    from gankit.run import Run
+    from gankit.steps import make_optimizer
+
+    config = short_config(tmp_path, tiny_mnist, r1=0.5, r1_every=4, max_steps=9)
+    data = load_dataset("mnist", "train", str(tiny_mnist))
+    generator, discriminator = build_models(config, data.image_shape)
+    weights = []
+    with Run(config, data, generator, discriminator, make_optimizer(generator, config),
+             make_optimizer(discriminator, config), quiet=True) as run:
+        for real, _ in run.batches():
+            weights.append(run.r1_weight)
+            d = discriminator_step(run.nets, run.opt_d, get_loss("nonsaturating"), real,
+                                   r1=run.r1_weight)
+            run.log(d, None)
+    assert weights == [2.0, 0, 0, 0, 2.0, 0, 0, 0, 2.0]
+
+
+def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
+        tmp_path, tiny_mnist):
+    from gankit.clusters import cluster_images
+    from gankit.data import load_dataset
+    from gankit.sample import load_generator, sample_images
+
+    data = load_dataset("mnist", "train", str(tiny_mnist))
+    clustered = cluster_images(data, 5, seed=0)
+    assert torch.equal(clustered.labels, cluster_images(data, 5, seed=0).labels)  # resumable
+    assert set(clustered.labels.tolist()) == set(range(5)) and clustered.images is data.images
+    # Each cluster is tighter than the data: pixels closer to their own cluster's mean.
+    pixels = data.images.flatten(1).float()
+    spread = sum(((pixels[clustered.labels == k] - pixels[clustered.labels == k].mean(0)) ** 2)
+                 .sum() for k in range(5))
+    assert spread < 0.9 * ((pixels - pixels.mean(0)) ** 2).sum()
+
+    run = train(short_config(tmp_path, tiny_mnist, arch="dcgan", base_width=8, clusters=5),
+                quiet=True)
+    generator, config = load_generator(run)
+    counts = torch.bincount(clustered.labels, minlength=5).float()
+    noise = torch.randn(20_000, config.latent_dim, generator=torch.Generator().manual_seed(0))
+    drawn = torch.bincount(generator.cluster_of(noise), minlength=5).float()
+    torch.testing.assert_close(drawn / drawn.sum(), counts / counts.sum(), atol=0.01, rtol=0)
+    grid_noise = torch.zeros(5, config.latent_dim)
+    grid_noise[:, 0] = generator.noise_for(torch.arange(5))
+    assert generator.cluster_of(grid_noise).tolist() == [0, 1, 2, 3, 4]
+    assert sample_images(generator, 10).shape == (10, 28, 28, 1)  # z alone: no labels
+    result = subprocess.run([sys.executable, "-m", "gankit", "evaluate", str(run), "--n", "20",
+                             "--metrics", "fid,coverage", "--data-dir", str(tiny_mnist),
+                             "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "label_accuracy" not in json.loads(result.stdout)  # clusters are not classes

@@ -12,6 +12,7 @@ Names are imported on first use, so that `gankit --help` answers without loading
 import importlib
 
 _HOMES = {
+    "cluster_images": "gankit.clusters",
     "Config": "gankit.config", "resolve_config": "gankit.config",
     "load_dataset": "gankit.data",
     "GankitError": "gankit.errors",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tomli_w
 
-from gankit.config import PRESET_PURPOSES, PRESETS, Config, resolve_config
+from gankit.config import PRESET_PURPOSES, PRESETS, Config, dataset_values, resolve_config
 from gankit.errors import GankitError, Interrupted
 from gankit.rundir import RunDir
 
@@ -162,7 +162,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = resolve_config(args.preset or "seed", args.config, overrides)
     if args.dry_run:
-        print(tomli_w.dumps(config.to_dict()), end="")
+        print(dataset_values_comment(config) + tomli_w.dumps(config.to_dict()), end="")
         return 0
     try:
         train(config, quiet=args.quiet, resume=point, overwrite=args.overwrite,
@@ -172,6 +172,17 @@ def run_train(args: argparse.Namespace) -> int:
         raise
     distributed.stop(finished=True)
     return 0
+
+
+def dataset_values_comment(config: Config) -> str:
+    """A TOML comment naming the preset's per-dataset values and whether each applied."""
+    values = dataset_values(config.preset, config.dataset)
+    if not values:
+        return ""
+    shown = ", ".join(f"{key} = {value}" + ("" if getattr(config, key) == value
+                                           else f" (overridden: {getattr(config, key)})")
+                      for key, value in values.items())
+    return f"# preset {config.preset} on {config.dataset} sets: {shown}\n"
 
 
 def run_sample(args: argparse.Namespace) -> int:

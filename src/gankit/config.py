@@ -49,12 +49,19 @@ class Config:
                                 "(projection); mnist and fashion-mnist")
     num_classes: int = setting(0, "set from the data when conditional", minimum=0,
                                maximum=1000, flag=False)
+    clusters: int = setting(0, "unconditional, self-conditioned: k-means splits the training "
+                            "images into K clusters, G and D are conditioned on them as on "
+                            "classes, and G(z) reads its cluster from z in proportion to the "
+                            "clusters' sizes; no labels are used (0: none)", "K", 0, 1000)
     loss: str = setting("nonsaturating", "loss: nonsaturating (the notebook's), minimax (the "
                         "paper's), hinge, lsgan or wgan-gp (gradient penalty 10)", "NAME")
     n_critic: int = setting(1, "discriminator steps per generator step (5 is usual for "
                             "wgan-gp)", "N", 1, 100)
     r1: float = setting(0.0, "R1 gradient penalty on real images, weight GAMMA (0: none)",
                         "GAMMA", 0.0, 1e6)
+    r1_every: int = setting(1, "apply R1 on every Nth D step only, weighted N times (lazy "
+                            "regularisation, Karras et al. 2020: 16 costs a fraction of 1)",
+                            "N", 1, 10**6)
     latent_dim: int = setting(100, "size of the noise vector z", "N", 1, 4096)
     g_hidden: list[int] = setting([256, 512, 1024], "generator hidden widths, e.g. --g-hidden "
                                   "256 512 1024", "W", 1, 8192)
@@ -64,6 +71,9 @@ class Config:
                               1, 1024)
     spectral_norm: bool = setting(False, "dcgan: spectral normalisation on the "
                                   "discriminator's layers")
+    minibatch_std: bool = setting(False, "dcgan: give the discriminator the spread of each "
+                                  "group of 4 images as an extra channel, so that it can see "
+                                  "fakes too alike (Karras et al. 2018)")
     ema_decay: float = setting(0.0, "keep an exponential moving average of G's weights (e.g. "
                                "0.999), used for grids, evaluation and export (0: none)", "D",
                                0.0, below=1.0)
@@ -73,6 +83,8 @@ class Config:
     batch_size: int = setting(128, "images per batch (per process under torchrun)", "N", 1,
                               65_536)
     lr: float = setting(2e-4, "Adam learning rate of both networks", "F", 1e-12, 10.0)
+    lr_schedule: str = setting("constant", "constant, or linear: both learning rates fall "
+                               "in a straight line to 0 at the end of --epochs", "NAME")
     betas: list[float] = setting([0.9, 0.999], "Adam betas, two numbers", "B", 0.0, below=1.0)
     seed: int = setting(0, "random seed for weights, noise and data order", "N", 0, 2**32 - 1)
     device: str = setting("auto", "auto, cpu, cuda or cuda:N (auto picks CUDA when present)",
@@ -123,6 +135,12 @@ PRESET_PURPOSES = {
               "add --r1 1 for Fashion-MNIST",
 }
 
+# Values a preset takes on one dataset only, over its own: what that dataset needs to
+# train well without extra flags. A config file and flags still override them.
+PRESET_DATASET_VALUES: dict[str, dict[str, dict]] = {
+    "cdcgan": {"fashion-mnist": {"r1": 1.0, "r1_every": 16}},
+}
+
 PRECISIONS = ("fp32", "bf16")
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 
@@ -136,14 +154,24 @@ def resolve_config(
     values = Config().to_dict()
     values.update(PRESETS[preset])
     values["preset"] = preset
+    from_file = {}
     if config_file is not None:
         from_file = read_toml(config_file)
         # A run's own config.toml names its run dir: as --config it starts a new run.
         if Path(from_file.get("run_dir", "")).resolve() == Path(config_file).parent.resolve():
             del from_file["run_dir"]
-        values.update(_check_values(from_file, f"config file {config_file}"))
-    values.update(_check_values(overrides or {}, "option"))
+        from_file = _check_values(from_file, f"config file {config_file}")
+    overrides = _check_values(overrides or {}, "option")
+    dataset = {**values, **from_file, **overrides}["dataset"]
+    values.update(dataset_values(preset, dataset))
+    values.update(from_file)
+    values.update(overrides)
     return validate(Config(**values))
+
+
+def dataset_values(preset: str, dataset: str) -> dict:
+    """The values `preset` sets for `dataset` over its own (often none)."""
+    return PRESET_DATASET_VALUES.get(preset, {}).get(dataset, {})
 
 
 def config_from_dict(values: dict, source: str = "config") -> Config:
@@ -186,6 +214,8 @@ def validate(config: Config, bounds: bool = True) -> Config:
         raise ConfigError(f"precision must be fp32 or bf16, got {config.precision!r}")
     if config.num_classes and not config.conditional:
         raise ConfigError("num_classes is set from the data, for conditional runs only")
+    if config.clusters and config.conditional:
+        raise ConfigError("--clusters is for unconditional GANs; a conditional one has labels")
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
     if config.preset not in PRESETS:
@@ -195,10 +225,12 @@ def validate(config: Config, bounds: bool = True) -> Config:
     from gankit.data import check_dataset
     from gankit.losses import get_loss
     from gankit.models import check_architecture
+    from gankit.steps import check_lr_schedule
 
     check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
     get_loss(config.loss)
     check_architecture(config)
+    check_lr_schedule(config.lr_schedule)
     return config
 
 

@@ -32,12 +32,12 @@ from gankit.errors import ConfigError, GankitError, Interrupted
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
 from gankit.metrics import evaluate, reference
-from gankit.models import generate
+from gankit.models import generate, unwrap
 from gankit.panel import in_notebook
 from gankit.rundir import RunDir, create_run_dir
 from gankit.runlog import DISPLAYS, RunLog
 from gankit.sample import sample_images
-from gankit.steps import Networks
+from gankit.steps import Networks, schedule_learning_rate
 
 RESUMABLE_CHANGES = ("epochs", "max_steps")  # settings a resumed run may change
 
@@ -113,6 +113,9 @@ class Run:
             config = point.check(config)
         if config.conditional and data.labels is None:
             raise ConfigError(f"--conditional needs a labelled dataset; {config.dataset} has none")
+        if config.clusters and (data.labels is None or data.num_classes > config.clusters):
+            raise ConfigError(f"--clusters {config.clusters} trains on the images' clusters: "
+                              "data = gankit.cluster_images(data, config.clusters, config.seed)")
         if config.conditional and config.num_classes != data.num_classes:
             raise ConfigError(f"config.num_classes is {config.num_classes} but the data has "
                               f"{data.num_classes} classes; build the models from "
@@ -123,6 +126,8 @@ class Run:
         discriminator.to(device)
         if self.procs.distributed:  # same initial weights everywhere, other noise on each rank
             torch.manual_seed(config.seed + 1_000_003 * (self.procs.rank + 1))
+        if config.clusters:  # G(z) draws clusters as often as the data has them
+            unwrap(generator).set_shares(data.labels)
         ema = EMA(generator, config.ema_decay) if config.ema_decay else None
         self.opt_g, self.opt_d = opt_g, opt_d
         self.step = 0
@@ -145,13 +150,17 @@ class Run:
         self.nets = Networks(generator, discriminator, g_fast, d_fast,
                              self.procs.wrap(g_fast, device), self.procs.wrap(d_fast, device), ema)
         self.images = data.images.to(device)
-        self.labels = data.labels.to(device) if config.conditional else None
+        self.labels = (data.labels.to(device) if config.conditional or config.clusters
+                       else None)
         # Conditional grids show the classes in order, a row of 0-9 at a time.
         self.fixed_labels = (torch.arange(config.grid_size, device=device) % config.num_classes
                              if config.conditional else None)
         noise_rng = torch.Generator().manual_seed(config.seed)
         self.fixed_noise = torch.randn(config.grid_size, config.latent_dim,
                                        generator=noise_rng).to(device)
+        if config.clusters:  # grids show the clusters in order, as conditional grids do classes
+            self.fixed_noise[:, 0] = unwrap(generator).noise_for(
+                torch.arange(config.grid_size, device=device) % config.clusters)
         self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
@@ -187,6 +196,13 @@ class Run:
         """Whether this batch has a G step: every batch, or every n_critic-th (WGAN)."""
         return (self.step + 1) % self.config.n_critic == 0
 
+    @property
+    def r1_weight(self) -> float:
+        """R1's weight for this batch's D step: config.r1 times r1_every on every
+        r1_every-th step, 0 on the others (lazy regularisation)."""
+        config = self.config
+        return config.r1 * config.r1_every if self.step % config.r1_every == 0 else 0.0
+
     def batches(self):
         """Yield (real images in [-1, 1], their labels or None) on the device, epoch after
         epoch, until the run's length; call `log` once for each. Between batches the run
@@ -201,6 +217,9 @@ class Run:
                                                 first_batch, self.procs.rank,
                                                 self.procs.world_size, self.labels):
                 before = self.step
+                if config.lr_schedule != "constant":  # a custom loop's own rates stay its own
+                    schedule_learning_rate((self.opt_g, self.opt_d), config,
+                                           self.step / (config.epochs * self.per_epoch))
                 yield real, labels
                 if self.step != before + 1:
                     raise GankitError("call run.log(d, g) exactly once for each batch")
@@ -241,8 +260,10 @@ class Run:
         self.save(self.dir.epoch_checkpoint(epoch), resumable=False)
         config = self.config
         if config.eval_every and (epoch + 1) % config.eval_every == 0:
+            started = time.perf_counter()
             fid = evaluate_fid(self.nets.sampler, config) if self.procs.is_main else math.inf
-            self.logger.evaluation(self.step, epoch, {"fid": fid, "samples": config.eval_samples})
+            self.logger.evaluation(self.step, epoch, {"fid": fid, "samples": config.eval_samples},
+                                   time.perf_counter() - started)
             if self.procs.any(fid < self.best_fid, self.device):  # rank 0 decides; all save
                 self.best_fid = min(fid, self.best_fid)
                 self.save(self.dir.best)
@@ -311,6 +332,7 @@ class Run:
             save_generator(self.nets.sampler, self.config, self.dir.generator)
         steps_run = self.step - self.first_step
         self.logger.record({"event": "end", "step": self.step, "train_time_s": elapsed,
+                            "eval_time_s": self.logger.eval_time,
                             "steps_per_s": steps_run / elapsed if elapsed else 0.0,
                             "device": str(self.device), "world_size": self.procs.world_size})
         self.logger.write_report()

@@ -42,6 +42,7 @@ class RunLog:
         self.quiet = quiet or not active
         self.active = active
         self.started = time.perf_counter()
+        self.eval_time = 0.0  # seconds spent in evaluations during training
         self.epoch_text = ""
         self.bar: tqdm | None = None
         self.tensorboard: SummaryWriter | None = None
@@ -103,9 +104,12 @@ class RunLog:
         else:
             self._print(text)
 
-    def evaluation(self, step: int, epoch: int, results: dict) -> None:
-        """Record an evaluation during training in metrics.jsonl and TensorBoard."""
-        record = {"event": "eval", "step": step, "epoch": epoch, **results}
+    def evaluation(self, step: int, epoch: int, results: dict, seconds: float) -> None:
+        """Record an evaluation during training in metrics.jsonl and TensorBoard, with
+        `time_s`, the run's time before it, and `eval_s`, the `seconds` it took."""
+        record = {"event": "eval", "step": step, "epoch": epoch, **results,
+                  "time_s": time.perf_counter() - self.started - seconds, "eval_s": seconds}
+        self.eval_time += seconds
         self.record(record)
         self._scalars("eval", results, step)
         if self.panel:

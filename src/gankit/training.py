@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from gankit import distributed
+from gankit.clusters import cluster_images
 from gankit.config import Config, validate
 from gankit.data import load_dataset
 from gankit.losses import get_loss
@@ -35,6 +36,8 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
                         config.channels)
     if config.conditional:
         config = dataclasses.replace(config, num_classes=data.num_classes)
+    if config.clusters:  # self-conditioning: k-means clusters of the images stand in for labels
+        data = cluster_images(data, config.clusters, config.seed)
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, data.image_shape)
     opt_g, opt_d = make_optimizer(generator, config), make_optimizer(discriminator, config)
@@ -44,7 +47,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
              overwrite=overwrite, quiet=quiet, display=display) as run:
         for real, labels in run.batches():
             d = discriminator_step(run.nets, opt_d, loss, real, labels, config.precision,
-                                   config.r1)
+                                   run.r1_weight)
             g = (generator_step(run.nets, opt_g, loss, len(real), config.precision)
                  if run.generator_turn else None)
             run.log(d, g)
