@@ -1,4 +1,5 @@
-"""Training speed of the seed preset: gankit against a loop written the notebook's way.
+"""Training speed of the seed preset: gankit against the notebook's loop as written
+(notebook_as_written.py).
 
 Runs the contenders alternately (A B C A B C ...) in one process and reports steps/s
 (min and median over rounds), the ratio to the reference loop, the achieved GFLOP/s
@@ -25,67 +26,10 @@ from itertools import pairwise
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import nn
+from notebook_as_written import BATCH, HIDDEN_D, HIDDEN_G, LATENT, PIXELS, train_notebook
 
 import gankit
 from gankit.data import load_dataset
-
-LATENT, HIDDEN_G, HIDDEN_D, PIXELS, BATCH = 100, [256, 512, 1024], [1024, 512, 256], 784, 128
-
-
-def reference_steps_per_s(images: torch.Tensor, steps: int) -> float:
-    """The notebook's loop: per-sample conversion in a DataLoader, F.dropout, no detach,
-    one BCELoss on sigmoid outputs, and a .item() every step."""
-
-    class PerSampleDataset(torch.utils.data.Dataset):
-        def __len__(self):
-            return len(images)
-
-        def __getitem__(self, i):  # what torchvision's ToTensor + Normalize do per sample
-            return (images[i].float() / 255 - 0.5) / 0.5, 0
-
-    class Discriminator(nn.Module):
-        def __init__(self):
-            super().__init__()
-            widths = [PIXELS, *HIDDEN_D]
-            self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
-            self.out = nn.Linear(widths[-1], 1)
-
-        def forward(self, x):
-            x = x.view(len(x), -1)
-            for layer in self.hidden:  # F.dropout: on in eval too, as in the notebook
-                x = F.dropout(F.leaky_relu(layer(x), 0.2), 0.3)
-            return torch.sigmoid(self.out(x))
-
-    widths = [LATENT, *HIDDEN_G]
-    layers = [m for a, b in pairwise(widths) for m in (nn.Linear(a, b), nn.LeakyReLU(0.2))]
-    generator = nn.Sequential(*layers, nn.Linear(widths[-1], PIXELS), nn.Tanh())
-    discriminator = Discriminator()
-    opt_g = torch.optim.Adam(generator.parameters(), 2e-4)
-    opt_d = torch.optim.Adam(discriminator.parameters(), 2e-4)
-    bce = nn.BCELoss()
-    loader = torch.utils.data.DataLoader(PerSampleDataset(), batch_size=BATCH, shuffle=True)
-
-    started, done = time.perf_counter(), 0
-    while done < steps:
-        for real, _ in loader:
-            n = len(real)
-            fake = generator(torch.randn(n, LATENT))  # not detached: backward runs through G
-            opt_d.zero_grad()
-            d_error = bce(discriminator(torch.cat([real.view(n, -1), fake])),
-                          torch.cat([torch.ones(n, 1), torch.zeros(n, 1)]))
-            d_error.backward()
-            opt_d.step()
-            opt_g.zero_grad()
-            g_error = bce(discriminator(generator(torch.randn(n, LATENT))), torch.ones(n, 1))
-            g_error.backward()
-            opt_g.step()
-            d_error.item(), g_error.item()  # the notebook logs every step
-            done += 1
-            if done == steps:
-                break
-    return steps / (time.perf_counter() - started)
 
 
 def gankit_steps_per_s(steps: int, precision: str, device: str, workdir: Path, tag: str) -> float:
@@ -153,7 +97,7 @@ def main() -> None:
 
     images = load_dataset("mnist").images[:, 0]
     contenders = {
-        "reference": lambda tag: reference_steps_per_s(images, steps),
+        "reference": lambda tag: train_notebook(images, steps),
         "gankit_fp32": lambda tag: gankit_steps_per_s(steps, "fp32", args.device, workdir, tag),
         "gankit_bf16": lambda tag: gankit_steps_per_s(steps, "bf16", args.device, workdir, tag),
     }
