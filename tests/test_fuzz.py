@@ -15,7 +15,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from gankit.cli import main
-from gankit.config import FIELDS, Config, config_from_dict, resolve_config
+from gankit.config import FIELDS, PRESETS, Config, config_from_dict, resolve_config
 from gankit.data import _idx_bytes, parse_idx, read_idx
 from gankit.errors import ConfigError, DataError
 
@@ -154,7 +154,7 @@ config_files = st.one_of(
                     st.one_of(st.integers(-3, 64), st.floats(-1, 2), st.booleans(),
                               st.sampled_from(["mlp", "hinge", "bf16", ""])),
                     max_size=3).map(tomli_w.dumps))
-presets = st.one_of(st.none(), st.sampled_from(["seed", "mlp-plus", "dcgan", "cdcgan", "x"]))
+presets = st.one_of(st.none(), st.sampled_from([*PRESETS, "x"]))
 CLI_EXAMPLES = max(settings.default.max_examples * 2 // 3, 20)  # 200 with the "ci" profile
 
 

@@ -359,6 +359,7 @@ def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
         tmp_path, tiny_mnist):
     from gankit.clusters import cluster_images
     from gankit.data import load_dataset
+    from gankit.errors import ConfigError
     from gankit.sample import load_generator, sample_images
 
     data = load_dataset("mnist", "train", str(tiny_mnist))
@@ -370,6 +371,8 @@ def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
     spread = sum(((pixels[clustered.labels == k] - pixels[clustered.labels == k].mean(0)) ** 2)
                  .sum() for k in range(5))
     assert spread < 0.9 * ((pixels - pixels.mean(0)) ** 2).sum()
+    with pytest.raises(ConfigError, match="--clusters 301 needs at least 301 training images"):
+        cluster_images(data, 301, seed=0)
 
     run = train(short_config(tmp_path, tiny_mnist, arch="dcgan", base_width=8, clusters=5),
                 quiet=True)

@@ -9,6 +9,7 @@ import dataclasses
 import torch
 
 from gankit.data import ImageData
+from gankit.errors import ConfigError
 
 ITERATIONS = 30
 
@@ -17,7 +18,8 @@ def cluster_images(data: ImageData, k: int, seed: int) -> ImageData:
     """`data` with its labels replaced by the k-means cluster of each image (k-means++
     starts, Lloyd iterations on the pixels), deterministic for a seed."""
     if k > len(data.images):
-        raise ValueError(f"{k} clusters need at least {k} images, got {len(data.images)}")
+        raise ConfigError(f"--clusters {k} needs at least {k} training images; "
+                          f"{data.name} has {len(data.images)}")
     points = data.images.flatten(1).float() / 255
     generator = torch.Generator().manual_seed(seed)
     centres = points[torch.randint(len(points), (1,), generator=generator)]
