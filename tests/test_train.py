@@ -355,6 +355,22 @@ def test_lazy_r1_weights_every_nth_d_step(tmp_path, tiny_mnist):
     assert weights == [2.0, 0, 0, 0, 2.0, 0, 0, 0, 2.0]
 
 
+def test_r1_moves_the_weights_but_not_the_d_loss_reported():
+    """Lazy R1 weighs 16 times on one step in 16: in the logged loss it would spike."""
+    results, weights = [], []
+    for r1 in (0.0, 100.0):
+        torch.manual_seed(0)
+        generator, discriminator = build_models(Config(arch="dcgan", base_width=8),
+                                                (1, 28, 28))
+        opt_d = torch.optim.Adam(discriminator.parameters(), 1e-3)
+        real = torch.rand(8, 1, 28, 28) * 2 - 1
+        results.append(discriminator_step(Networks(generator, discriminator), opt_d,
+                                          get_loss("nonsaturating"), real, r1=r1))
+        weights.append(snapshot(discriminator))
+    assert results[0]["d_loss"] == results[1]["d_loss"]
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
         tmp_path, tiny_mnist):
     from gankit.clusters import cluster_images

@@ -62,8 +62,10 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
                        precision: str = "fp32", r1: float = 0.0) -> dict[str, torch.Tensor]:
     """Train D to tell `real` images from fakes of the same number; G gets no gradient.
 
-    With class `labels` for the real images, the fakes get random classes. Returns, as
-    tensors on the device (no host sync): `d_loss`, and the mean of D's outputs on the
+    With class `labels` for the real images, the fakes get random classes. `r1` weights
+    an R1 penalty on the real images for this step. Returns, as tensors on the device
+    (no host sync): `d_loss` (without R1, so that lazy R1 does not make it spike, but
+    with WGAN-GP's penalty, part of that loss), and the mean of D's outputs on the
     real and the fake half. For BCE losses these are probabilities, `d_x` = D(x) and
     `d_g_z` = D(G(z)); other losses have no probabilities, so their raw critic means
     are returned as `critic_x` and `critic_g_z`.
@@ -83,10 +85,10 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
     critic = functools.partial(forward, nets.d_sync, labels=labels)  # D as a function of images
     if loss.penalty:
         d_loss = d_loss + loss.penalty(critic, real, fake)
-    if r1:
-        d_loss = d_loss + r1_penalty(critic, real, r1)
+    # R1 is left out of the d_loss returned: lazy R1 would make its curve spike.
+    regularised = d_loss + r1_penalty(critic, real, r1) if r1 else d_loss
     opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
+    regularised.backward()
     opt_d.step()
     logits = logits.detach()
     if loss.probabilities:
