@@ -54,6 +54,7 @@ def test_bad_config_files_are_refused(tmp_path, text, message):
     (["--lr-schedule", "cosine"], "unknown lr_schedule 'cosine'; choose from constant, linear"),
     (["--r1-every", "0"], "r1_every must be between 1 and 1,000,000, got 0"),
     (["--clusters", "10", "--conditional"], "--clusters is for unconditional GANs"),
+    (["--minibatch-std"], "--spectral-norm and --minibatch-std are for --arch dcgan"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys,
                                                           argv, message):

@@ -248,6 +248,8 @@ def check_architecture(config: Config) -> None:
         )
     if config.arch == "dcgan":
         dcgan_plan(config.image_size)
+    elif config.spectral_norm or config.minibatch_std:
+        raise ConfigError("--spectral-norm and --minibatch-std are for --arch dcgan")
 
 
 def count_parameters(module: nn.Module) -> int:
