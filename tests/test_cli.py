@@ -107,7 +107,7 @@ def test_cdcgan_preset_resolves_to_a_conditional_dcgan(capsys):
 
 
 def test_a_preset_takes_its_values_for_the_dataset_and_dry_run_says_so(tmp_path, capsys):
-    from gankit.config import PRESET_DATASET_VALUES, PRESETS
+    from gankit.config import PRESET_DATASET_VALUES
 
     fashion = PRESET_DATASET_VALUES["cdcgan"]["fashion-mnist"]
     assert main(["train", "--preset", "cdcgan", "--dataset", "fashion-mnist", "--dry-run"]) == 0
@@ -119,7 +119,7 @@ def test_a_preset_takes_its_values_for_the_dataset_and_dry_run_says_so(tmp_path,
 
     assert main(["train", "--preset", "cdcgan", "--dry-run"]) == 0  # mnist: none of them
     out = capsys.readouterr().out
-    assert not out.startswith("#") and tomllib.loads(out)["r1"] == PRESETS["cdcgan"]["r1"]
+    assert not out.startswith("#") and tomllib.loads(out)["r1"] == 0.0
 
     file = tmp_path / "c.toml"  # the dataset may come from a config file, and flags still win
     file.write_text('dataset = "fashion-mnist"\n')

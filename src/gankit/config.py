@@ -122,22 +122,20 @@ PRESETS: dict[str, dict] = {
     # Batches of 32 at lr 5e-4: four times the steps per epoch for about 1.4x the time.
     "dcgan": {"arch": "dcgan", "batch_size": 32, "lr": 5e-4, "betas": [0.5, 0.999],
               "ema_decay": 0.999, "epochs": 5},
-    # Unconditional, self-conditioned on 50 k-means clusters of the images, lazy R1.
-    "dcgan-clusters": {"arch": "dcgan", "clusters": 50, "r1": 1.0, "r1_every": 16,
-                       "batch_size": 32, "lr": 5e-4, "betas": [0.5, 0.999],
-                       "ema_decay": 0.999, "epochs": 8},
-    "cdcgan": {"arch": "dcgan", "conditional": True, "r1": 0.2, "r1_every": 16,
-               "batch_size": 32, "lr": 5e-4, "betas": [0.5, 0.999], "ema_decay": 0.999,
-               "epochs": 8},
+    # Unconditional, self-conditioned on 50 k-means clusters of the images.
+    "dcgan-clusters": {"arch": "dcgan", "clusters": 50, "batch_size": 32, "lr": 5e-4,
+                       "betas": [0.5, 0.999], "ema_decay": 0.999, "epochs": 8},
+    "cdcgan": {"arch": "dcgan", "conditional": True, "batch_size": 32, "lr": 5e-4,
+               "betas": [0.5, 0.999], "ema_decay": 0.999, "epochs": 8},
 }
 PRESET_PURPOSES = {
     "seed": "the notebook exactly: its MLPs, loss, optimiser and 50 epochs",
     "mlp-plus": "the notebook's MLPs trained better: Adam betas 0.5, EMA generator",
     "dcgan": "convolutional G and D with an EMA generator, 5 epochs of small batches",
-    "dcgan-clusters": "the best unconditional samples: dcgan conditioned on k-means "
-                      "clusters of the images (no labels), lazy R1, 8 epochs",
-    "cdcgan": "class-conditional DCGAN (sample --label K), the best on MNIST; lazy R1, "
-              "stronger on Fashion-MNIST",
+    "dcgan-clusters": "the best unconditional samples: dcgan conditioned on 50 k-means "
+                      "clusters of the images (no labels), 8 epochs",
+    "cdcgan": "class-conditional DCGAN (sample --label K), the best on MNIST; with R1 on "
+              "Fashion-MNIST",
 }
 
 # Values a preset takes on one dataset only, over its own: what that dataset needs to
