@@ -60,8 +60,9 @@ class Config:
     r1: float = setting(0.0, "R1 gradient penalty on real images, weight GAMMA (0: none)",
                         "GAMMA", 0.0, 1e6)
     r1_every: int = setting(1, "apply R1 on every Nth D step only, weighted N times (lazy "
-                            "regularisation, Karras et al. 2020: 16 costs a fraction of 1)",
-                            "N", 1, 10**6)
+                            "regularisation, Karras et al. 2020): 16 costs a sixteenth of R1's "
+                            "time, but with Adam it acts weaker than R1 on every step", "N", 1,
+                            10**6)
     latent_dim: int = setting(100, "size of the noise vector z", "N", 1, 4096)
     g_hidden: list[int] = setting([256, 512, 1024], "generator hidden widths, e.g. --g-hidden "
                                   "256 512 1024", "W", 1, 8192)
