@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 import tomllib
@@ -229,6 +230,15 @@ CARELESS = [  # (argv with {root} for the fixture's folder, what the one line mu
      "is not a loadable gankit checkpoint (it holds more than tensors"),
     (["train", "--config", "{root}/run"], "is a folder; give a .toml file"),
 ]
+
+
+def test_evaluate_scores_an_unconditional_run_with_every_metric_that_applies(finished_run,
+                                                                            capsys):
+    capsys.readouterr()
+    assert main(["evaluate", str(finished_run / "run"), "--n", "50", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert {"fid", "inception_score", "precision", "coverage", "parzen_ll"} <= set(results)
+    assert "label_accuracy" not in results  # no labels to check, and no error for it
 
 
 @pytest.mark.parametrize("argv, message", CARELESS)

@@ -218,7 +218,8 @@ def run_sample(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from gankit.metrics import check_sample_count, evaluate, metric_names
 
-    names = metric_names(args.metrics.split(",") if args.metrics else None)
+    requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
+    names = metric_names(requested)
     source = Path(args.source)
     if source.suffix == ".npz":
         if args.n is not None:
@@ -229,7 +230,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         check_sample_count(names, args.n)
     samples, labels, dataset, run_log = _samples_to_evaluate(source, args)
     results = {"source": str(source),
-               **evaluate(samples, dataset, names, args.data_dir, labels)}
+               **evaluate(samples, dataset, requested, args.data_dir, labels)}
     if run_log is not None:
         with open(run_log, "a") as f:
             f.write(json.dumps({"event": "evaluate", **results}) + "\n")
