@@ -76,6 +76,7 @@ def fid_curve(metrics: Path) -> list[tuple[float, float]]:
 
 def plot(run_dirs: list[Path], reference_records: Path | None, out: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -85,7 +86,8 @@ def plot(run_dirs: list[Path], reference_records: Path | None, out: Path) -> Non
         preset = tomllib.loads((run_dir / "config.toml").read_text())["preset"]
         lines[preset] = fid_curve(run_dir / "metrics.jsonl")
     if reference_records:
-        lines["notebook as written"] = fid_curve(reference_records)
+        curve = fid_curve(reference_records)
+        lines[f"notebook as written ({len(curve)} epochs)"] = curve
     real = evaluate(load_dataset("mnist").images[:SAMPLES, 0].numpy(), "mnist", ["fid"])["fid"]
 
     figure, axes = plt.subplots(figsize=(7.5, 4.5), dpi=120)
@@ -93,17 +95,18 @@ def plot(run_dirs: list[Path], reference_records: Path | None, out: Path) -> Non
         if not curve:
             raise SystemExit(f"no FID records for {label}: train with --eval-every 1")
         minutes, fids = zip(*curve, strict=True)
-        style = {"color": "0.45", "linestyle": "--"} if label == "notebook as written" else {}
+        style = {"color": "0.45", "linestyle": "--"} if label.startswith("notebook") else {}
         axes.plot(minutes, fids, marker="o", markersize=3, label=label, **style)
     axes.axhline(real, color="0.6", linestyle=":", linewidth=1)
     axes.text(axes.get_xlim()[1], real * 1.15, f"real training digits ({real:.2f})",
               ha="right", va="bottom", fontsize=8, color="0.4")
     axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}"))
     axes.set_xlabel("training time on 2 CPU cores (minutes, fp32)")
     axes.set_ylabel(f"FID, {SAMPLES:,} samples (lower is better)")
     axes.set_title("MNIST: FID after each epoch")
     axes.grid(True, which="both", color="0.9")
-    axes.legend(frameon=False, fontsize=9)
+    axes.legend(frameon=False, fontsize=9, loc="lower left", bbox_to_anchor=(0.0, 0.1))
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out)
