@@ -67,7 +67,8 @@ def test_torchrun_default_run_dir_is_one_coherent_dir(tmp_path, tiny_mnist):
                                                 "generator.safetensors", "report.html"}
     # Rank 0 evaluates; all ranks agree to save best.pt (a collective) without deadlock.
     assert (run / "checkpoints" / "best.pt").is_file()
-    evals = [line for line in (run / "metrics.jsonl").read_text().splitlines() if "eval" in line]
+    evals = [line for line in (run / "metrics.jsonl").read_text().splitlines()
+             if '"event": "eval"' in line]
     assert len(evals) == 2
 
 
