@@ -19,7 +19,6 @@ import time
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import torch
 from notebook_as_written import LATENT, train_notebook
 
@@ -126,8 +125,6 @@ def main() -> None:
     chart.add_argument("--reference", type=Path, help="the reference's records")
     chart.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    torch.manual_seed(0)
-    np.random.seed(0)
     if args.command == "reference":
         reference(args.epochs, args.out)
     else:
