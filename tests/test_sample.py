@@ -2,7 +2,9 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 from gankit.cli import main
 from gankit.config import Config
@@ -86,6 +88,18 @@ def test_eval_every_logs_fid_and_keeps_the_best(tmp_path, tiny_mnist):
     assert all(e["fid"] > 0 for e in evals)
     best = load_generator(run / "checkpoints" / "best.pt")  # loads as a generator source
     assert best[1].eval_every == 1
+
+
+def test_evaluating_during_training_does_not_change_what_it_trains(tmp_path, tiny_mnist):
+    """Building the metrics' classifier once drew from torch's global generator, so a run
+    with --eval-every trained on other noise and another data order than one without."""
+    weights = []
+    for eval_every in (0, 1):
+        config = Config(data_dir=str(tiny_mnist), run_dir=str(tmp_path / f"run{eval_every}"),
+                        batch_size=100, epochs=2, eval_every=eval_every, eval_samples=50,
+                        device="cpu")
+        weights.append(load_file(str(train(config, quiet=True) / "generator.safetensors")))
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
 
 
 def test_eval_every_needs_a_feature_network(tmp_path, capsys):
