@@ -142,3 +142,25 @@ def test_minibatch_std_keeps_the_real_half_apart_from_the_fake_half():
     spread = MinibatchStd()(torch.cat([real, same_fakes]))[:, -1, 0, 0]
     assert (spread[:8] > 0.5).all() and (spread[8:] < 1e-3).all()  # identical fakes: no spread
     assert MinibatchStd()(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # groups of 2 here
+
+
+def test_recomputed_batchnorm_statistics_are_those_of_the_generators_own_outputs():
+    from gankit.models import draw_inputs, recompute_batchnorm
+
+    config = Config(arch="dcgan", base_width=8, conditional=True, num_classes=10)
+    generator, _ = build_models(config, (1, 28, 28))
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:  # statistics of other weights, as an EMA copies from the live G
+        norm.running_mean.add_(3.0)
+        norm.running_var.mul_(10.0)
+    noise, labels = draw_inputs(generator, 2000, "cpu", torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        batch_statistics = generator.train()(noise, labels)
+        stale = generator.eval()(noise, labels)
+        global_rng = torch.get_rng_state()
+        recompute_batchnorm(generator, samples=5000)
+        settled = generator(noise, labels)
+    assert (stale - batch_statistics).abs().mean() > 0.1
+    assert (settled - batch_statistics).abs().mean() < 0.01
+    assert torch.equal(torch.get_rng_state(), global_rng)  # its own noise: training unchanged
+    assert not generator.training and all(norm.momentum == 0.1 for norm in norms)

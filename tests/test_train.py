@@ -169,6 +169,12 @@ def test_dcgan_with_ema_trains_and_samples_ema_by_default(tmp_path, tiny_mnist):
     from_ema = load_file(run / "generator.safetensors")
     assert all(torch.equal(from_ema[k], state["ema"][k]) for k in from_ema)
     assert not np.array_equal(sample_images(ema, 4), sample_images(raw, 4))
+    # The exported EMA carries BatchNorm statistics of its own weights, not the live G's.
+    from gankit.models import recompute_batchnorm
+
+    recompute_batchnorm(ema, seed=config.seed)
+    assert all(torch.equal(from_ema[k], v) for k, v in ema.state_dict().items())
+    assert not torch.equal(from_ema["net.2.running_mean"], state["generator"]["net.2.running_mean"])
 
 
 def test_ema_warm_up_follows_early_weights():

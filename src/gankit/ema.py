@@ -14,6 +14,8 @@ class EMA:
     The decay warms up as min(decay, (1 + t) / (10 + t)) over the t generator updates
     so far, so early averages are not dominated by the random initial weights. Counting
     updates rather than training steps keeps the warm-up the same with --n-critic.
+    BatchNorm buffers are copied from the live model; a Run re-estimates them for the
+    average at each epoch's end (models.recompute_batchnorm).
     """
 
     def __init__(self, model: nn.Module, decay: float):

@@ -32,7 +32,7 @@ from gankit.errors import ConfigError, GankitError, Interrupted
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
 from gankit.metrics import evaluate, reference
-from gankit.models import generate, unwrap
+from gankit.models import generate, recompute_batchnorm, unwrap
 from gankit.panel import in_notebook
 from gankit.rundir import RunDir, create_run_dir
 from gankit.runlog import DISPLAYS, RunLog
@@ -256,6 +256,7 @@ class Run:
     def end_epoch(self, epoch: int) -> None:
         """A full epoch ended: a grid and checkpoints, as the notebook, and FID when due."""
         self.logger.end_epoch()
+        self.settle_sampler()
         self.save_grid()
         self.save(self.dir.epoch_checkpoint(epoch), resumable=False)
         config = self.config
@@ -277,6 +278,13 @@ class Run:
         raise Interrupted(self.stop.signum or signal.SIGTERM,
                           f"interrupted at step {self.step}; saved {self.dir.last}.",
                           self.dir.root)
+
+    def settle_sampler(self) -> None:
+        """Give the EMA generator BatchNorm statistics of its own weights, for the grid,
+        evaluation, checkpoint and export that follow; the next G step's update copies
+        the live ones back, so training is unchanged."""
+        if self.nets.ema:
+            recompute_batchnorm(self.nets.ema.model, seed=self.config.seed)
 
     def save_grid(self) -> None:
         """The fixed noise through the sampler, as samples/step_XXXXXXX.png."""
@@ -322,6 +330,7 @@ class Run:
         generator, the end record and the report."""
         elapsed = time.perf_counter() - self.started
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
+            self.settle_sampler()
             self.save_grid()
             self.save(self.dir.last)
         self.guard.check()

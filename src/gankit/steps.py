@@ -15,7 +15,7 @@ from gankit.config import Config
 from gankit.ema import EMA
 from gankit.errors import ConfigError
 from gankit.losses import GanLoss, r1_penalty
-from gankit.models import forward, unwrap
+from gankit.models import draw_inputs, forward, unwrap
 
 
 @dataclass
@@ -151,16 +151,6 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
     """bf16 autocast for --precision bf16, a no-op for fp32. It wraps forward passes only:
     optimizer steps stay outside, so no weight cast is reused after an update."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-
-
-def draw_inputs(generator: nn.Module, n: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Fresh noise for `generator`, and uniformly random class labels when it is
-    conditional (None otherwise)."""
-    inner = unwrap(generator)
-    noise = torch.randn(n, inner.latent_dim, device=device)
-    classes = getattr(inner, "num_classes", 0)
-    labels = torch.randint(classes, (n,), device=device) if classes else None
-    return noise, labels
 
 
 def classes_of_fakes(generator: nn.Module, noise: torch.Tensor,
