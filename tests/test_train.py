@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from gankit.config import PRESETS, Config, config_from_dict
 from gankit.losses import get_loss
 from gankit.models import build_models
-from gankit.steps import Networks, discriminator_step, generator_step
+from gankit.steps import Networks, discriminator_step, generator_step, make_optimizer
 from gankit.training import train
 
 
@@ -276,6 +276,41 @@ def test_a_d_step_without_the_labels_a_conditional_gan_needs_says_so():
     opt_d = torch.optim.Adam(discriminator.parameters())
     with pytest.raises(ConfigError, match="needs the real images' labels"):
         discriminator_step(Networks(generator, discriminator), opt_d, get_loss("hinge"), real)
+
+
+def test_the_auxiliary_classifier_teaches_d_the_classes_and_g_to_draw_them(tiny_mnist):
+    from gankit.data import load_dataset
+
+    data = load_dataset("mnist", "train", str(tiny_mnist))
+    real, labels = data.images[:64].float() / 127.5 - 1, data.labels[:64]
+    config = Config(arch="dcgan", base_width=8, conditional=True, num_classes=10,
+                    aux_classifier=1.0, lr=1e-3)
+    torch.manual_seed(0)
+    generator, discriminator = build_models(config, (1, 28, 28))
+    nets, loss = Networks(generator, discriminator), get_loss("nonsaturating")
+    opt_d, opt_g = make_optimizer(discriminator, config), make_optimizer(generator, config)
+
+    def accuracy(images, classes):  # of D's class head
+        with torch.no_grad():
+            return (discriminator(images, classes, with_classes=True)[1].argmax(1) == classes
+                    ).float().mean().item()
+
+    for _ in range(60):
+        discriminator_step(nets, opt_d, loss, real, labels, aux_classifier=1.0)
+    assert accuracy(real, labels) > 0.9  # chance: 0.1
+    drawn = torch.arange(64) % 10
+    noise = torch.randn(64, 100)
+    before = accuracy(generator(noise, drawn), drawn)
+    for _ in range(40):
+        generator_step(nets, opt_g, loss, 64, aux_classifier=1.0)
+    assert accuracy(generator(noise, drawn), drawn) > before + 0.4
+
+
+def test_the_auxiliary_classifier_needs_classes(capsys):
+    from gankit.cli import main
+
+    assert main(["train", "--arch", "dcgan", "--aux-classifier", "1", "--dry-run"]) == 2
+    assert "--aux-classifier needs classes to learn" in capsys.readouterr().err
 
 
 def test_the_notebook_display_outside_a_kernel_is_refused(tmp_path, tiny_mnist):

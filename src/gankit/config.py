@@ -63,6 +63,11 @@ class Config:
                             "regularisation, Karras et al. 2020): 16 costs a sixteenth of R1's "
                             "time, but with Adam it acts weaker than R1 on every step", "N", 1,
                             10**6)
+    aux_classifier: float = setting(0.0, "weight W of an auxiliary classifier on D's features "
+                                    "(AC-GAN, Odena et al. 2017): D also learns the real "
+                                    "images' classes (or clusters), and G is trained to make "
+                                    "each fake read as the class it drew (0: none); with "
+                                    "--conditional or --clusters", "W", 0.0, 1e6)
     latent_dim: int = setting(100, "size of the noise vector z", "N", 1, 4096)
     g_hidden: list[int] = setting([256, 512, 1024], "generator hidden widths, e.g. --g-hidden "
                                   "256 512 1024", "W", 1, 8192)
@@ -225,6 +230,8 @@ def validate(config: Config, bounds: bool = True) -> Config:
         raise ConfigError("num_classes is set from the data, for conditional runs only")
     if config.clusters and config.conditional:
         raise ConfigError("--clusters is for unconditional GANs; a conditional one has labels")
+    if config.aux_classifier and not (config.conditional or config.clusters):
+        raise ConfigError("--aux-classifier needs classes to learn: --conditional or --clusters")
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
     if config.preset not in PRESETS:

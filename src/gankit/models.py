@@ -176,17 +176,21 @@ class ConditionalGenerator(nn.Module):
 
 class ConditionalDiscriminator(nn.Module):
     """Projection discriminator (Miyato & Koyama 2018): D(x, y) = psi(phi(x)) +
-    <embed(y), phi(x)>, with phi all of the base network but its last linear layer."""
+    <embed(y), phi(x)>, with phi all of the base network but its last linear layer.
+    With `classifier`, a linear head on phi(x) also gives class logits (AC-GAN), which
+    `forward(..., with_classes=True)` returns beside D's logits."""
 
-    def __init__(self, base: nn.Module, num_classes: int):
+    def __init__(self, base: nn.Module, num_classes: int, classifier: bool = False):
         super().__init__()
         *body, head = base.net
         self.features, self.head = nn.Sequential(*body), head
         self.embed = nn.Embedding(num_classes, head.in_features)
+        self.classifier = nn.Linear(head.in_features, num_classes) if classifier else None
 
-    def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, labels: torch.Tensor, with_classes: bool = False):
         features = self.features(images)
-        return self.head(features).squeeze(1) + (self.embed(labels) * features).sum(1)
+        logits = self.head(features).squeeze(1) + (self.embed(labels) * features).sum(1)
+        return (logits, self.classifier(features)) if with_classes else logits
 
 
 LABEL_EMBEDDING = 32
@@ -236,7 +240,7 @@ def build_models(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.
     widened = dataclasses.replace(config, latent_dim=config.latent_dim + LABEL_EMBEDDING)
     generator, discriminator = ARCHITECTURES[config.arch](widened, image_shape)
     generator = ConditionalGenerator(generator, config.latent_dim, classes)
-    discriminator = ConditionalDiscriminator(discriminator, classes)
+    discriminator = ConditionalDiscriminator(discriminator, classes, config.aux_classifier > 0)
     return (ClusterGenerator(generator) if config.clusters else generator), discriminator
 
 

@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gankit.config import Config
@@ -59,13 +60,16 @@ class Networks:
 
 def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLoss,
                        real: torch.Tensor, labels: torch.Tensor | None = None,
-                       precision: str = "fp32", r1: float = 0.0) -> dict[str, torch.Tensor]:
+                       precision: str = "fp32", r1: float = 0.0,
+                       aux_classifier: float = 0.0) -> dict[str, torch.Tensor]:
     """Train D to tell `real` images from fakes of the same number; G gets no gradient.
 
     With class `labels` for the real images, the fakes get random classes. `r1` weights
-    an R1 penalty on the real images for this step. Returns, as tensors on the device
-    (no host sync): `d_loss` (without R1, so that lazy R1 does not make it spike, but
-    with WGAN-GP's penalty, part of that loss), and the mean of D's outputs on the
+    an R1 penalty on the real images for this step; `aux_classifier` weights the
+    cross-entropy of D's class head on the real images (AC-GAN; the D needs the head).
+    Returns, as tensors on the device (no host sync): `d_loss` (without R1, so that lazy
+    R1 does not make it spike, but with WGAN-GP's penalty and the classifier's loss,
+    parts of that loss), and the mean of D's outputs on the
     real and the fake half. For BCE losses these are probabilities, `d_x` = D(x) and
     `d_g_z` = D(G(z)); other losses have no probabilities, so their raw critic means
     are returned as `critic_x` and `critic_g_z`.
@@ -80,8 +84,10 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
         with torch.no_grad():  # the fakes are constants here: no graph through G
             fake = forward(nets.g_fast, noise, fake_labels)
         both = None if labels is None else torch.cat([labels, fake_classes])
-        logits = forward(nets.d_sync, torch.cat([real, fake]), both).float()
+        logits, class_logits = judge(nets.d_sync, torch.cat([real, fake]), both, aux_classifier)
         d_loss = loss.discriminator(logits[:n], logits[n:])
+        if aux_classifier:  # real images only: fakes would teach D G's mistakes
+            d_loss = d_loss + aux_classifier * F.cross_entropy(class_logits[:n], labels)
     critic = functools.partial(forward, nets.d_sync, labels=labels)  # D as a function of images
     if loss.penalty:
         d_loss = d_loss + loss.penalty(critic, real, fake)
@@ -99,9 +105,10 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
 
 
 def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, n: int,
-                   precision: str = "fp32") -> torch.Tensor:
+                   precision: str = "fp32", aux_classifier: float = 0.0) -> torch.Tensor:
     """Train G on `n` fresh noise vectors (and random classes, when conditional) to make
-    D call its fakes real; D's weights get no gradient. Then update the EMA, if any.
+    D call its fakes real, and, with `aux_classifier`, D's class head call each fake the
+    class it was drawn for; D's weights get no gradient. Then update the EMA, if any.
     Returns the generator loss as a tensor on the device."""
     device = next(nets.generator.parameters()).device
     noise, labels = draw_inputs(nets.generator, n, device)
@@ -109,7 +116,10 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
     with autocast(device, precision):
         fake = forward(nets.g_sync, noise, labels)
         classes = classes_of_fakes(nets.generator, noise, labels)
-        g_loss = loss.generator(forward(nets.d_fast, fake, classes).float())
+        logits, class_logits = judge(nets.d_fast, fake, classes, aux_classifier)
+        g_loss = loss.generator(logits)
+        if aux_classifier:
+            g_loss = g_loss + aux_classifier * F.cross_entropy(class_logits, classes)
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     opt_g.step()
@@ -117,6 +127,15 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
     if nets.ema:
         nets.ema.update(nets.generator)
     return g_loss.detach()
+
+
+def judge(discriminator: nn.Module, images: torch.Tensor, classes: torch.Tensor | None,
+          aux_classifier: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """D's logits for `images` in fp32, and its class logits when `aux_classifier` is on."""
+    if not aux_classifier:
+        return forward(discriminator, images, classes).float(), None
+    logits, class_logits = discriminator(images, classes, with_classes=True)
+    return logits.float(), class_logits.float()
 
 
 def make_optimizer(model: nn.Module, config: Config) -> torch.optim.Adam:

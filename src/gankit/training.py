@@ -47,8 +47,8 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
              overwrite=overwrite, quiet=quiet, display=display) as run:
         for real, labels in run.batches():
             d = discriminator_step(run.nets, opt_d, loss, real, labels, config.precision,
-                                   run.r1_weight)
-            g = (generator_step(run.nets, opt_g, loss, len(real), config.precision)
-                 if run.generator_turn else None)
+                                   run.r1_weight, config.aux_classifier)
+            g = (generator_step(run.nets, opt_g, loss, len(real), config.precision,
+                                config.aux_classifier) if run.generator_turn else None)
             run.log(d, g)
     return run.dir.root
