@@ -87,6 +87,21 @@ def test_runs_keeps_fids_of_different_sample_counts_apart(tmp_path, capsys):
     assert never.split()[-2:] == ["-", "-"] and "nan" not in never
 
 
+def test_runs_keeps_its_columns_aligned_for_long_names(tmp_path, capsys):
+    for name, preset in [("a" * 60, "dcgan-clusters"), ("b", "seed")]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.toml").write_text(f'preset = "{preset}"\ndataset = "mnist"\n')
+        (tmp_path / name / "metrics.jsonl").write_text(
+            json.dumps({"step": 7, "d_loss": 0.5, "g_loss": 1.0}) + "\n")
+    assert main(["runs", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    # Each column starts at the same place on every line: the steps end where "steps" does.
+    ends = {line.index("steps") + len("steps") if i == 0 else line.index(" 7 ") + 2
+            for i, line in enumerate(lines)}
+    assert len(ends) == 1 and len({len(line) for line in lines}) == 1
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed")
 def test_report_renders_in_headless_chromium(run_dir, tmp_path):
     screenshot = tmp_path / "report.png"

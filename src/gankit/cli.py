@@ -272,8 +272,9 @@ def run_runs(args: argparse.Namespace) -> int:
         return 0
     # FID depends on the sample count, so in-training FIDs (eval_samples each) and
     # `gankit evaluate`'s stand in separate columns, each with its count.
-    print(f"{'run':40s} {'preset':8s} {'dataset':14s} {'steps':>7s} {'D loss':>7s} "
-          f"{'G loss':>7s}  {'best FID in training':>20s}  {'FID by evaluate':>20s}")
+    header = ("run", "preset", "dataset", "steps", "D loss", "G loss", "best FID in training",
+              "FID by evaluate")
+    rows = [header]
     for run in runs:
         config = tomllib.loads(run.config.read_text())
         records = read_metrics(run.metrics)
@@ -283,10 +284,14 @@ def run_runs(args: argparse.Namespace) -> int:
         evaluated = [r for r in records if r.get("event") == "evaluate" and "fid" in r]
         best = min(in_training, key=lambda r: r["fid"]) if in_training else None
         steps = max((r.get("step", 0) for r in records), default=0)
-        print(f"{run.root.name:40s} {config.get('preset', '?'):8s} "
-              f"{config.get('dataset', '?'):14s} {steps:7d} {_number(last.get('d_loss')):>7s} "
-              f"{_number(last.get('g_loss')):>7s}  {_fid(best):>20s}  "
-              f"{_fid(evaluated[-1] if evaluated else None):>20s}")
+        rows.append((run.root.name, config.get("preset", "?"), config.get("dataset", "?"),
+                     str(steps), _number(last.get("d_loss")), _number(last.get("g_loss")),
+                     _fid(best), _fid(evaluated[-1] if evaluated else None)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:  # names to the left, numbers to the right
+        cells = [cell.ljust(w) if i < 3 else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        print("  ".join(cells).rstrip())
     return 0
 
 
