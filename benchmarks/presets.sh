@@ -10,7 +10,7 @@
 #   EXTRA="--r1 1" OUT=runs/presets-r1 benchmarks/presets.sh cdcgan  # flags over presets
 #   PRECISION=bf16 benchmarks/presets.sh        # bf16 autocast (fast with AMX; default fp32)
 set -euo pipefail
-presets=${1:-seed mlp-plus dcgan cdcgan}
+presets=${1:-seed mlp-plus dcgan dcgan-clusters cdcgan}
 datasets=${2:-mnist fashion-mnist}
 out=${OUT:-runs/presets}
 gankit=${GANKIT:-gankit}
