@@ -145,6 +145,8 @@ def test_minibatch_std_keeps_the_real_half_apart_from_the_fake_half():
 
 
 def test_recomputed_batchnorm_statistics_are_those_of_the_generators_own_outputs():
+    import copy
+
     from gankit.models import draw_inputs, recompute_batchnorm
 
     config = Config(arch="dcgan", base_width=8, conditional=True, num_classes=10)
@@ -153,9 +155,10 @@ def test_recomputed_batchnorm_statistics_are_those_of_the_generators_own_outputs
     for norm in norms:  # statistics of other weights, as an EMA copies from the live G
         norm.running_mean.add_(3.0)
         norm.running_var.mul_(10.0)
+        norm.momentum = 0.3
     noise, labels = draw_inputs(generator, 2000, "cpu", torch.Generator().manual_seed(1))
     with torch.no_grad():
-        batch_statistics = generator.train()(noise, labels)
+        batch_statistics = copy.deepcopy(generator).train()(noise, labels)
         stale = generator.eval()(noise, labels)
         global_rng = torch.get_rng_state()
         recompute_batchnorm(generator, samples=5000)
@@ -163,4 +166,5 @@ def test_recomputed_batchnorm_statistics_are_those_of_the_generators_own_outputs
     assert (stale - batch_statistics).abs().mean() > 0.1
     assert (settled - batch_statistics).abs().mean() < 0.01
     assert torch.equal(torch.get_rng_state(), global_rng)  # its own noise: training unchanged
-    assert not generator.training and all(norm.momentum == 0.1 for norm in norms)
+    assert not any(m.training for m in generator.modules())
+    assert all(norm.momentum == 0.3 for norm in norms)

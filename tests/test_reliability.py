@@ -45,7 +45,8 @@ RESUMABLE_KINDS = {
     "seed": {},
     "ema": {"ema_decay": 0.9},
     "dcgan": {"arch": "dcgan", "base_width": 8},  # BatchNorm running statistics
-    "conditional": {"arch": "dcgan", "base_width": 8, "conditional": True, "ema_decay": 0.9},
+    "conditional": {"arch": "dcgan", "base_width": 8, "conditional": True, "ema_decay": 0.9,
+                    "aux_classifier": 1.0},
     "wgan-gp": {"loss": "wgan-gp", "n_critic": 5, "ema_decay": 0.9},
     "schedules": {"lr_schedule": "linear", "epochs": 8, "r1": 1.0, "r1_every": 4},
 }

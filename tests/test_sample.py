@@ -92,7 +92,7 @@ def test_eval_every_logs_fid_and_keeps_the_best(tmp_path, tiny_mnist):
 
 def test_evaluating_during_training_does_not_change_what_it_trains(tmp_path, tiny_mnist):
     """Building the metrics' classifier once drew from torch's global generator, so a run
-    with --eval-every trained on other noise and another data order than one without."""
+    with --eval-every trained on other noise and dropout masks than one without."""
     weights = []
     for eval_every in (0, 1):
         config = Config(data_dir=str(tiny_mnist), run_dir=str(tmp_path / f"run{eval_every}"),

@@ -306,6 +306,25 @@ def test_the_auxiliary_classifier_teaches_d_the_classes_and_g_to_draw_them(tiny_
     assert accuracy(generator(noise, drawn), drawn) > before + 0.4
 
 
+@pytest.mark.parametrize("head, weight, message", [
+    (True, 0.0, "has a class head: pass aux_classifier"),
+    (False, 1.0, "has no class head"),
+])
+def test_a_step_whose_aux_weight_does_not_match_d_says_so(head, weight, message):
+    from gankit.errors import ConfigError
+
+    config = Config(arch="dcgan", base_width=8, conditional=True, num_classes=10,
+                    aux_classifier=float(head))
+    generator, discriminator = build_models(config, (1, 28, 28))
+    nets, loss = Networks(generator, discriminator), get_loss("nonsaturating")
+    real, labels = torch.rand(4, 1, 28, 28) * 2 - 1, torch.arange(4)
+    with pytest.raises(ConfigError, match=message):
+        discriminator_step(nets, make_optimizer(discriminator, config), loss, real, labels,
+                           aux_classifier=weight)
+    with pytest.raises(ConfigError, match=message):
+        generator_step(nets, make_optimizer(generator, config), loss, 4, aux_classifier=weight)
+
+
 def test_the_auxiliary_classifier_needs_classes(capsys):
     from gankit.cli import main
 

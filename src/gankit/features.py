@@ -62,7 +62,7 @@ def load_classifier(dataset: str, device: torch.device | str = "cpu") -> Classif
         raise GankitError(f"no feature network for dataset {dataset!r}: metrics need mnist "
                           "or fashion-mnist")
     # Its random initial weights are overwritten at once; drawing them from torch's global
-    # generator would shift the noise and data order of a run that evaluates as it trains.
+    # generator would shift the noise and dropout masks of a run that evaluates as it trains.
     with torch.random.fork_rng(devices=[]):
         model = Classifier()
     model.load_state_dict(load_file(str(path)))

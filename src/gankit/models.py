@@ -188,6 +188,9 @@ class ConditionalDiscriminator(nn.Module):
         self.classifier = nn.Linear(head.in_features, num_classes) if classifier else None
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor, with_classes: bool = False):
+        if with_classes and self.classifier is None:
+            raise ConfigError("this discriminator has no class head: build it from a config "
+                              "with aux_classifier > 0")
         features = self.features(images)
         logits = self.head(features).squeeze(1) + (self.embed(labels) * features).sum(1)
         return (logits, self.classifier(features)) if with_classes else logits
@@ -284,8 +287,9 @@ def draw_inputs(generator: nn.Module, n: int, device,
 @torch.no_grad()
 def recompute_batchnorm(generator: nn.Module, samples: int = 10_000, batch_size: int = 500,
                         seed: int = 0) -> None:
-    """Set the running statistics of `generator`'s BatchNorm layers to the exact averages
-    over `samples` of its own inputs, drawn from `seed`; a no-op without BatchNorm.
+    """Replace the running statistics of `generator`'s BatchNorm layers by the average of
+    their batch statistics over `samples` of its own inputs, in batches of `batch_size`,
+    drawn from `seed`; a no-op without BatchNorm.
 
     An EMA generator's weights are an average, but the statistics it would otherwise use
     are the live generator's running ones, which belong to other weights: re-estimating
@@ -296,16 +300,19 @@ def recompute_batchnorm(generator: nn.Module, samples: int = 10_000, batch_size:
         return
     device = next(generator.parameters()).device
     rng = torch.Generator(device).manual_seed(seed)
-    was_training, momenta = generator.training, [norm.momentum for norm in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a cumulative average over the batches below
-    generator.train()
-    for start in range(0, samples, batch_size):
-        forward(generator, *draw_inputs(generator, min(batch_size, samples - start), device, rng))
-    for norm, momentum in zip(norms, momenta, strict=True):
-        norm.momentum = momentum
-    generator.train(was_training)
+    modes, momenta = [norm.training for norm in norms], [norm.momentum for norm in norms]
+    try:
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a cumulative average over the batches below
+            norm.train()  # only the norms: any other layer keeps its mode
+        for start in range(0, samples, batch_size):
+            count = min(batch_size, samples - start)
+            forward(generator, *draw_inputs(generator, count, device, rng))
+    finally:
+        for norm, mode, momentum in zip(norms, modes, momenta, strict=True):
+            norm.momentum = momentum
+            norm.train(mode)
 
 
 def forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

@@ -273,6 +273,7 @@ class Run:
         self.logger.write_report()
 
     def interrupt(self) -> None:
+        self.settle_sampler()  # last.pt is what sample and evaluate read until a resume ends
         self.save(self.dir.last)
         self.logger.write_report()
         raise Interrupted(self.stop.signum or signal.SIGTERM,
@@ -282,7 +283,9 @@ class Run:
     def settle_sampler(self) -> None:
         """Give the EMA generator BatchNorm statistics of its own weights, for the grid,
         evaluation, checkpoint and export that follow; the next G step's update copies
-        the live ones back, so training is unchanged."""
+        the live ones back, so training is unchanged. Grids and checkpoints taken within
+        an epoch (--sample-every, --checkpoint-every) keep the live ones: 10,000 samples
+        each time would cost more than they show."""
         if self.nets.ema:
             recompute_batchnorm(self.nets.ema.model, seed=self.config.seed)
 

@@ -69,10 +69,10 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
     cross-entropy of D's class head on the real images (AC-GAN; the D needs the head).
     Returns, as tensors on the device (no host sync): `d_loss` (without R1, so that lazy
     R1 does not make it spike, but with WGAN-GP's penalty and the classifier's loss,
-    parts of that loss), and the mean of D's outputs on the
-    real and the fake half. For BCE losses these are probabilities, `d_x` = D(x) and
-    `d_g_z` = D(G(z)); other losses have no probabilities, so their raw critic means
-    are returned as `critic_x` and `critic_g_z`.
+    parts of that loss), and the mean of D's outputs on the real and the fake half. For
+    BCE losses these are probabilities, `d_x` = D(x) and `d_g_z` = D(G(z)); other losses
+    have no probabilities, so their raw critic means are returned as `critic_x` and
+    `critic_g_z`.
     """
     n = len(real)
     noise, fake_labels = draw_inputs(nets.generator, n, real.device)
@@ -84,7 +84,7 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
         with torch.no_grad():  # the fakes are constants here: no graph through G
             fake = forward(nets.g_fast, noise, fake_labels)
         both = None if labels is None else torch.cat([labels, fake_classes])
-        logits, class_logits = judge(nets.d_sync, torch.cat([real, fake]), both, aux_classifier)
+        logits, class_logits = d_outputs(nets.d_sync, torch.cat([real, fake]), both, aux_classifier)
         d_loss = loss.discriminator(logits[:n], logits[n:])
         if aux_classifier:  # real images only: fakes would teach D G's mistakes
             d_loss = d_loss + aux_classifier * F.cross_entropy(class_logits[:n], labels)
@@ -116,7 +116,7 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
     with autocast(device, precision):
         fake = forward(nets.g_sync, noise, labels)
         classes = classes_of_fakes(nets.generator, noise, labels)
-        logits, class_logits = judge(nets.d_fast, fake, classes, aux_classifier)
+        logits, class_logits = d_outputs(nets.d_fast, fake, classes, aux_classifier)
         g_loss = loss.generator(logits)
         if aux_classifier:
             g_loss = g_loss + aux_classifier * F.cross_entropy(class_logits, classes)
@@ -129,9 +129,13 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
     return g_loss.detach()
 
 
-def judge(discriminator: nn.Module, images: torch.Tensor, classes: torch.Tensor | None,
-          aux_classifier: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+def d_outputs(discriminator: nn.Module, images: torch.Tensor, classes: torch.Tensor | None,
+              aux_classifier: float) -> tuple[torch.Tensor, torch.Tensor | None]:
     """D's logits for `images` in fp32, and its class logits when `aux_classifier` is on."""
+    if getattr(unwrap(discriminator), "classifier", None) is not None and not aux_classifier:
+        # Its head would get no gradient: no AC-GAN, and DDP would stop at the next step.
+        raise ConfigError("this discriminator has a class head: pass aux_classifier="
+                          "config.aux_classifier to discriminator_step and generator_step")
     if not aux_classifier:
         return forward(discriminator, images, classes).float(), None
     logits, class_logits = discriminator(images, classes, with_classes=True)
