@@ -7,7 +7,8 @@ is left out of every line.
 
     pip install -e '.[bench]'     # matplotlib, for the chart
     python benchmarks/time_to_quality.py reference --epochs 10 --out runs/presets/notebook.jsonl
-    python benchmarks/time_to_quality.py plot runs/presets/{seed,mlp-plus,dcgan,dcgan-clusters,cdcgan}-mnist \
+    python benchmarks/time_to_quality.py plot \
+        runs/presets/{seed,mlp-plus,dcgan,dcgan-clusters,cdcgan}-mnist \
         --reference runs/presets/notebook.jsonl --out docs/time_to_quality.png
 """
 

@@ -188,9 +188,6 @@ class ConditionalDiscriminator(nn.Module):
         self.classifier = nn.Linear(head.in_features, num_classes) if classifier else None
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor, with_classes: bool = False):
-        if with_classes and self.classifier is None:
-            raise ConfigError("this discriminator has no class head: build it from a config "
-                              "with aux_classifier > 0")
         features = self.features(images)
         logits = self.head(features).squeeze(1) + (self.embed(labels) * features).sum(1)
         return (logits, self.classifier(features)) if with_classes else logits

@@ -132,10 +132,14 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
 def d_outputs(discriminator: nn.Module, images: torch.Tensor, classes: torch.Tensor | None,
               aux_classifier: float) -> tuple[torch.Tensor, torch.Tensor | None]:
     """D's logits for `images` in fp32, and its class logits when `aux_classifier` is on."""
-    if getattr(unwrap(discriminator), "classifier", None) is not None and not aux_classifier:
+    has_head = getattr(unwrap(discriminator), "classifier", None) is not None
+    if has_head and not aux_classifier:
         # Its head would get no gradient: no AC-GAN, and DDP would stop at the next step.
         raise ConfigError("this discriminator has a class head: pass aux_classifier="
                           "config.aux_classifier to discriminator_step and generator_step")
+    if aux_classifier and not has_head:
+        raise ConfigError("this discriminator has no class head: build it from a config "
+                          "with aux_classifier > 0")
     if not aux_classifier:
         return forward(discriminator, images, classes).float(), None
     logits, class_logits = discriminator(images, classes, with_classes=True)
