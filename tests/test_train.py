@@ -431,6 +431,16 @@ def test_r1_moves_the_weights_but_not_the_d_loss_reported():
     assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
+def test_k_means_distances_are_the_squared_differences():
+    from gankit.clusters import squared_distances
+
+    points = torch.rand(64, 784, generator=torch.Generator().manual_seed(0))
+    centre = points[5]
+    distances = squared_distances(points, points.square().sum(1), centre)
+    torch.testing.assert_close(distances, (points - centre).square().sum(1), atol=1e-3, rtol=1e-5)
+    assert distances.min() >= 0  # the point itself: rounding must not go negative
+
+
 def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
         tmp_path, tiny_mnist):
     from gankit.clusters import cluster_images
