@@ -81,8 +81,9 @@ class Config:
                                   "group of 4 images as an extra channel, so that it can see "
                                   "fakes too alike (Karras et al. 2018)")
     ema_decay: float = setting(0.0, "keep an exponential moving average of G's weights (e.g. "
-                               "0.999), used for grids, evaluation and export (0: none)", "D",
-                               0.0, below=1.0)
+                               "0.999), used for grids, evaluation and export; the decay "
+                               "warms up as (1+t)/(10+t) over the t G steps, so 0.999 holds "
+                               "only after about 9,000 of them (0: none)", "D", 0.0, below=1.0)
     epochs: int = setting(50, "passes over the training set", "N", 1, 1_000_000)
     max_steps: int = setting(0, "stop after N optimisation steps in total (0: no limit)", "N",
                              0, 10**12)
