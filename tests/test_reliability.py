@@ -71,6 +71,24 @@ def test_resume_is_bit_identical_to_training_straight_through(tmp_path, tiny_mni
     assert (state["step"], state["epoch"]) == (60, 6)
 
 
+def test_a_resumed_run_counts_the_time_of_all_its_sessions(tmp_path, tiny_mnist):
+    first = train(config_for(tmp_path, tiny_mnist, "run", max_steps=40), quiet=True)
+    before = load_checkpoint(first / "checkpoints" / "last.pt")["time_s"]
+    point = Resume.load(first)
+    run = train(point.config(max_steps=45), quiet=True, resume=point)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    end = [r for r in records if r.get("event") == "end"][-1]
+    assert 0 < before and 0 < end["session_time_s"] < end["train_time_s"]
+    assert end["train_time_s"] == pytest.approx(before + end["session_time_s"])
+    # last.pt holds the time so far for a further resume.
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["time_s"] > before
+    # The second session's status lines carry on the run's clock; they do not restart at 0.
+    assert [r["step"] for r in records if "d_loss" in r and r["step"] > 40] == [41, 44]
+    assert all(r["time_s"] >= before for r in records if "d_loss" in r and r["step"] > 40)
+    report = (run / "report.html").read_text()
+    assert f"{end['train_time_s']:.1f} s" in report and "last session (resumed)" in report
+
+
 def test_resume_refuses_changes_other_than_length(tmp_path, tiny_mnist, capsys):
     run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=5), quiet=True)
     assert main(["train", "--resume", str(run), "--lr", "0.1", "--max-steps", "10"]) == 2

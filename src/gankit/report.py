@@ -182,8 +182,11 @@ def _summary(config: dict, steps: list[dict], ends: list[dict]) -> str:
                  ("last losses", f"D {last['d_loss']:.4f}, G {last['g_loss']:.4f}")]
     if ends:
         end = ends[-1]
-        rows += [("training time", f"{end['train_time_s']:.1f} s"),
-                 ("speed", f"{end['steps_per_s']:.1f} steps/s"), ("device", end["device"])]
+        rows += [("training time", f"{end['train_time_s']:.1f} s")]
+        session = end.get("session_time_s", end["train_time_s"])  # older runs lack it
+        if session < end["train_time_s"]:
+            rows += [("last session (resumed)", f"{session:.1f} s")]
+        rows += [("speed", f"{end['steps_per_s']:.1f} steps/s"), ("device", end["device"])]
     return _table(rows)
 
 

@@ -181,8 +181,13 @@ class Run:
         self.stop = StopSignal()
         self.started = 0.0
         self.entered = False
+        # The run's time before this session, which its checkpoints keep: a resumed run's
+        # records and report count the whole run, not only its last session.
+        self.time_before = point.state.get("time_s", 0.0) if point else 0.0
+        eval_before = point.state.get("eval_time_s", 0.0) if point else 0.0
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
-                             resume_step=self.step, active=self.procs.is_main, display=display)
+                             resume_step=self.step, active=self.procs.is_main, display=display,
+                             time_before=(self.time_before, eval_before))
         action = f"resuming at step {self.step}" if self.step else "training"
         batching = f"batch {config.batch_size}" + (
             f" x {self.procs.world_size} ranks = {config.batch_size * self.procs.world_size} "
@@ -302,7 +307,9 @@ class Run:
         state = {"generator": nets.generator.state_dict(),
                  "discriminator": nets.discriminator.state_dict(),
                  "step": self.step, "epoch": self.step // self.per_epoch,
-                 "config": self.config.to_dict(), "world_size": self.procs.world_size}
+                 "config": self.config.to_dict(), "world_size": self.procs.world_size,
+                 "time_s": self.time_before + self.session_time(),
+                 "eval_time_s": self.logger.eval_time}
         if nets.ema:
             state["ema"] = nets.ema.model.state_dict()
         if resumable:
@@ -313,6 +320,10 @@ class Run:
                       "best_fid": self.best_fid, "g_loss": self.g_loss.detach().cpu()}
         if self.procs.is_main:
             save_checkpoint(state, path)
+
+    def session_time(self) -> float:
+        """Seconds since this session's loop began (0 before it has)."""
+        return time.perf_counter() - self.started if self.entered else 0.0
 
     def __enter__(self) -> Run:
         self.entered = True
@@ -331,7 +342,7 @@ class Run:
     def finish(self) -> None:
         """The loop ended (or left early): last grid and checkpoint, the exported
         generator, the end record and the report."""
-        elapsed = time.perf_counter() - self.started
+        elapsed = self.session_time()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
             self.settle_sampler()
             self.save_grid()
@@ -343,8 +354,10 @@ class Run:
         if self.procs.is_main:
             save_generator(self.nets.sampler, self.config, self.dir.generator)
         steps_run = self.step - self.first_step
-        self.logger.record({"event": "end", "step": self.step, "train_time_s": elapsed,
-                            "eval_time_s": self.logger.eval_time,
+        # train_time_s and eval_time_s are the whole run's, over all its sessions.
+        self.logger.record({"event": "end", "step": self.step,
+                            "train_time_s": self.time_before + elapsed,
+                            "session_time_s": elapsed, "eval_time_s": self.logger.eval_time,
                             "steps_per_s": steps_run / elapsed if elapsed else 0.0,
                             "device": str(self.device), "world_size": self.procs.world_size})
         self.logger.write_report()

@@ -29,9 +29,12 @@ class RunLog:
 
     def __init__(self, run_dir: RunDir, config: Config, batches_per_epoch: int,
                  total_steps: int, quiet: bool = False, resume_step: int = 0,
-                 active: bool = True, display: str = "auto"):
+                 active: bool = True, display: str = "auto",
+                 time_before: tuple[float, float] = (0.0, 0.0)):
         """`active=False` (ranks other than 0 under DDP) prints and writes nothing.
-        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel)."""
+        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel).
+        `time_before` is a resumed run's (time, of which evaluation) in seconds so far, from
+        which the records' times continue."""
         from torch.utils.tensorboard import SummaryWriter
 
         from gankit.panel import LivePanel, in_notebook
@@ -41,8 +44,8 @@ class RunLog:
         self.batches_per_epoch = batches_per_epoch
         self.quiet = quiet or not active
         self.active = active
-        self.started = time.perf_counter()
-        self.eval_time = 0.0  # seconds spent in evaluations during training
+        self.started = time.perf_counter() - time_before[0]
+        self.eval_time = time_before[1]  # seconds spent in evaluations during training
         self.epoch_text = ""
         self.bar: tqdm | None = None
         self.tensorboard: SummaryWriter | None = None
