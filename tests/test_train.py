@@ -415,6 +415,36 @@ def test_lazy_r1_weights_every_nth_d_step(tmp_path, tiny_mnist):
     assert weights == [2.0, 0, 0, 0, 2.0, 0, 0, 0, 2.0]
 
 
+def test_a_run_never_entered_holds_no_open_file_or_writer_thread(tmp_path, tiny_mnist,
+                                                                 monkeypatch):
+    """A notebook cell that builds a Run and fails before its `with` leaks nothing."""
+    import os
+    import threading
+
+    import tqdm
+
+    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)  # tqdm's own lasting thread
+    from gankit.data import load_dataset
+    from gankit.errors import GankitError
+    from gankit.run import Run
+    from gankit.steps import make_optimizer
+
+    config = short_config(tmp_path, tiny_mnist, max_steps=2)
+    data = load_dataset("mnist", "train", str(tiny_mnist))
+    generator, discriminator = build_models(config, data.image_shape)
+    threads, files = set(threading.enumerate()), len(os.listdir("/proc/self/fd"))
+    run = Run(config, data, generator, discriminator, make_optimizer(generator, config),
+              make_optimizer(discriminator, config), quiet=True)
+    with pytest.raises(GankitError, match="use the run as a context manager"):
+        next(run.batches())
+    assert set(threading.enumerate()) == threads and len(os.listdir("/proc/self/fd")) == files
+    with run:  # entering opens them, leaving closes them
+        for real, _ in run.batches():
+            run.log(discriminator_step(run.nets, run.opt_d, get_loss("nonsaturating"), real))
+    assert set(threading.enumerate()) == threads and len(os.listdir("/proc/self/fd")) == files
+    assert (run.dir.root / "metrics.jsonl").read_text().count('"event": "end"') == 1
+
+
 def test_r1_moves_the_weights_but_not_the_d_loss_reported():
     """Lazy R1 weighs 16 times on one step in 16: in the logged loss it would spike."""
     results, weights = [], []

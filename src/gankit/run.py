@@ -327,6 +327,7 @@ class Run:
 
     def __enter__(self) -> Run:
         self.entered = True
+        self.logger.open()
         self.stop.__enter__()
         self.started = time.perf_counter()
         return self

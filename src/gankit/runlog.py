@@ -35,8 +35,6 @@ class RunLog:
         `display` is terminal, notebook (the live panel) or auto (notebook in a kernel).
         `time_before` is a resumed run's (time, of which evaluation) in seconds so far, from
         which the records' times continue."""
-        from torch.utils.tensorboard import SummaryWriter
-
         from gankit.panel import LivePanel, in_notebook
 
         self.paths = run_dir
@@ -48,10 +46,11 @@ class RunLog:
         self.eval_time = time_before[1]  # seconds spent in evaluations during training
         self.epoch_text = ""
         self.bar: tqdm | None = None
-        self.tensorboard: SummaryWriter | None = None
+        self.tensorboard = None
+        self.metrics = None
         self.panel: LivePanel | None = None
+        self.purge_step = resume_step + 1 if resume_step else None
         if not active:
-            self.metrics = open(os.devnull, "w")
             return
         run_dir.samples.mkdir(parents=True, exist_ok=True)
         write_toml(config, run_dir.config)
@@ -64,9 +63,17 @@ class RunLog:
                                    read_metrics(run_dir.metrics),
                                    grids[-1].read_bytes() if grids else None,
                                    grid_step(grids[-1]) if grids else 0)
-        self.metrics = open(run_dir.metrics, "a", buffering=1)
-        purge_step = resume_step + 1 if resume_step else None
-        self.tensorboard = SummaryWriter(str(run_dir.tensorboard), purge_step=purge_step)
+
+    def open(self) -> None:
+        """Open metrics.jsonl and the TensorBoard writer. A Run does so on entering its
+        `with` block, so that one never entered holds no open file or writer thread."""
+        if not self.active:
+            self.metrics = open(os.devnull, "w")
+            return
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.metrics = open(self.paths.metrics, "a", buffering=1)
+        self.tensorboard = SummaryWriter(str(self.paths.tensorboard), purge_step=self.purge_step)
 
     def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
         show_bar = not self.quiet and self.panel is None and sys.stderr.isatty()
@@ -158,7 +165,8 @@ class RunLog:
             self.panel.refresh(force=True)
         if self.tensorboard is not None:
             self.tensorboard.close()
-        self.metrics.close()
+        if self.metrics is not None:
+            self.metrics.close()
 
     def _scalars(self, group: str, values: dict, step: int) -> None:
         if self.tensorboard is not None:
