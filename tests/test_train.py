@@ -423,12 +423,12 @@ def test_a_run_never_entered_holds_no_open_file_or_writer_thread(tmp_path, tiny_
 
     import tqdm
 
-    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)  # tqdm's own lasting thread
     from gankit.data import load_dataset
     from gankit.errors import GankitError
     from gankit.run import Run
     from gankit.steps import make_optimizer
 
+    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)  # tqdm's own lasting thread
     config = short_config(tmp_path, tiny_mnist, max_steps=2)
     data = load_dataset("mnist", "train", str(tiny_mnist))
     generator, discriminator = build_models(config, data.image_shape)
