@@ -445,6 +445,27 @@ def test_a_run_never_entered_holds_no_open_file_or_writer_thread(tmp_path, tiny_
     assert (run.dir.root / "metrics.jsonl").read_text().count('"event": "end"') == 1
 
 
+def test_the_run_time_counts_the_k_means_before_the_loop(tmp_path, tiny_mnist, monkeypatch):
+    import time
+
+    from gankit import training
+    from gankit.clusters import cluster_images
+
+    def slow_k_means(*args):
+        time.sleep(1.0)
+        return cluster_images(*args)
+
+    monkeypatch.setattr(training, "cluster_images", slow_k_means)
+    run = train(short_config(tmp_path, tiny_mnist, arch="dcgan", base_width=8, clusters=5,
+                             max_steps=3), quiet=True)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    end = records[-1]
+    assert end["event"] == "end" and end["setup_time_s"] >= 1.0
+    loop = end["step"] / end["steps_per_s"]
+    assert end["train_time_s"] == pytest.approx(end["setup_time_s"] + loop, rel=1e-6)
+    assert records[0]["time_s"] >= 1.0  # the first status line comes after the k-means
+
+
 def test_r1_moves_the_weights_but_not_the_d_loss_reported():
     """Lazy R1 weighs 16 times on one step in 16: in the logged loss it would spike."""
     results, weights = [], []

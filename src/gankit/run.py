@@ -95,15 +95,18 @@ class Run:
                 g = generator_step(run.nets, opt_g, loss, len(real))
                 run.log(d, g)
 
-    Creating it moves the networks to the device, makes the run dir (or, with `resume`,
-    restores everything from its last checkpoint) and opens the logs. `display` is
-    "terminal", "notebook" (the live panel) or "auto" (the panel inside a Jupyter kernel).
+    Creating it moves the networks to the device and makes the run dir (or, with
+    `resume`, restores everything from its last checkpoint); entering it opens the logs.
+    `display` is "terminal", "notebook" (the live panel) or "auto" (the panel inside a
+    Jupyter kernel). `setup_time_s` is what preparing this session took before the Run
+    (k-means clusters, say): the run's time counts it.
     """
 
     def __init__(self, config: Config, data: ImageData, generator: torch.nn.Module,
                  discriminator: torch.nn.Module, opt_g: torch.optim.Optimizer,
                  opt_d: torch.optim.Optimizer, *, resume: str | Path | Resume | None = None,
-                 overwrite: bool = False, quiet: bool = False, display: str = "auto"):
+                 overwrite: bool = False, quiet: bool = False, display: str = "auto",
+                 setup_time_s: float = 0.0):
         if display not in DISPLAYS:
             raise ConfigError(f"display must be one of {', '.join(DISPLAYS)}, got {display!r}")
         if display == "notebook" and not in_notebook():
@@ -184,10 +187,11 @@ class Run:
         # The run's time before this session, which its checkpoints keep: a resumed run's
         # records and report count the whole run, not only its last session.
         self.time_before = point.state.get("time_s", 0.0) if point else 0.0
+        self.setup_time = setup_time_s
         eval_before = point.state.get("eval_time_s", 0.0) if point else 0.0
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
                              resume_step=self.step, active=self.procs.is_main, display=display,
-                             time_before=(self.time_before, eval_before))
+                             time_before=(self.time_before + setup_time_s, eval_before))
         action = f"resuming at step {self.step}" if self.step else "training"
         batching = f"batch {config.batch_size}" + (
             f" x {self.procs.world_size} ranks = {config.batch_size * self.procs.world_size} "
@@ -322,6 +326,10 @@ class Run:
             save_checkpoint(state, path)
 
     def session_time(self) -> float:
+        """This session's seconds: its setup, and its loop since that began."""
+        return self.setup_time + self.loop_time()
+
+    def loop_time(self) -> float:
         """Seconds since this session's loop began (0 before it has)."""
         return time.perf_counter() - self.started if self.entered else 0.0
 
@@ -343,7 +351,7 @@ class Run:
     def finish(self) -> None:
         """The loop ended (or left early): last grid and checkpoint, the exported
         generator, the end record and the report."""
-        elapsed = self.session_time()
+        elapsed = self.loop_time()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
             self.settle_sampler()
             self.save_grid()
@@ -356,9 +364,11 @@ class Run:
             save_generator(self.nets.sampler, self.config, self.dir.generator)
         steps_run = self.step - self.first_step
         # train_time_s and eval_time_s are the whole run's, over all its sessions.
+        session = self.setup_time + elapsed
         self.logger.record({"event": "end", "step": self.step,
-                            "train_time_s": self.time_before + elapsed,
-                            "session_time_s": elapsed, "eval_time_s": self.logger.eval_time,
+                            "train_time_s": self.time_before + session,
+                            "session_time_s": session, "setup_time_s": self.setup_time,
+                            "eval_time_s": self.logger.eval_time,
                             "steps_per_s": steps_run / elapsed if elapsed else 0.0,
                             "device": str(self.device), "world_size": self.procs.world_size})
         self.logger.write_report()

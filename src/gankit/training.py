@@ -7,6 +7,7 @@ algorithm (device, run dir, logs, checkpoints, resume, the live panel) is the Ru
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import torch
@@ -28,6 +29,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     `overwrite` lets a new run replace an earlier gankit run in `config.run_dir`;
     `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter).
     """
+    started = time.perf_counter()  # the run's time counts loading the data and the k-means
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
     # A Config built by hand gets the checks that resolve_config makes.
     config = point.check(config) if point else validate(config)
@@ -44,7 +46,8 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     loss = get_loss(config.loss)
 
     with Run(config, data, generator, discriminator, opt_g, opt_d, resume=point,
-             overwrite=overwrite, quiet=quiet, display=display) as run:
+             overwrite=overwrite, quiet=quiet, display=display,
+             setup_time_s=time.perf_counter() - started) as run:
         for real, labels in run.batches():
             d = discriminator_step(run.nets, opt_d, loss, real, labels, config.precision,
                                    run.r1_weight, config.aux_classifier)
