@@ -99,7 +99,7 @@ class Run:
     `resume`, restores everything from its last checkpoint); entering it opens the logs.
     `display` is "terminal", "notebook" (the live panel) or "auto" (the panel inside a
     Jupyter kernel). `setup_time_s` is what preparing this session took before the Run
-    (k-means clusters, say): the run's time counts it.
+    (k-means clusters, say): the run's time counts it, and the Run's own construction.
     """
 
     def __init__(self, config: Config, data: ImageData, generator: torch.nn.Module,
@@ -107,6 +107,7 @@ class Run:
                  opt_d: torch.optim.Optimizer, *, resume: str | Path | Resume | None = None,
                  overwrite: bool = False, quiet: bool = False, display: str = "auto",
                  setup_time_s: float = 0.0):
+        constructed = time.perf_counter()
         if display not in DISPLAYS:
             raise ConfigError(f"display must be one of {', '.join(DISPLAYS)}, got {display!r}")
         if display == "notebook" and not in_notebook():
@@ -187,11 +188,9 @@ class Run:
         # The run's time before this session, which its checkpoints keep: a resumed run's
         # records and report count the whole run, not only its last session.
         self.time_before = point.state.get("time_s", 0.0) if point else 0.0
-        self.setup_time = setup_time_s
-        eval_before = point.state.get("eval_time_s", 0.0) if point else 0.0
+        self.eval_before = point.state.get("eval_time_s", 0.0) if point else 0.0
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
-                             resume_step=self.step, active=self.procs.is_main, display=display,
-                             time_before=(self.time_before + setup_time_s, eval_before))
+                             resume_step=self.step, active=self.procs.is_main, display=display)
         action = f"resuming at step {self.step}" if self.step else "training"
         batching = f"batch {config.batch_size}" + (
             f" x {self.procs.world_size} ranks = {config.batch_size * self.procs.world_size} "
@@ -199,6 +198,12 @@ class Run:
         self.logger.message(f"gankit: {action} {config.preset} on {config.dataset} "
                             f"({len(self.images)} images, {batching}, {self.per_epoch} "
                             f"batches/epoch) on {device}; run dir {self.dir.root}")
+        if point and "time_s" not in point.state:
+            self.logger.message("gankit: this checkpoint predates time keeping: the run's "
+                                "training time will count this session only")
+        # What this session took before its loop: the caller's (the data, k-means) and
+        # this constructor's (device, run dir, the evaluation's classifier).
+        self.setup_time = setup_time_s + time.perf_counter() - constructed
 
     @property
     def generator_turn(self) -> bool:
@@ -335,9 +340,13 @@ class Run:
 
     def __enter__(self) -> Run:
         self.entered = True
-        self.logger.open()
-        self.stop.__enter__()
         self.started = time.perf_counter()
+        try:
+            self.logger.open(self.started - self.time_before - self.setup_time, self.eval_before)
+            self.stop.__enter__()
+        except BaseException:  # __exit__ will not run: close what opened
+            self.logger.close()
+            raise
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:

@@ -29,12 +29,9 @@ class RunLog:
 
     def __init__(self, run_dir: RunDir, config: Config, batches_per_epoch: int,
                  total_steps: int, quiet: bool = False, resume_step: int = 0,
-                 active: bool = True, display: str = "auto",
-                 time_before: tuple[float, float] = (0.0, 0.0)):
+                 active: bool = True, display: str = "auto"):
         """`active=False` (ranks other than 0 under DDP) prints and writes nothing.
-        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel).
-        `time_before` is a resumed run's (time, of which evaluation) in seconds so far, from
-        which the records' times continue."""
+        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel)."""
         from gankit.panel import LivePanel, in_notebook
 
         self.paths = run_dir
@@ -42,8 +39,8 @@ class RunLog:
         self.batches_per_epoch = batches_per_epoch
         self.quiet = quiet or not active
         self.active = active
-        self.started = time.perf_counter() - time_before[0]
-        self.eval_time = time_before[1]  # seconds spent in evaluations during training
+        self.started = time.perf_counter()  # the clock of the records' times; see open()
+        self.eval_time = 0.0  # seconds spent in evaluations during training
         self.epoch_text = ""
         self.bar: tqdm | None = None
         self.tensorboard = None
@@ -64,9 +61,12 @@ class RunLog:
                                    grids[-1].read_bytes() if grids else None,
                                    grid_step(grids[-1]) if grids else 0)
 
-    def open(self) -> None:
-        """Open metrics.jsonl and the TensorBoard writer. A Run does so on entering its
+    def open(self, started: float, eval_time: float = 0.0) -> None:
+        """Open metrics.jsonl and the TensorBoard writer, and time the records from
+        `started` (a perf_counter reading, earlier by a resumed run's time so far), with
+        `eval_time` seconds of evaluation already in it. A Run does so on entering its
         `with` block, so that one never entered holds no open file or writer thread."""
+        self.started, self.eval_time = started, eval_time
         if not self.active:
             self.metrics = open(os.devnull, "w")
             return
