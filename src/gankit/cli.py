@@ -12,6 +12,7 @@ import tomli_w
 
 from gankit.config import PRESET_PURPOSES, PRESETS, Config, dataset_values, resolve_config
 from gankit.errors import GankitError, Interrupted
+from gankit.language import LANGUAGES
 from gankit.rundir import RunDir
 
 
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dry-run", action="store_true",
                        help="print the resolved configuration as TOML and exit")
     train.add_argument("--quiet", action="store_true", help="print nothing while training")
+    train.add_argument("--language", choices=LANGUAGES, default="en",
+                       help="language of gankit's messages (default: en); the notebook's "
+                       "three status lines stay as the original printed them")
 
     sample = commands.add_parser(
         "sample", help="draw images from a trained generator",
@@ -137,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except Interrupted as e:
-        print(f"gankit: {e}{e.resume_hint()}", file=sys.stderr)
+        print(f"{e.prefix} {e}{e.resume_hint()}", file=sys.stderr)
         return e.exit_code
     except GankitError as e:
         print(f"gankit: error: {e}", file=sys.stderr)
@@ -166,7 +170,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     try:
         train(config, quiet=args.quiet, resume=point, overwrite=args.overwrite,
-              display="terminal")
+              display="terminal", language=args.language)
     except BaseException:
         distributed.stop()
         raise

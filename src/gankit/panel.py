@@ -9,11 +9,13 @@ and the saved notebook keeps only its last state, whatever the length of the run
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import sys
 import time
 from collections import deque
 
+from gankit.language import number, say
 from gankit.report import training_charts
 
 REFRESH_S = 0.5  # at most two redraws a second, as notebook trainers do
@@ -32,10 +34,11 @@ class LivePanel:
 
     def __init__(self, title: str, total_steps: int, step: int = 0,
                  records: list[dict] | None = None, grid_png: bytes | None = None,
-                 grid_step: int = 0):
+                 grid_step: int = 0, language: str = "en"):
         from IPython.display import display
 
         self.title = title
+        self.language = language
         self.total_steps = total_steps
         self.first_step = self.step = step
         self.epoch_text = ""
@@ -77,7 +80,7 @@ class LivePanel:
 
     def text(self) -> str:
         """The plain-text form, for front ends that show no HTML."""
-        lines = [f"{self.title}: step {self.step}/{self.total_steps} {self.epoch_text}".rstrip()]
+        lines = [f"{self.title}: {self.progress_text()}".rstrip()]
         return "\n".join(lines + [self.status_text] + list(self.messages)).strip()
 
     def html(self) -> str:
@@ -85,13 +88,15 @@ class LivePanel:
         done = self.step - self.first_step
         rate = done / elapsed if elapsed > 0 and done else 0.0
         left = (self.total_steps - self.step) / rate if rate else 0.0
-        timing = f"{_minutes(elapsed)} elapsed" + (
-            f", {rate:.1f} steps/s, {_minutes(left)} left" if rate else "")
+        say_ = functools.partial(say, self.language)
+        timing = say_("elapsed", time=_minutes(elapsed)) + (
+            ", " + say_("speed", rate=number(rate, self.language, 1), time=_minutes(left))
+            if rate else "")
         parts = [
             f'<div style="{BOX}"><div style="font-weight: 600">{html.escape(self.title)}</div>',
             f'<div><progress value="{self.step}" max="{max(self.total_steps, 1)}" '
             f'style="width: 60%; max-width: 420px; vertical-align: middle"></progress> '
-            f"step {self.step}/{self.total_steps} {html.escape(self.epoch_text)} · {timing}</div>",
+            f"{html.escape(self.progress_text())} · {html.escape(timing)}</div>",
         ]
         if self.status_text:
             parts.append(f'<pre style="{PRE}">{html.escape(self.status_text)}</pre>')
@@ -99,12 +104,13 @@ class LivePanel:
         if self.grid_png:
             uri = "data:image/png;base64," + base64.b64encode(self.grid_png).decode()
             figures.append(f'<figure style="margin: 0 12px 0 0; text-align: center">'
-                           f'<img src="{uri}" alt="samples at step {self.grid_step}" '
+                           f'<img src="{uri}" alt="{say_("samples_at", step=self.grid_step)}" '
                            f'style="width: 280px; image-rendering: pixelated">'
-                           f'<figcaption style="font-size: 12px; color: #666">fixed noise, '
-                           f"step {self.grid_step}</figcaption></figure>")
+                           f'<figcaption style="font-size: 12px; color: #666">'
+                           f'{say_("fixed_noise", step=self.grid_step)}</figcaption></figure>')
         charts = "".join(f'<div style="font-size: 12px; color: #555">{html.escape(title)}</div>'
-                         f"{chart}" for title, chart in training_charts(self.records))
+                         f"{chart}" for title, chart in training_charts(self.records,
+                                                                        language=self.language))
         figures.append(f'<div style="flex: 1 1 360px; min-width: 300px">{charts}</div>')
         parts.append(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">'
                      f'{"".join(figures)}</div>')
@@ -112,6 +118,12 @@ class LivePanel:
             parts.append(f'<pre style="{PRE} color: #555">'
                          f'{html.escape(chr(10).join(self.messages))}</pre>')
         return "".join(parts) + "</div>"
+
+
+    def progress_text(self) -> str:
+        """`step 120/23450, epoch 0/50`, in the panel's language."""
+        epoch = f", {self.epoch_text}" if self.epoch_text else ""
+        return f"{say(self.language, 'step')} {self.step}/{self.total_steps}{epoch}"
 
 
 class _Html:

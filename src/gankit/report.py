@@ -7,7 +7,6 @@ themselves (no stylesheet needed), so the notebook panel shows the same ones.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
@@ -16,20 +15,26 @@ from pathlib import Path
 
 from gankit.atomic import replacing
 from gankit.errors import GankitError
+from gankit.images import data_uri
+from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
 
 # However long the run, the report inlines at most this many grids and GIF frames, so
 # its size and the time to rebuild it at each epoch end stay bounded.
 STRIP_GRIDS = 12
 GIF_FRAMES = 25
-# What D's mean outputs are called: probabilities for BCE losses, raw critic values otherwise.
+# What D's mean outputs are called in the status lines: probabilities for BCE losses, raw
+# critic values otherwise.
 OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))",
                  "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))"}
-CURVES = [("Losses", [("d_loss", "D loss", "#d62728"), ("g_loss", "G loss", "#1f77b4")]),
-          ("Discriminator outputs", [("d_x", OUTPUT_LABELS["d_x"], "#2ca02c"),
-                                     ("d_g_z", OUTPUT_LABELS["d_g_z"], "#9467bd"),
-                                     ("critic_x", OUTPUT_LABELS["critic_x"], "#2ca02c"),
-                                     ("critic_g_z", OUTPUT_LABELS["critic_g_z"], "#9467bd")])]
+# The charts: (title, [(record key, colour)]); titles and curve names come from the
+# language's messages, where the curve has one (D(x) and D(G(z)) read the same in all).
+CURVES = [("losses", [("d_loss", "#d62728"), ("g_loss", "#1f77b4")]),
+          ("outputs", [("d_x", "#2ca02c"), ("d_g_z", "#9467bd"),
+                       ("critic_x", "#2ca02c"), ("critic_g_z", "#9467bd")])]
+# A series with at most this many points marks each one: a short run's curve is then
+# still readable, and a single point is seen at all.
+MARKED_POINTS = 40
 
 
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -89,22 +94,25 @@ def evenly_spaced(items: list, count: int) -> list:
     return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
 
 
-def training_charts(records: list[dict], max_points: int = 500) -> list[tuple[str, str]]:
+def training_charts(records: list[dict], max_points: int = 500,
+                    language: str = "en") -> list[tuple[str, str]]:
     """(title, inline SVG) for the losses, D's outputs and FID during training, from
-    metrics.jsonl records; charts without data are left out. Curves keep at most
-    `max_points` evenly spaced records, so a chart's size does not grow with the run."""
+    metrics.jsonl records, in `language`; charts without data are left out. Curves keep
+    at most `max_points` evenly spaced records, so a chart's size does not grow with the
+    run."""
     steps = evenly_spaced([r for r in records if "d_loss" in r], max_points)
+    names = MESSAGES[language]
     charts = []
     for title, curves in CURVES:
-        series = [(label, color, [(r["step"], r[key]) for r in steps if key in r])
-                  for key, label, color in curves]
+        series = [(names.get(key, OUTPUT_LABELS.get(key)), color,
+                   [(r["step"], r[key]) for r in steps if key in r]) for key, color in curves]
         series = [s for s in series if s[2]]
         if series:
-            charts.append((title, line_chart(series)))
+            charts.append((names[title], line_chart(series, language=language)))
     fids = [(r["step"], r["fid"]) for r in records if r.get("event") == "eval"]
     if fids:
-        charts.append(("FID during training", line_chart([("FID", "#ff7f0e", fids)],
-                                                         smooth=False)))
+        charts.append((names["fid_chart"], line_chart([("FID", "#ff7f0e", fids)], smooth=False,
+                                                      language=language)))
     return charts
 
 
@@ -121,40 +129,51 @@ def write_evolution_gif(grids: list[Path], out: Path, frame_ms: int = 400) -> Pa
 
 
 def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth: bool = True,
-               width: int = 640, height: int = 220) -> str:
-    """An inline SVG chart: each series smoothed (EMA) over its raw values drawn faint."""
+               width: int = 640, height: int = 220, language: str = "en") -> str:
+    """An inline SVG chart: each series smoothed (EMA) over its raw values drawn faint,
+    its points marked when there are few; both axes ticked at round values."""
     points = [p for _, _, values in series for p in values if math.isfinite(p[1])]
     if not points:
         return "<p>No finite values.</p>"
-    x_lo, x_hi = min(p[0] for p in points), max(p[0] for p in points)
-    y_lo, y_hi = min(p[1] for p in points), max(p[1] for p in points)
-    x_hi, y_hi = (x_hi if x_hi > x_lo else x_lo + 1), (y_hi if y_hi > y_lo else y_lo + 1)
-    left, right, top, bottom = 50, 10, 10, 30
+    x_ticks = nice_ticks(min(p[0] for p in points), max(p[0] for p in points), 6, whole=True)
+    y_ticks = nice_ticks(min(p[1] for p in points), max(p[1] for p in points), 5)
+    (x_lo, x_hi), (y_lo, y_hi) = (x_ticks[0], x_ticks[-1]), (y_ticks[0], y_ticks[-1])
+    left, right, top, bottom = 50, 14, 22, 34
 
-    def xy(x: float, y: float) -> str:
-        px = left + (x - x_lo) / (x_hi - x_lo) * (width - left - right)
-        py = top + (1 - (y - y_lo) / (y_hi - y_lo)) * (height - top - bottom)
-        return f"{px:.1f},{py:.1f}"
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return (left + (x - x_lo) / (x_hi - x_lo) * (width - left - right),
+                top + (1 - (y - y_lo) / (y_hi - y_lo)) * (height - top - bottom))
+
+    def polyline(values) -> str:
+        return " ".join("{:.1f},{:.1f}".format(*xy(x, y)) for x, y in values)
 
     body = []
-    for tick in range(5):
-        y = y_lo + (y_hi - y_lo) * tick / 4
-        _, py = xy(x_lo, y).split(",")
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{py}" y2="{py}" '
-                    f'stroke="#ddd" stroke-width="1"/><text x="{left - 4}" y="{py}" {AXIS_TEXT} '
-                    f'text-anchor="end" dominant-baseline="middle">{y:.3g}</text>')
-    body.append(f'<text x="{left}" y="{height - 8}" {AXIS_TEXT}>step {x_lo:g}</text>'
-                f'<text x="{width - right}" y="{height - 8}" {AXIS_TEXT} text-anchor="end">'
-                f'{x_hi:g}</text>')
+    for y in y_ticks:
+        _, py = xy(x_lo, y)
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{py:.1f}" y2="{py:.1f}" '
+                    f'stroke="#ddd" stroke-width="1"/><text x="{left - 4}" y="{py:.1f}" '
+                    f'{AXIS_TEXT} text-anchor="end" dominant-baseline="middle">'
+                    f"{tick_label(y, y_ticks, language)}</text>")
+    for x in x_ticks:
+        px, _ = xy(x, y_lo)
+        body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{height - bottom}" '
+                    f'y2="{height - bottom + 4}" stroke="#999"/><text x="{px:.1f}" '
+                    f'y="{height - bottom + 16}" {AXIS_TEXT} text-anchor="middle">'
+                    f"{tick_label(x, x_ticks, language)}</text>")
+    body.append(f'<text x="{width - right}" y="{height - 2}" {AXIS_TEXT} text-anchor="end">'
+                f'{html.escape(say(language, "step"))}</text>')
     legend = []
     for i, (label, color, values) in enumerate(series):
         finite = [(x, y) for x, y in values if math.isfinite(y)]
-        line = " ".join(xy(x, y) for x, y in finite)
+        line = polyline(finite)
         if smooth and len(finite) > 2:
             body.append(f'<polyline points="{line}" stroke="{color}" fill="none" '
                         'stroke-width="1" opacity="0.25"/>')
-            line = " ".join(xy(x, y) for x, y in _ema(finite))
+            line = polyline(_ema(finite))
         body.append(f'<polyline points="{line}" stroke="{color}" fill="none" stroke-width="2"/>')
+        if len(finite) <= MARKED_POINTS:
+            body.extend('<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}"/>'.format(
+                *xy(x, y), color) for x, y in finite)
         legend.append(f'<text x="{left + 10 + 150 * i}" y="{top + 12}" fill="{color}" '
                       f'font-size="13" font-family="sans-serif">{html.escape(label)}</text>')
     return (f'<svg viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
@@ -163,6 +182,30 @@ def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth:
 
 
 AXIS_TEXT = 'font-size="11" font-family="sans-serif" fill="#555"'
+
+
+def nice_ticks(lo: float, hi: float, count: int, whole: bool = False) -> list[float]:
+    """About `count` evenly spaced round values (steps of 1, 2, 2.5 or 5 times a power of
+    ten; whole numbers with `whole`) from at or below `lo` to at or above `hi`; a single
+    value gets a span around it."""
+    if hi <= lo:
+        pad = 1.0 if whole else abs(lo) * 0.1 or 1.0
+        lo, hi = lo - pad, hi + pad
+    raw = (hi - lo) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    step = max(step, 1) if whole else step
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    return [round(i * step, 12) for i in range(first, last + 1)]
+
+
+def tick_label(value: float, ticks: list[float], language: str) -> str:
+    """`value` with as many decimals as the ticks' spacing needs, as `language` writes it."""
+    spacing = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(spacing) + 1e-9)) if spacing < 1 else 0
+    if spacing < 1 and round(spacing * 10 ** decimals, 6) % 1:  # 0.25: two decimals
+        decimals += 1
+    return number(value, language, decimals)
 
 
 def _ema(values: list[tuple[float, float]], weight: float = 0.8) -> list[tuple[float, float]]:
@@ -204,12 +247,7 @@ def _table(rows) -> str:
 
 def _figure(image: Path, caption: str, css_class: str = "") -> str:
     return (f'<figure class="{css_class}"><img alt="{html.escape(caption)}" '
-            f'src="{_data_uri(image)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
-
-
-def _data_uri(path: Path) -> str:
-    kind = "gif" if path.suffix == ".gif" else "png"
-    return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+            f'src="{data_uri(image)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 PAGE = """<!DOCTYPE html>

@@ -31,6 +31,7 @@ from gankit.ema import EMA
 from gankit.errors import ConfigError, GankitError, Interrupted
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
+from gankit.language import check_language, number, say
 from gankit.metrics import evaluate, reference
 from gankit.models import generate, recompute_batchnorm, unwrap
 from gankit.panel import in_notebook
@@ -100,14 +101,18 @@ class Run:
     `display` is "terminal", "notebook" (the live panel) or "auto" (the panel inside a
     Jupyter kernel). `setup_time_s` is what preparing this session took before the Run
     (k-means clusters, say): the run's time counts it, and the Run's own construction.
+    `language` ("en" or "fr") is the language of its messages and of the panel; the
+    notebook's three status lines stay as the original printed them.
     """
 
     def __init__(self, config: Config, data: ImageData, generator: torch.nn.Module,
                  discriminator: torch.nn.Module, opt_g: torch.optim.Optimizer,
                  opt_d: torch.optim.Optimizer, *, resume: str | Path | Resume | None = None,
                  overwrite: bool = False, quiet: bool = False, display: str = "auto",
-                 setup_time_s: float = 0.0):
+                 setup_time_s: float = 0.0, language: str = "en"):
         constructed = time.perf_counter()
+        check_language(language)
+        self.language = language
         if display not in DISPLAYS:
             raise ConfigError(f"display must be one of {', '.join(DISPLAYS)}, got {display!r}")
         if display == "notebook" and not in_notebook():
@@ -190,17 +195,20 @@ class Run:
         self.time_before = point.state.get("time_s", 0.0) if point else 0.0
         self.eval_before = point.state.get("eval_time_s", 0.0) if point else 0.0
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
-                             resume_step=self.step, active=self.procs.is_main, display=display)
-        action = f"resuming at step {self.step}" if self.step else "training"
-        batching = f"batch {config.batch_size}" + (
-            f" x {self.procs.world_size} ranks = {config.batch_size * self.procs.world_size} "
-            "global" if self.procs.distributed else "")
-        self.logger.message(f"gankit: {action} {config.preset} on {config.dataset} "
-                            f"({len(self.images)} images, {batching}, {self.per_epoch} "
-                            f"batches/epoch) on {device}; run dir {self.dir.root}")
+                             resume_step=self.step, active=self.procs.is_main, display=display,
+                             language=language)
+        count = functools.partial(number, language=language)
+        world = self.procs.world_size
+        batching = (say(language, "batch_ranks", size=count(config.batch_size), ranks=world,
+                        total=count(config.batch_size * world)) if self.procs.distributed
+                    else say(language, "batch", size=count(config.batch_size)))
+        self.logger.message(say(language, "resume" if self.step else "start",
+                                preset=config.preset, dataset=config.dataset,
+                                step=count(self.step), images=count(len(self.images)),
+                                batching=batching, per_epoch=count(self.per_epoch),
+                                device=device, run_dir=self.dir.root))
         if point and "time_s" not in point.state:
-            self.logger.message("gankit: this checkpoint predates time keeping: the run's "
-                                "training time will count this session only")
+            self.logger.message(say(language, "no_time"))
         # What this session took before its loop: the caller's (the data, k-means) and
         # this constructor's (device, run dir, the evaluation's classifier).
         self.setup_time = setup_time_s + time.perf_counter() - constructed
@@ -291,8 +299,9 @@ class Run:
         self.save(self.dir.last)
         self.logger.write_report()
         raise Interrupted(self.stop.signum or signal.SIGTERM,
-                          f"interrupted at step {self.step}; saved {self.dir.last}.",
-                          self.dir.root)
+                          say(self.language, "interrupted", step=self.step, path=self.dir.last),
+                          self.dir.root, say(self.language, "prefix"),
+                          say(self.language, "resume_with"))
 
     def settle_sampler(self) -> None:
         """Give the EMA generator BatchNorm statistics of its own weights, for the grid,
@@ -381,9 +390,11 @@ class Run:
                             "steps_per_s": steps_run / elapsed if elapsed else 0.0,
                             "device": str(self.device), "world_size": self.procs.world_size})
         self.logger.write_report()
-        self.logger.message(f"gankit: {steps_run} steps in {elapsed:.1f} s "
-                            f"({elapsed / max(steps_run, 1) * self.per_epoch:.1f} s/epoch); "
-                            f"run dir {self.dir.root}")
+        per_epoch = elapsed / max(steps_run, 1) * self.per_epoch
+        self.logger.message(say(self.language, "end", steps=number(steps_run, self.language),
+                                seconds=number(elapsed, self.language, 1),
+                                per_epoch=number(per_epoch, self.language, 1),
+                                run_dir=self.dir.root))
 
 
 def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:

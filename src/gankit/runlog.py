@@ -18,6 +18,7 @@ from tqdm import tqdm
 from gankit.atomic import replacing
 from gankit.config import Config, write_toml
 from gankit.images import make_grid, save_png
+from gankit.language import number, say
 from gankit.report import OUTPUT_LABELS, read_metrics
 from gankit.rundir import RunDir, grid_step
 
@@ -29,14 +30,16 @@ class RunLog:
 
     def __init__(self, run_dir: RunDir, config: Config, batches_per_epoch: int,
                  total_steps: int, quiet: bool = False, resume_step: int = 0,
-                 active: bool = True, display: str = "auto"):
+                 active: bool = True, display: str = "auto", language: str = "en"):
         """`active=False` (ranks other than 0 under DDP) prints and writes nothing.
-        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel)."""
+        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel);
+        `language` that of the messages and the panel."""
         from gankit.panel import LivePanel, in_notebook
 
         self.paths = run_dir
         self.config = config
         self.batches_per_epoch = batches_per_epoch
+        self.language = language
         self.quiet = quiet or not active
         self.active = active
         self.started = time.perf_counter()  # the clock of the records' times; see open()
@@ -59,7 +62,7 @@ class RunLog:
             self.panel = LivePanel(run_dir.root.name, total_steps, resume_step,
                                    read_metrics(run_dir.metrics),
                                    grids[-1].read_bytes() if grids else None,
-                                   grid_step(grids[-1]) if grids else 0)
+                                   grid_step(grids[-1]) if grids else 0, language)
 
     def open(self, started: float, eval_time: float = 0.0) -> None:
         """Open metrics.jsonl and the TensorBoard writer, and time the records from
@@ -77,7 +80,7 @@ class RunLog:
 
     def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
         show_bar = not self.quiet and self.panel is None and sys.stderr.isatty()
-        self.epoch_text = f"epoch {epoch}/{self.config.epochs}"
+        self.epoch_text = say(self.language, "epoch", epoch=epoch, epochs=self.config.epochs)
         self.bar = tqdm(
             total=self.batches_per_epoch,
             initial=first_batch,
@@ -124,8 +127,9 @@ class RunLog:
         self._scalars("eval", results, step)
         if self.panel:
             self.panel.evaluation(record)
-        self.message(f"Evaluation at epoch {epoch}: " +
-                     ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
+        self.message(say(self.language, "evaluation", epoch=epoch,
+                         fid=number(results["fid"], self.language, 2),
+                         samples=number(results["samples"], self.language)))
 
     def record(self, entry: dict) -> None:
         self.metrics.write(json.dumps(entry) + "\n")
@@ -150,7 +154,7 @@ class RunLog:
         try:
             build_report(self.paths.root)
         except (OSError, ValueError) as e:
-            self.message(f"gankit: report.html not updated: {e}")
+            self.message(say(self.language, "report_failed", error=e))
 
     def message(self, text: str) -> None:
         if self.panel:

@@ -23,11 +23,12 @@ from gankit.steps import discriminator_step, generator_step, make_optimizer
 
 
 def train(config: Config, quiet: bool = False, resume: str | Path | Resume | None = None,
-          overwrite: bool = False, display: str = "auto") -> Path:
+          overwrite: bool = False, display: str = "auto", language: str = "en") -> Path:
     """Train a GAN as `config` says, or continue the run in `resume`; return the run dir.
 
     `overwrite` lets a new run replace an earlier gankit run in `config.run_dir`;
-    `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter).
+    `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter);
+    `language` ("en" or "fr") that of the messages and the panel.
     """
     started = time.perf_counter()  # the run's time counts loading the data and the k-means
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
@@ -47,7 +48,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
 
     with Run(config, data, generator, discriminator, opt_g, opt_d, resume=point,
              overwrite=overwrite, quiet=quiet, display=display,
-             setup_time_s=time.perf_counter() - started) as run:
+             setup_time_s=time.perf_counter() - started, language=language) as run:
         for real, labels in run.batches():
             d = discriminator_step(run.nets, opt_d, loss, real, labels, config.precision,
                                    run.r1_weight, config.aux_classifier)

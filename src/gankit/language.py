@@ -1,0 +1,104 @@
+"""What a run says, in the language of the notebook that runs it: English or French.
+
+A registry of message templates by language, and numbers written the way each language
+writes them. The notebook's three status lines are not here: they stay exactly as the
+original printed them, in every language.
+"""
+
+from __future__ import annotations
+
+from gankit.errors import ConfigError
+
+# French typography: a narrow no-break space groups thousands and stands before ; ! ?
+# and inside « »; a no-break space stands before : and %.
+THIN, NBSP = "\u202f", "\u00a0"
+
+MESSAGES = {
+    "en": {
+        "start": "gankit: training {preset} on {dataset} ({images} images, {batching}, "
+                 "{per_epoch} batches/epoch) on {device}; run dir {run_dir}",
+        "resume": "gankit: resuming at step {step} {preset} on {dataset} ({images} images, "
+                  "{batching}, {per_epoch} batches/epoch) on {device}; run dir {run_dir}",
+        "batch": "batch {size}",
+        "batch_ranks": "batch {size} x {ranks} ranks = {total} global",
+        "no_time": "gankit: this checkpoint predates time keeping: the run's training time "
+                   "will count this session only",
+        "end": "gankit: {steps} steps in {seconds} s ({per_epoch} s/epoch); run dir {run_dir}",
+        "evaluation": "Evaluation at epoch {epoch}: FID {fid} ({samples} samples)",
+        "report_failed": "gankit: report.html not updated: {error}",
+        "prefix": "gankit:",
+        "interrupted": "interrupted at step {step}; saved {path}.",
+        "resume_with": "Resume with:",
+        "step": "step",
+        "epoch": "epoch {epoch}/{epochs}",
+        "elapsed": "{time} elapsed",
+        "speed": "{rate} steps/s, {time} left",
+        "fixed_noise": "fixed noise, step {step}",
+        "samples_at": "samples at step {step}",
+        "losses": "Losses", "d_loss": "D loss", "g_loss": "G loss",
+        "outputs": "Discriminator outputs",
+        "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))",
+        "fid_chart": "FID during training",
+    },
+    "fr": {
+        "start": "gankit" + NBSP + ": entraînement du préréglage {preset} sur {dataset} "
+                 "({images} images, {batching}, {per_epoch} lots par époque) sur {device}"
+                 + THIN + "; dossier {run_dir}",
+        "resume": "gankit" + NBSP + ": reprise du préréglage {preset} au pas {step} sur {dataset} "
+                  "({images} images, {batching}, {per_epoch} lots par époque) sur {device}"
+                  + THIN + "; dossier {run_dir}",
+        "batch": "lots de {size}",
+        "batch_ranks": "lots de {size} × {ranks} processus = {total} au total",
+        "no_time": "gankit" + NBSP + ": ce point de reprise est antérieur au suivi du temps"
+                   + THIN + "; la durée d'entraînement ne comptera que cette session",
+        "end": "gankit" + NBSP + ": {steps} pas en {seconds}" + NBSP + "s ({per_epoch}" + NBSP
+               + "s par époque)" + THIN + "; dossier {run_dir}",
+        "evaluation": "Évaluation à l'époque {epoch}" + NBSP + ": FID {fid} ({samples} "
+                      "échantillons)",
+        "report_failed": "gankit" + NBSP + ": report.html n'a pas été mis à jour" + NBSP
+                         + ": {error}",
+        "prefix": "gankit" + NBSP + ":",
+        "interrupted": "interrompu au pas {step}" + THIN + "; sauvegardé dans {path}.",
+        "resume_with": "Pour reprendre" + NBSP + ":",
+        "step": "pas",
+        "epoch": "époque {epoch}/{epochs}",
+        "elapsed": "écoulé" + NBSP + ": {time}",
+        "speed": "{rate} pas/s, reste" + NBSP + ": {time}",
+        "fixed_noise": "bruit fixe, pas {step}",
+        "samples_at": "échantillons au pas {step}",
+        "losses": "Pertes", "d_loss": "perte de D", "g_loss": "perte de G",
+        "outputs": "Sorties du discriminateur",
+        "critic_x": "critique moyen(x)", "critic_g_z": "critique moyen(G(z))",
+        "fid_chart": "FID au fil de l'entraînement",
+    },
+}
+LANGUAGES = tuple(MESSAGES)
+
+
+def check_language(language: str) -> None:
+    if language not in MESSAGES:
+        raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+
+
+def say(language: str, key: str, **values) -> str:
+    """The message `key` in `language`, with `values` filled in as given (format numbers
+    with `number` first)."""
+    return MESSAGES[language][key].format(**values)
+
+
+def number(value: float, language: str = "en", decimals: int | None = None) -> str:
+    """`value` as `language` writes it: 1,486,352 and 0.75 in English; 1 486 352 and 0,75
+    in French, with a narrow no-break space between groups. `decimals` None writes an
+    integral value without decimals and any other with 4 significant digits."""
+    if decimals is None:
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+    else:
+        text = f"{value:,.{decimals}f}"
+    if language == "fr":
+        text = text.replace(",", THIN).replace(".", ",")
+    return text
+
+
+def percent(share: float, language: str = "en", decimals: int = 0) -> str:
+    """A share in [0, 1] as a percentage: 75% in English, 75 % (no-break space) in French."""
+    return number(100 * share, language, decimals) + (NBSP + "%" if language == "fr" else "%")
