@@ -1,7 +1,7 @@
 """GAN losses on discriminator logits, registered by name.
 
-BCE is written with softplus on logits: BCE(sigmoid(x), 1) = softplus(-x) and
-BCE(sigmoid(x), 0) = softplus(x), the same maths as the notebook's BCELoss, stabler.
+BCE is torch's binary_cross_entropy_with_logits: the notebook's BCELoss on sigmoid(x),
+computed stably on the logits, and the very call the tutorial's hand-written loop makes.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ class GanLoss(NamedTuple):
 
 def bce_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """BCE over the concatenation of real (label 1) and fake (label 0), as the notebook."""
-    return torch.cat([F.softplus(-real_logits), F.softplus(fake_logits)]).mean()
+    labels = torch.cat([torch.ones_like(real_logits), torch.zeros_like(fake_logits)])
+    return F.binary_cross_entropy_with_logits(torch.cat([real_logits, fake_logits]), labels)
 
 
 def nonsaturating_generator(fake_logits: torch.Tensor) -> torch.Tensor:
     """-log D(G(z)): the notebook's generator loss (fakes labelled real)."""
-    return F.softplus(-fake_logits).mean()
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
 def minimax_generator(fake_logits: torch.Tensor) -> torch.Tensor:
