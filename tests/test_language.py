@@ -1,6 +1,7 @@
 """A run speaks the notebook's language: its messages, the panel and the charts, in English
 or French, with numbers written as each language writes them."""
 
+import os
 import re
 import signal
 
@@ -10,18 +11,22 @@ import pytest
 from gankit.config import Config
 from gankit.errors import ConfigError, Interrupted
 from gankit.images import make_grid
-from gankit.language import NBSP, THIN, number, percent, say
+from gankit.language import NARROW_NBSP, NBSP, number, percent, say
 from gankit.report import line_chart, nice_ticks, training_charts
 from gankit.training import train
 
 
 @pytest.mark.parametrize(("value", "language", "decimals", "written"), [
     (1_486_352, "en", None, "1,486,352"),
-    (1_486_352, "fr", None, f"1{THIN}486{THIN}352"),
+    (1_486_352, "fr", None, f"1{NARROW_NBSP}486{NARROW_NBSP}352"),
     (0.66123, "fr", None, "0,6612"),
     (26.14, "fr", 1, "26,1"),
     (2e-4, "fr", None, "0,0002"),
     (12345.678, "en", 2, "12,345.68"),
+    (12345.5, "en", None, "12,346"),  # no exponent: not 1.235e+04
+    (2e-5, "fr", None, "0,00002"),
+    (-0.0001, "en", 2, "0.00"),  # not -0.00
+    (float("nan"), "fr", None, "nan"),
 ])
 def test_numbers_as_each_language_writes_them(value, language, decimals, written):
     assert number(value, language, decimals) == written
@@ -72,12 +77,31 @@ def test_an_unknown_language_is_refused(tiny_mnist):
     assert not (tiny_mnist / "run").exists()
 
 
-def test_an_interrupt_ends_in_the_run_language():
-    stop = Interrupted(signal.SIGINT, say("fr", "interrupted", step=7, path="r/last.pt"), "r",
-                       say("fr", "prefix"), say("fr", "resume_with"))
-    [line] = stop._render_traceback_()
-    assert line == (f"gankit{NBSP}: interrompu au pas 7{THIN}; sauvegardé dans r/last.pt. "
-                    f"Pour reprendre{NBSP}: gankit.train(config, resume='r')")
+def test_an_interrupt_ends_in_the_run_language_and_resumes_in_it(tiny_mnist):
+    """Ctrl-C (here SIGINT sent by the loop itself) ends a French run with its one line in
+    French, and the hint it gives resumes the run in French."""
+    import gankit
+
+    config = Config(data_dir=str(tiny_mnist), run_dir=str(tiny_mnist / "run"), batch_size=50,
+                    device="cpu")
+    data = gankit.load_dataset("mnist", data_dir=str(tiny_mnist))
+    generator, discriminator = gankit.build_models(config, data.image_shape)
+    opt_g, opt_d = (gankit.make_optimizer(m, config) for m in (generator, discriminator))
+    loss = gankit.get_loss(config.loss)
+    with pytest.raises(Interrupted) as stopped:
+        with gankit.Run(config, data, generator, discriminator, opt_g, opt_d, quiet=True,
+                        language="fr") as run:
+            for real, _ in run.batches():
+                d = gankit.discriminator_step(run.nets, opt_d, loss, real)
+                run.log(d, gankit.generator_step(run.nets, opt_g, loss, len(real)))
+                if run.step == 2:
+                    os.kill(os.getpid(), signal.SIGINT)
+    [line] = stopped.value._render_traceback_()
+    last = tiny_mnist / "run" / "checkpoints" / "last.pt"
+    assert line == (f"gankit{NBSP}: interrompu au pas 2{NARROW_NBSP}; sauvegardé dans {last}. "
+                    f"Pour reprendre{NBSP}: gankit.train(config, resume="
+                    f"{str(tiny_mnist / 'run')!r}, language='fr')")
+    assert stopped.value.resume_hint().endswith(" --language fr")
 
 
 def test_the_panel_speaks_french(monkeypatch):
@@ -108,13 +132,22 @@ def test_the_panel_speaks_french(monkeypatch):
 
 
 def test_chart_ticks_are_round_numbers():
-    assert nice_ticks(0.661, 0.681, 5) == [0.66, 0.67, 0.68, 0.69]
+    assert nice_ticks(0.661, 0.681, 4) == [0.66, 0.67, 0.68, 0.69]
     assert nice_ticks(0, 23_450, 6, whole=True) == [0, 5000, 10000, 15000, 20000, 25000]
     assert nice_ticks(1, 1, 6, whole=True) == [0, 1, 2]  # one point: a span around it
     assert nice_ticks(1, 2, 6, whole=True) == [1, 2]  # steps are whole numbers
+    assert nice_ticks(0, 12, 6, whole=True) == [0, 5, 10, 15]  # never 2.5 steps
     chart = line_chart([("D loss", "#000", [(1, 0.661), (2, 0.671), (3, 0.681)])], language="fr")
     labels = re.findall(r">([^<>]+)</text>", chart)
-    assert {"0,66", "0,67", "0,68", "0,69", "pas"} <= set(labels)
+    assert {"0,660", "0,665", "0,670", "0,675", "0,680", "pas"} <= set(labels)
+    quarters = re.findall(r">([^<>]+)</text>", line_chart([("x", "#000", [(0, 0), (1, 10)])]))
+    assert {"2.5", "7.5"} <= set(quarters)  # not rounded to 2 and 8
+
+
+def test_a_chart_of_tiny_or_missing_values_draws_without_error():
+    assert "<polyline" in line_chart([("D loss", "#000", [(1, 1e-15), (2, 3e-13)])])
+    assert line_chart([("D loss", "#000", [(1, float("nan"))])], language="fr") == \
+        "<p>Aucune valeur finie.</p>"
 
 
 def test_short_curves_mark_their_points_and_long_ones_do_not():

@@ -17,7 +17,7 @@ _HOMES = {
     "load_dataset": "gankit.data",
     "GankitError": "gankit.errors",
     "get_loss": "gankit.losses",
-    "html_image": "gankit.images",
+    "html_image": "gankit.inline",
     "evaluate": "gankit.metrics",
     "build_models": "gankit.models", "count_parameters": "gankit.models",
     "Resume": "gankit.run", "Run": "gankit.run",

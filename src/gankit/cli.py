@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the resolved configuration as TOML and exit")
     train.add_argument("--quiet", action="store_true", help="print nothing while training")
     train.add_argument("--language", choices=LANGUAGES, default="en",
-                       help="language of gankit's messages (default: en); the notebook's "
-                       "three status lines stay as the original printed them")
+                       help="language of gankit's messages (default: en); the status lines "
+                       "(Epoch, Discriminator Loss, D(x)) stay in English, as the original "
+                       "notebook printed them")
 
     sample = commands.add_parser(
         "sample", help="draw images from a trained generator",

@@ -24,20 +24,26 @@ class ConfigError(GankitError):
 class Interrupted(Exception):
     """Training stopped on SIGINT/SIGTERM after saving; the CLI exits 130 or 143."""
 
-    def __init__(self, signum: int, message: str, run_dir=None, prefix: str = "gankit:",
-                 resume_label: str = "Resume with:"):
+    def __init__(self, signum: int, message: str, run_dir=None, *, language: str = "en",
+                 prefix: str = "gankit:", resume_with: str = "Resume with:"):
+        """`language` is the stopped run's, so that the hint resumes in it; `prefix` and
+        `resume_with` are the words around the message, in that language."""
         super().__init__(message)
         self.exit_code = EXIT_CODES.get(signum, 128 + signum)
         self.run_dir = run_dir
-        # The words around the message, in the language of the run that stopped.
-        self.prefix, self.resume_label = prefix, resume_label
+        self.language, self.prefix, self.resume_with = language, prefix, resume_with
 
     def resume_hint(self, python: bool = False) -> str:
         if self.run_dir is None:
             return ""
+        english = self.language == "en"
         if python:
-            return f" {self.resume_label} gankit.train(config, resume={str(self.run_dir)!r})"
-        return f" {self.resume_label} gankit train --resume {self.run_dir}"
+            language = "" if english else f", language={self.language!r}"
+            command = f"gankit.train(config, resume={str(self.run_dir)!r}{language})"
+        else:
+            command = f"gankit train --resume {self.run_dir}" + (
+                "" if english else f" --language {self.language}")
+        return f" {self.resume_with} {command}"
 
     def _render_traceback_(self) -> list[str]:
         """In Jupyter, the kernel's interrupt ends the cell with this one line."""

@@ -1,10 +1,7 @@
-"""Converting generator output to uint8 images, tiling them into grids, and showing
-image files inline in HTML (notebooks, reports)."""
+"""Converting generator output to uint8 images and tiling them into grids."""
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 from pathlib import Path
 
@@ -36,9 +33,9 @@ def make_grid(images: np.ndarray, columns: int = 0, padding: int = 2) -> np.ndar
 
 
 def square_columns(count: int) -> int:
-    """The fewest columns, from the square root up to twice it, that fill every row;
-    the square root's ceiling when none does (a prime count)."""
-    least = math.ceil(math.sqrt(count))
+    """The fewest columns, from the square root's ceiling up to twice it, that fill every
+    row; the square root's ceiling when none does (7 images: 3 columns, 2 cells empty)."""
+    least = max(1, math.ceil(math.sqrt(count)))
     return next((c for c in range(least, 2 * least + 1) if count % c == 0), least)
 
 
@@ -47,21 +44,3 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
     from PIL import Image
 
     Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
-
-
-def data_uri(path: str | Path) -> str:
-    """A PNG or GIF file as a data: URI, so that a page shows it with no file beside it."""
-    path = Path(path)
-    kind = "gif" if path.suffix.lower() == ".gif" else "png"
-    return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode()
-
-
-def html_image(path: str | Path, alt: str, width: int, caption: str = "") -> str:
-    """An <img> holding the file itself, with its alternative text, pixels kept sharp;
-    in a captioned <figure> when `caption` is given. For IPython.display.HTML."""
-    image = (f'<img src="{data_uri(path)}" alt="{html.escape(alt)}" width="{width}" '
-             'style="image-rendering: pixelated">')
-    if not caption:
-        return image
-    return (f'<figure style="display: inline-block; margin: 0 6px; text-align: center">{image}'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")

@@ -7,11 +7,13 @@ original printed them, in every language.
 
 from __future__ import annotations
 
+import math
+
 from gankit.errors import ConfigError
 
 # French typography: a narrow no-break space groups thousands and stands before ; ! ?
 # and inside « »; a no-break space stands before : and %.
-THIN, NBSP = "\u202f", "\u00a0"
+NARROW_NBSP, NBSP = "\u202f", "\u00a0"
 
 MESSAGES = {
     "en": {
@@ -39,26 +41,27 @@ MESSAGES = {
         "outputs": "Discriminator outputs",
         "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))",
         "fid_chart": "FID during training",
+        "no_values": "No finite values.",
     },
     "fr": {
         "start": "gankit" + NBSP + ": entraînement du préréglage {preset} sur {dataset} "
                  "({images} images, {batching}, {per_epoch} lots par époque) sur {device}"
-                 + THIN + "; dossier {run_dir}",
+                 + NARROW_NBSP + "; dossier {run_dir}",
         "resume": "gankit" + NBSP + ": reprise du préréglage {preset} au pas {step} sur {dataset} "
                   "({images} images, {batching}, {per_epoch} lots par époque) sur {device}"
-                  + THIN + "; dossier {run_dir}",
+                  + NARROW_NBSP + "; dossier {run_dir}",
         "batch": "lots de {size}",
         "batch_ranks": "lots de {size} × {ranks} processus = {total} au total",
         "no_time": "gankit" + NBSP + ": ce point de reprise est antérieur au suivi du temps"
-                   + THIN + "; la durée d'entraînement ne comptera que cette session",
+                   + NARROW_NBSP + "; la durée d'entraînement ne comptera que cette session",
         "end": "gankit" + NBSP + ": {steps} pas en {seconds}" + NBSP + "s ({per_epoch}" + NBSP
-               + "s par époque)" + THIN + "; dossier {run_dir}",
+               + "s par époque)" + NARROW_NBSP + "; dossier {run_dir}",
         "evaluation": "Évaluation à l'époque {epoch}" + NBSP + ": FID {fid} ({samples} "
                       "échantillons)",
         "report_failed": "gankit" + NBSP + ": report.html n'a pas été mis à jour" + NBSP
                          + ": {error}",
         "prefix": "gankit" + NBSP + ":",
-        "interrupted": "interrompu au pas {step}" + THIN + "; sauvegardé dans {path}.",
+        "interrupted": "interrompu au pas {step}" + NARROW_NBSP + "; sauvegardé dans {path}.",
         "resume_with": "Pour reprendre" + NBSP + ":",
         "step": "pas",
         "epoch": "époque {epoch}/{epochs}",
@@ -70,6 +73,7 @@ MESSAGES = {
         "outputs": "Sorties du discriminateur",
         "critic_x": "critique moyen(x)", "critic_g_z": "critique moyen(G(z))",
         "fid_chart": "FID au fil de l'entraînement",
+        "no_values": "Aucune valeur finie.",
     },
 }
 LANGUAGES = tuple(MESSAGES)
@@ -88,14 +92,22 @@ def say(language: str, key: str, **values) -> str:
 
 def number(value: float, language: str = "en", decimals: int | None = None) -> str:
     """`value` as `language` writes it: 1,486,352 and 0.75 in English; 1 486 352 and 0,75
-    in French, with a narrow no-break space between groups. `decimals` None writes an
-    integral value without decimals and any other with 4 significant digits."""
+    in French, with a narrow no-break space between groups. `decimals` None writes 4
+    significant digits, and none after the point from 1,000 up; never an exponent."""
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
     if decimals is None:
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+        magnitude = math.floor(math.log10(abs(value))) if value else 0
+        decimals = max(0, 3 - magnitude)
+        text = f"{value:,.{decimals}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
     else:
         text = f"{value:,.{decimals}f}"
+    if text.lstrip("-").strip("0.,") == "":  # -0.00 is 0.00
+        text = text.lstrip("-")
     if language == "fr":
-        text = text.replace(",", THIN).replace(".", ",")
+        text = text.replace(",", NARROW_NBSP).replace(".", ",")
     return text
 
 

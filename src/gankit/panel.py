@@ -80,7 +80,7 @@ class LivePanel:
 
     def text(self) -> str:
         """The plain-text form, for front ends that show no HTML."""
-        lines = [f"{self.title}: {self.progress_text()}".rstrip()]
+        lines = [f"{self.title}: {self.progress_text()}"]
         return "\n".join(lines + [self.status_text] + list(self.messages)).strip()
 
     def html(self) -> str:
@@ -88,9 +88,9 @@ class LivePanel:
         done = self.step - self.first_step
         rate = done / elapsed if elapsed > 0 and done else 0.0
         left = (self.total_steps - self.step) / rate if rate else 0.0
-        say_ = functools.partial(say, self.language)
-        timing = say_("elapsed", time=_minutes(elapsed)) + (
-            ", " + say_("speed", rate=number(rate, self.language, 1), time=_minutes(left))
+        phrase = functools.partial(say, self.language)
+        timing = phrase("elapsed", time=_minutes(elapsed)) + (
+            ", " + phrase("speed", rate=number(rate, self.language, 1), time=_minutes(left))
             if rate else "")
         parts = [
             f'<div style="{BOX}"><div style="font-weight: 600">{html.escape(self.title)}</div>',
@@ -104,10 +104,12 @@ class LivePanel:
         if self.grid_png:
             uri = "data:image/png;base64," + base64.b64encode(self.grid_png).decode()
             figures.append(f'<figure style="margin: 0 12px 0 0; text-align: center">'
-                           f'<img src="{uri}" alt="{say_("samples_at", step=self.grid_step)}" '
+                           f'<img src="{uri}" '
+                           f'alt="{html.escape(phrase("samples_at", step=self.grid_step))}" '
                            f'style="width: 280px; image-rendering: pixelated">'
                            f'<figcaption style="font-size: 12px; color: #666">'
-                           f'{say_("fixed_noise", step=self.grid_step)}</figcaption></figure>')
+                           f'{html.escape(phrase("fixed_noise", step=self.grid_step))}'
+                           "</figcaption></figure>")
         charts = "".join(f'<div style="font-size: 12px; color: #555">{html.escape(title)}</div>'
                          f"{chart}" for title, chart in training_charts(self.records,
                                                                         language=self.language))
@@ -118,7 +120,6 @@ class LivePanel:
             parts.append(f'<pre style="{PRE} color: #555">'
                          f'{html.escape(chr(10).join(self.messages))}</pre>')
         return "".join(parts) + "</div>"
-
 
     def progress_text(self) -> str:
         """`step 120/23450, epoch 0/50`, in the panel's language."""

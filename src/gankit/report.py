@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gankit.atomic import replacing
 from gankit.errors import GankitError
-from gankit.images import data_uri
+from gankit.inline import data_uri
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
 
@@ -134,7 +134,7 @@ def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth:
     its points marked when there are few; both axes ticked at round values."""
     points = [p for _, _, values in series for p in values if math.isfinite(p[1])]
     if not points:
-        return "<p>No finite values.</p>"
+        return f"<p>{html.escape(say(language, 'no_values'))}</p>"
     x_ticks = nice_ticks(min(p[0] for p in points), max(p[0] for p in points), 6, whole=True)
     y_ticks = nice_ticks(min(p[1] for p in points), max(p[1] for p in points), 5)
     (x_lo, x_hi), (y_lo, y_hi) = (x_ticks[0], x_ticks[-1]), (y_ticks[0], y_ticks[-1])
@@ -156,9 +156,10 @@ def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth:
                     f"{tick_label(y, y_ticks, language)}</text>")
     for x in x_ticks:
         px, _ = xy(x, y_lo)
+        anchor = "end" if x == x_ticks[-1] else "middle"  # the last label stays inside
         body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{height - bottom}" '
                     f'y2="{height - bottom + 4}" stroke="#999"/><text x="{px:.1f}" '
-                    f'y="{height - bottom + 16}" {AXIS_TEXT} text-anchor="middle">'
+                    f'y="{height - bottom + 16}" {AXIS_TEXT} text-anchor="{anchor}">'
                     f"{tick_label(x, x_ticks, language)}</text>")
     body.append(f'<text x="{width - right}" y="{height - 2}" {AXIS_TEXT} text-anchor="end">'
                 f'{html.escape(say(language, "step"))}</text>')
@@ -186,25 +187,26 @@ AXIS_TEXT = 'font-size="11" font-family="sans-serif" fill="#555"'
 
 def nice_ticks(lo: float, hi: float, count: int, whole: bool = False) -> list[float]:
     """About `count` evenly spaced round values (steps of 1, 2, 2.5 or 5 times a power of
-    ten; whole numbers with `whole`) from at or below `lo` to at or above `hi`; a single
-    value gets a span around it."""
+    ten; whole steps of 1, 2 or 5 times one with `whole`) from at or below `lo` to at or
+    above `hi`; a single value gets a span around it."""
     if hi <= lo:
         pad = 1.0 if whole else abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
     raw = (hi - lo) / max(count - 1, 1)
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    multiples = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * power for m in multiples if m * power >= raw * (1 - 1e-9))
     step = max(step, 1) if whole else step
     first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
-    return [round(i * step, 12) for i in range(first, last + 1)]
+    return [float(f"{i * step:.12g}") for i in range(first, last + 1)]  # no 0.30000000000000004
 
 
 def tick_label(value: float, ticks: list[float], language: str) -> str:
     """`value` with as many decimals as the ticks' spacing needs, as `language` writes it."""
     spacing = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    decimals = max(0, -math.floor(math.log10(spacing) + 1e-9)) if spacing < 1 else 0
-    if spacing < 1 and round(spacing * 10 ** decimals, 6) % 1:  # 0.25: two decimals
-        decimals += 1
+    decimals = max(0, -math.floor(math.log10(spacing) + 1e-9))
+    while decimals < 15 and abs(round(spacing * 10**decimals) - spacing * 10**decimals) > 1e-6:
+        decimals += 1  # 2.5: one decimal; 0.25: two
     return number(value, language, decimals)
 
 

@@ -197,16 +197,16 @@ class Run:
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
                              resume_step=self.step, active=self.procs.is_main, display=display,
                              language=language)
-        count = functools.partial(number, language=language)
+        written = functools.partial(number, language=language)  # counts; steps stay bare
         world = self.procs.world_size
-        batching = (say(language, "batch_ranks", size=count(config.batch_size), ranks=world,
-                        total=count(config.batch_size * world)) if self.procs.distributed
-                    else say(language, "batch", size=count(config.batch_size)))
+        batching = (say(language, "batch_ranks", size=written(config.batch_size), ranks=world,
+                        total=written(config.batch_size * world)) if self.procs.distributed
+                    else say(language, "batch", size=written(config.batch_size)))
         self.logger.message(say(language, "resume" if self.step else "start",
-                                preset=config.preset, dataset=config.dataset,
-                                step=count(self.step), images=count(len(self.images)),
-                                batching=batching, per_epoch=count(self.per_epoch),
-                                device=device, run_dir=self.dir.root))
+                                preset=config.preset, dataset=config.dataset, step=self.step,
+                                images=written(len(self.images)), batching=batching,
+                                per_epoch=written(self.per_epoch), device=device,
+                                run_dir=self.dir.root))
         if point and "time_s" not in point.state:
             self.logger.message(say(language, "no_time"))
         # What this session took before its loop: the caller's (the data, k-means) and
@@ -300,8 +300,9 @@ class Run:
         self.logger.write_report()
         raise Interrupted(self.stop.signum or signal.SIGTERM,
                           say(self.language, "interrupted", step=self.step, path=self.dir.last),
-                          self.dir.root, say(self.language, "prefix"),
-                          say(self.language, "resume_with"))
+                          self.dir.root, language=self.language,
+                          prefix=say(self.language, "prefix"),
+                          resume_with=say(self.language, "resume_with"))
 
     def settle_sampler(self) -> None:
         """Give the EMA generator BatchNorm statistics of its own weights, for the grid,

@@ -16,6 +16,7 @@ from gankit import distributed
 from gankit.clusters import cluster_images
 from gankit.config import Config, validate
 from gankit.data import load_dataset
+from gankit.language import check_language
 from gankit.losses import get_loss
 from gankit.models import build_models
 from gankit.run import Resume, Run
@@ -31,6 +32,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     `language` ("en" or "fr") that of the messages and the panel.
     """
     started = time.perf_counter()  # the run's time counts loading the data and the k-means
+    check_language(language)  # before minutes of data loading and k-means, not after
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
     # A Config built by hand gets the checks that resolve_config makes.
     config = point.check(config) if point else validate(config)
