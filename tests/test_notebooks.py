@@ -1,5 +1,6 @@
 """The tutorial notebooks, run on a real Jupyter kernel, and the live panel inside one."""
 
+import base64
 import json
 import re
 import shutil
@@ -14,12 +15,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-import gankit
-
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIALS = ["gan_mnist.ipynb", "gan_mnist.fr.ipynb"]
 QUICK_STEPS = 100
 SIZE_BOUND = 1_000_000  # bytes of an executed notebook
+MIN_EXERCISES = 5
+# What the French notebook must not show: the panel's and gankit's English words. The
+# original's three status lines ("Epoch: [...], Batch Num: ...") stay as it printed them.
+ENGLISH = ["elapsed", "left", "Losses", "Discriminator outputs", "fixed noise", "steps/s",
+           "samples at step", "gankit: training", "steps in", "run dir", "test split",
+           "penultimate layer", "D loss", "G loss", "step", "epoch", "batches/epoch"]
 
 
 def tagged(notebook, tag: str):
@@ -42,26 +47,115 @@ def test_committed_tutorials_are_stripped_and_parametrised(name):
     assert "gankit.Run(" in tagged(notebook, "training-loop").source
 
 
-def test_the_notebook_loop_is_gankit_train(tmp_path, monkeypatch):
-    """The cell a student reads and `gankit.train` are one loop: same weights, same logs."""
-    notebook = nbformat.read(NOTEBOOKS / TUTORIALS[0], as_version=4)
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_the_tutorial_writes_the_algorithm_out(name):
+    """The networks are plain nn.Modules and the steps plain PyTorch: no gankit in them."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    models, steps = tagged(notebook, "models").source, tagged(notebook, "steps").source
+    assert "class Generator(nn.Module)" in models and "class Discriminator(nn.Module)" in models
+    assert "nn.Dropout(" in models and "gankit" not in models
+    for piece in (".detach()", "torch.cat([real, fake])", "torch.ones(n)", "torch.zeros(n)",
+                  "binary_cross_entropy_with_logits", "zero_grad()", "backward()", "step()",
+                  "torch.optim.Adam("):
+        assert piece in steps, piece
+    assert "gankit" not in steps
+    loop = tagged(notebook, "training-loop").source
+    assert "train_discriminator(" in loop and "train_generator(" in loop
+    assert "gankit.discriminator_step" not in loop and "gankit.generator_step" not in loop
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_each_exercise_has_a_question_and_a_hidden_answer(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    cells = notebook.cells
+    exercises = [i for i, c in enumerate(cells) if "exercise" in c.metadata.get("tags", [])]
+    assert len(exercises) >= MIN_EXERCISES
+    heading = "### Your turn" if name == TUTORIALS[0] else "### À vous de jouer"
+    for number, i in enumerate(exercises, 1):
+        question, answer = cells[i - 1], cells[i + 1]
+        assert question.cell_type == "markdown" and question.source.startswith(
+            f"{heading} {number}"), question.source[:60]
+        assert answer.cell_type == "markdown" and answer.source.startswith("<details>")
+
+
+def test_the_two_tutorials_match_cell_for_cell():
+    english, french = (nbformat.read(NOTEBOOKS / name, as_version=4) for name in TUTORIALS)
+    assert [(c.cell_type, c.metadata.get("tags")) for c in english.cells] == \
+        [(c.cell_type, c.metadata.get("tags")) for c in french.cells]
+    for en, fr in zip(english.cells, french.cells, strict=True):
+        # Same maths, same code fences and the same attached diagram in each language.
+        assert formulas(en.source) == formulas(fr.source), en.source[:80]
+        assert en.source.count("```") == fr.source.count("```"), en.source[:80]
+        assert en.get("attachments", {}).keys() == fr.get("attachments", {}).keys()
+        if en.cell_type == "code":  # comments and printed words aside, the same program
+            assert defined_names(en.source) == defined_names(fr.source), en.source[:80]
+
+
+def formulas(markdown: str) -> list[str]:
+    """The formulas of a cell, single symbols ($G$) aside, French decimal commas as points
+    and French open intervals ]a, b[ as (a, b)."""
+    spans = re.findall(r"\$\$?([^$]+)\$\$?", markdown)
+    spans = [re.sub(r"^\](.*)\[$", r"(\1)", span.replace("{,}", ".").strip()) for span in spans]
+    return sorted(span for span in spans if len(span) > 2)
+
+
+def defined_names(source: str) -> list[str]:
+    """The functions, classes and variables a cell defines, and the calls it makes."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            names.add(node.func.attr)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_the_diagram_and_images_render_offline_with_alt_text(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    [diagram] = [c for c in notebook.cells if c.get("attachments")]
+    [(file, kinds)] = diagram.attachments.items()
+    svg = base64.b64decode(kinds["image/svg+xml"]).decode()
+    assert svg.startswith("<svg") and "<title" in svg
+    alt = re.search(rf"!\[([^\]]+)\]\(attachment:{re.escape(file)}\)", diagram.source)
+    assert alt and len(alt[1]) > 40
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_the_notebook_loop_is_gankit_train(name, tmp_path, monkeypatch):
+    """The networks and the loop a student reads and `gankit.train` on the seed preset are
+    one algorithm: bit-identical weights and logs. gankit's MLP D draws its dropout masks
+    with a faster CPU kernel than nn.Dropout (the same Bernoulli(0.7) masks, another random
+    stream; on CUDA it is nn.Dropout's), so gankit's side is given nn.Dropout here."""
+    import gankit.models
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     monkeypatch.chdir(tmp_path)
     namespace = {"max_steps": 30}
-    exec(tagged(notebook, "models").source, namespace)
-    exec(tagged(notebook, "training-loop").source, namespace)
+    for tag in ("setup", "models", "steps", "training-loop"):
+        exec(tagged(notebook, tag).source, namespace)
     from_cell = namespace["run_dir"]
-    config = gankit.resolve_config("seed", overrides={"max_steps": 30,
-                                                      "run_dir": str(tmp_path / "train")})
-    from_train = gankit.train(config, quiet=True)
+    monkeypatch.setattr(gankit.models, "Dropout", torch.nn.Dropout)
+    overrides = {"max_steps": 30, "log_every": 3, "sample_every": 6,
+                 "run_dir": str(tmp_path / "train")}
+    from_train = gankit.train(gankit.resolve_config("seed", overrides=overrides), quiet=True)
 
     a, b = (load_file(run / "generator.safetensors") for run in (from_cell, from_train))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    a, b = (torch.load(run / "checkpoints" / "last.pt", weights_only=True)["discriminator"]
+            for run in (from_cell, from_train))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
     def losses(run):
         lines = (run / "metrics.jsonl").read_text().splitlines()
         return [(r["step"], r["d_loss"], r["g_loss"], r["d_x"]) for r in map(json.loads, lines)
                 if "d_loss" in r]
-    assert losses(from_cell) == losses(from_train) != []
+    assert losses(from_cell) == losses(from_train)
+    assert len(losses(from_cell)) == 10  # every 3rd step of 30: the quick setting's cadence
 
 
 @pytest.mark.parametrize("name", TUTORIALS)
@@ -76,16 +170,29 @@ def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
     assert outputs(notebook, "error") == []
     assert [o.text for o in outputs(notebook, "stream") if o.name == "stderr"] == []
 
-    # The training cell leaves one panel: progress, the status lines, a grid, the curves.
+    # The training cell leaves one panel: progress, the newest status lines, a grid, the
+    # curves, with a point marked for each of the ten status lines of the quick setting.
     [panel] = [o for o in tagged(notebook, "training-loop").outputs
                if o.output_type == "display_data"]
     page = panel.data["text/html"]
-    assert f"step {QUICK_STEPS}/{QUICK_STEPS}" in page
-    assert "Epoch: [0/50], Batch Num: [0/469]" in page and "Discriminator Loss: " in page
+    step = "step" if name == TUTORIALS[0] else "pas"
+    assert f"{step} {QUICK_STEPS}/{QUICK_STEPS}" in page
+    assert "Epoch: [0/50], Batch Num: [90/469]" in page and "Discriminator Loss: " in page
     assert "D(x): " in page and "D(G(z)): " in page
     assert page.count("data:image/png;base64,") == 1 and page.count("<svg") == 2
+    assert page.count("<circle") == 4 * 10  # D and G losses, D(x) and D(G(z))
     assert "Discriminator Loss: " in panel.data["text/plain"]
     assert executed.stat().st_size < SIZE_BOUND
+    # The grids over the run are shown: every 20th step's in the quick setting.
+    shown = "".join(o.data.get("text/html", "") for o in tagged(notebook, "watch").outputs
+                    if o.output_type == "display_data")
+    assert shown.count("data:image/png;base64,") == QUICK_STEPS // 20
+    if name == TUTORIALS[1]:
+        assert english_in(notebook) == []
+    # Every exercise ran and printed what its answer discusses.
+    exercises = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
+    assert len(exercises) >= MIN_EXERCISES
+    assert all(any(o.output_type == "stream" for o in c.outputs) for c in exercises)
 
     if name == TUTORIALS[0] and shutil.which("chromium"):
         look_in_a_browser(notebook, tmp_path)
@@ -100,6 +207,23 @@ def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
         assert list((run / "tb").glob("events.out.tfevents.*"))
         end = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
         assert (end["event"], end["step"]) == ("end", QUICK_STEPS)
+
+
+STATUS_LINES = (r"Epoch: \[\d+/\d+\], Batch Num: \[\d+/\d+\]\s+Discriminator Loss: \S+, "
+                r"Generator Loss: \S+\s+D\(x\): \S+, D\(G\(z\)\): [\d.-]+")
+
+
+def english_in(notebook) -> list[str]:
+    """The words of ENGLISH that the notebook's outputs show (markup left out)."""
+    shown = []
+    for output in (o for c in notebook.cells if c.cell_type == "code" for o in c.outputs):
+        shown.append(output.get("text", ""))
+        shown.extend(v for k, v in output.get("data", {}).items() if k.startswith("text/"))
+    text = re.sub(r'<img [^>]*alt="([^"]*)"[^>]*>', r" \1 ", "\n".join(shown))  # alt text
+    text = re.sub(r"<[^>]*>", " ", text)  # words, not tags, styles or images
+    text = re.sub(STATUS_LINES, "", text)  # the original's three lines stay as it printed them
+    text = re.sub(r"runs/\S+", "", text)  # run dir names
+    return [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", text)]
 
 
 def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
