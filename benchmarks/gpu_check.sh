@@ -14,8 +14,8 @@ for precision in bf16 fp32; do
     --run-dir "$out/seed-50-$precision"
   tail -n 1 "$out/seed-50-$precision/metrics.jsonl" | tee -a "$out/full_runs.txt"
 done
-# The notebooks' code path on the GPU: the tutorial's own loop (gankit.Run and the two
-# steps), its evaluation and sampling, and a conditional run, headless with papermill.
+# The notebooks' code path on the GPU: the tutorial's hand-written networks and steps in
+# gankit.Run, its exercises, evaluation and sampling, and a conditional run, with papermill.
 python -m pip install --quiet ipykernel papermill nbconvert
 python -m papermill notebooks/gan_mnist.ipynb "$out/gan_mnist.cuda.ipynb" -p max_steps 2000 \
   --cwd "$out" | tee "$out/notebook.txt"
