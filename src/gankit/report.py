@@ -25,8 +25,8 @@ STRIP_GRIDS = 12
 GIF_FRAMES = 25
 # What D's mean outputs are called in the status lines: probabilities for BCE losses, raw
 # critic values otherwise.
-OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))",
-                 "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))"}
+OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))", "critic_x": MESSAGES["en"]["critic_x"],
+                 "critic_g_z": MESSAGES["en"]["critic_g_z"]}
 # The charts: (title, [(record key, colour)]); titles and curve names come from the
 # language's messages, where the curve has one (D(x) and D(G(z)) read the same in all).
 CURVES = [("losses", [("d_loss", "#d62728"), ("g_loss", "#1f77b4")]),
@@ -148,19 +148,19 @@ def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth:
         return " ".join("{:.1f},{:.1f}".format(*xy(x, y)) for x, y in values)
 
     body = []
-    for y in y_ticks:
+    for y, label in zip(y_ticks, tick_labels(y_ticks, language), strict=True):
         _, py = xy(x_lo, y)
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{py:.1f}" y2="{py:.1f}" '
                     f'stroke="#ddd" stroke-width="1"/><text x="{left - 4}" y="{py:.1f}" '
                     f'{AXIS_TEXT} text-anchor="end" dominant-baseline="middle">'
-                    f"{tick_label(y, y_ticks, language)}</text>")
-    for x in x_ticks:
+                    f"{label}</text>")
+    for x, label in zip(x_ticks, tick_labels(x_ticks, language), strict=True):
         px, _ = xy(x, y_lo)
         anchor = "end" if x == x_ticks[-1] else "middle"  # the last label stays inside
         body.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{height - bottom}" '
                     f'y2="{height - bottom + 4}" stroke="#999"/><text x="{px:.1f}" '
                     f'y="{height - bottom + 16}" {AXIS_TEXT} text-anchor="{anchor}">'
-                    f"{tick_label(x, x_ticks, language)}</text>")
+                    f"{label}</text>")
     body.append(f'<text x="{width - right}" y="{height - 2}" {AXIS_TEXT} text-anchor="end">'
                 f'{html.escape(say(language, "step"))}</text>')
     legend = []
@@ -201,13 +201,13 @@ def nice_ticks(lo: float, hi: float, count: int, whole: bool = False) -> list[fl
     return [float(f"{i * step:.12g}") for i in range(first, last + 1)]  # no 0.30000000000000004
 
 
-def tick_label(value: float, ticks: list[float], language: str) -> str:
-    """`value` with as many decimals as the ticks' spacing needs, as `language` writes it."""
+def tick_labels(ticks: list[float], language: str) -> list[str]:
+    """The ticks with as many decimals as their spacing needs, as `language` writes them."""
     spacing = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     decimals = max(0, -math.floor(math.log10(spacing) + 1e-9))
     while decimals < 15 and abs(round(spacing * 10**decimals) - spacing * 10**decimals) > 1e-6:
         decimals += 1  # 2.5: one decimal; 0.25: two
-    return number(value, language, decimals)
+    return [number(tick, language, decimals) for tick in ticks]
 
 
 def _ema(values: list[tuple[float, float]], weight: float = 0.8) -> list[tuple[float, float]]:
