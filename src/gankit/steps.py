@@ -146,10 +146,20 @@ def d_outputs(discriminator: nn.Module, images: torch.Tensor, classes: torch.Ten
     return logits.float(), class_logits.float()
 
 
-def make_optimizer(model: nn.Module, config: Config) -> torch.optim.Adam:
-    """Adam with the config's lr and betas, one per network, as in the notebook."""
+def make_optimizer(model: nn.Module, config: Config, lazy_every: int = 1) -> torch.optim.Adam:
+    """Adam with the config's lr and betas, one per network, as in the notebook.
+
+    `lazy_every` = k > 1 for a network regularised on every k-th step only (D with
+    `--r1-every k`: pass `config.r1_every` when `config.r1`): its learning rate is scaled
+    by c = k/(k+1) and its betas raised to the power c, StyleGAN2's correction for lazy
+    regularisation (Karras et al. 2020, appendix B)."""
+    scale = lazy_every / (lazy_every + 1) if lazy_every > 1 else 1.0
     # The fused kernel updates all parameters in one call: 20 % faster per step on CPU here.
-    return torch.optim.Adam(model.parameters(), config.lr, tuple(config.betas), fused=True)
+    optimizer = torch.optim.Adam(model.parameters(), config.lr * scale,
+                                 tuple(beta**scale for beta in config.betas), fused=True)
+    for group in optimizer.param_groups:  # kept in its state dict, for the schedule
+        group["lr_scale"] = scale
+    return optimizer
 
 
 # Learning-rate factor as a function of the run's progress through its epochs, from 0 at
@@ -167,11 +177,12 @@ def check_lr_schedule(name: str) -> None:
 
 
 def schedule_learning_rate(optimizers, config: Config, progress: float) -> None:
-    """Set each optimizer's learning rate to config.lr times the schedule at `progress`."""
-    lr = config.lr * LR_SCHEDULES[config.lr_schedule](progress)
+    """Set each optimizer's learning rate to config.lr times the schedule at `progress`
+    (times the lazy-regularisation scale that `make_optimizer` gave its groups)."""
+    factor = config.lr * LR_SCHEDULES[config.lr_schedule](progress)
     for optimizer in optimizers:
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = factor * group.get("lr_scale", 1.0)
 
 
 def autocast(device: torch.device, precision: str) -> torch.autocast:
