@@ -9,6 +9,20 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out
 python -m pip install --quiet --no-deps -e . && python -m pip install --quiet numpy pillow \
   safetensors tensorboard tqdm tomli-w
 python benchmarks/bench_train.py --device cuda --out "$out/bench_train.json" | tee "$out/bench.txt"
+# The CUDA-only code paths: the fourth status line (ms/step by CUDA events, peak memory),
+# TF32 off and on side by side (dcgan: convolutions and matrix products), --compile with
+# R1's double backward (cdcgan), and a run saved on cuda resumed on the CPU.
+for tf32 in no-tf32 tf32; do
+  python -m gankit train --preset dcgan --device cuda --"$tf32" --max-steps 600 \
+    --log-every 200 --run-dir "$out/dcgan-$tf32" | grep "^Step:" | tee "$out/timing-$tf32.txt"
+done
+python -m gankit train --preset cdcgan --compile --device cuda --max-steps 300 --quiet \
+  --run-dir "$out/cdcgan-compile" && tail -n 1 "$out/cdcgan-compile/metrics.jsonl"
+python -m gankit train --resume "$out/cdcgan-compile" --device cpu --no-compile \
+  --max-steps 310 | tee "$out/resume-on-cpu.txt"
+python -m pip install --quiet pytest hypothesis
+python -m pytest -q tests/test_run_parts.py tests/test_reliability.py tests/test_train.py \
+  | tail -n 3 | tee "$out/pytest-cuda.txt"
 for precision in bf16 fp32; do
   python -m gankit train --device cuda --precision "$precision" --quiet \
     --run-dir "$out/seed-50-$precision"

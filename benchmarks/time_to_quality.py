@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from notebook_as_written import LATENT, train_notebook
 
+from gankit import records
 from gankit.data import load_dataset
 from gankit.metrics import evaluate
 
@@ -41,7 +42,7 @@ def fid_of_notebook_generator(generator: torch.nn.Module) -> float:
 def reference(epochs: int, out: Path) -> None:
     """Train the notebook as written for `epochs`, scoring its G after each epoch."""
     images = load_dataset("mnist").images[:, 0]
-    records, started, eval_time = [], time.perf_counter(), 0.0
+    logged, started, eval_time = [], time.perf_counter(), 0.0
 
     def epoch_end(epoch: int, generator: torch.nn.Module) -> None:
         nonlocal eval_time
@@ -50,8 +51,8 @@ def reference(epochs: int, out: Path) -> None:
         seconds = time.perf_counter() - before
         # The same fields as gankit's eval records: time_s is the wall time before this
         # evaluation, earlier evaluations included.
-        records.append({"event": "eval", "epoch": epoch, "fid": fid, "samples": SAMPLES,
-                        "time_s": before - started, "eval_s": seconds})
+        logged.append(records.make("eval", epoch=epoch, fid=fid, samples=SAMPLES,
+                                   time_s=before - started, eval_s=seconds))
         training = before - started - eval_time
         eval_time += seconds
         print(f"epoch {epoch}: FID {fid:.2f} after {training / 60:.1f} min of training",
@@ -59,18 +60,16 @@ def reference(epochs: int, out: Path) -> None:
 
     train_notebook(images, epochs * 469, epoch_end)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out.write_text("".join(json.dumps(r) + "\n" for r in logged))
     print(f"wrote {out}")
 
 
 def fid_curve(metrics: Path) -> list[tuple[float, float]]:
     """(minutes of training, FID) after each evaluation in a metrics.jsonl."""
     curve, eval_time = [], 0.0
-    for line in metrics.read_text().splitlines():
-        record = json.loads(line)
-        if record.get("event") == "eval":
-            curve.append(((record["time_s"] - eval_time) / 60, record["fid"]))
-            eval_time += record["eval_s"]
+    for record in records.of_kind(records.read(metrics), "eval"):
+        curve.append(((record["time_s"] - eval_time) / 60, record["fid"]))
+        eval_time += record["eval_s"]
     return curve
 
 

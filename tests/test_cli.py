@@ -6,8 +6,8 @@ import tomllib
 import pytest
 
 from gankit.cli import main
-from gankit.config import resolve_config
 from gankit.errors import ConfigError
+from gankit.resolve import resolve_config
 
 
 def test_precedence_preset_then_file_then_flags(tmp_path):

@@ -51,7 +51,7 @@ def test_two_processes_train_resume_and_load_in_one(tmp_path, tiny_mnist, capsys
     resumed = torchrun("--resume", str(run), "--max-steps", "30")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resuming at step 20" in resumed.stdout
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 30
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == 30
 
     assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "g.png")]) == 0
     assert main(["train", "--resume", str(run), "--max-steps", "40"]) == 2
@@ -118,6 +118,17 @@ def test_r1_through_ddp_gives_the_ranks_average_gradient():
     assert result.stdout.count(": match") == 2
 
 
+def test_status_lines_show_the_ranks_mean(tmp_path, tiny_mnist):
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(Path(__file__).with_name("ddp_log_check.py")), str(tiny_mnist),
+         str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300,
+        env=os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "logged the ranks' mean: match" in result.stdout
+
+
 def test_two_processes_train_every_feature_together(tmp_path, tiny_mnist):
     """R1, an EMA generator, labels and bf16 at once under DDP; the run ends by checking
     that the ranks' weights are identical."""
@@ -127,5 +138,5 @@ def test_two_processes_train_every_feature_together(tmp_path, tiny_mnist):
                       "--batch-size", "16", "--max-steps", "12", "--run-dir", str(run), "--quiet")
     assert result.returncode == 0, result.stderr[-3000:]
     state = load_checkpoint(run / "checkpoints" / "last.pt")
-    assert state["step"] == 12 and "ema" in state and state["world_size"] == 2
+    assert state["training"]["step"] == 12 and "ema" in state and state["world_size"] == 2
     assert "UserWarning" not in result.stderr

@@ -15,9 +15,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from gankit.cli import main
-from gankit.config import FIELDS, PRESETS, Config, config_from_dict, resolve_config
+from gankit.config import FIELDS, PRESETS, Config
 from gankit.data import _idx_bytes, parse_idx, read_idx
 from gankit.errors import ConfigError, DataError
+from gankit.resolve import config_from_dict, resolve_config
 
 IDX_CODES = [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E]
 

@@ -176,8 +176,7 @@ def test_label_accuracy_of_real_digits_with_their_labels():
 
 
 def test_every_table_shows_each_metric_as_its_registry_entry_says(tmp_path):
-    from gankit.cli import format_results
-    from gankit.metrics import METRICS, result_rows
+    from gankit.metrics import METRICS, format_results, result_rows
     from gankit.report import build_report
 
     results = {"source": "x.npz", "samples": 10, "reference": "mnist test split (10 images)",

@@ -244,7 +244,7 @@ def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
         step = int(re.search(r"interrupted at step (\d+)", line)[1])
         assert step >= 20 and "resume=" in line
         saved = torch.load(tmp_path / "long" / "checkpoints" / "last.pt", weights_only=True)
-        assert saved["step"] == step
+        assert saved["training"]["step"] == step
 
         short_run = (f"config = gankit.resolve_config('seed', overrides={{'device': 'cpu', "
                      f"'max_steps': 5, 'run_dir': {str(tmp_path / 'short')!r}}})\n"

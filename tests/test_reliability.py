@@ -13,13 +13,12 @@ import pytest
 import torch
 
 from gankit import checkpoint as checkpoint_module
-from gankit.checkpoint import load_checkpoint, save_checkpoint
+from gankit.checkpoint import Resume, load_checkpoint, save_checkpoint
 from gankit.cli import main
 from gankit.config import Config
 from gankit.errors import GankitError, Interrupted
 from gankit.guards import Diverged, StopSignal
 from gankit.losses import LOSSES, GanLoss
-from gankit.run import Resume
 from gankit.training import train
 
 
@@ -68,12 +67,12 @@ def test_resume_is_bit_identical_to_training_straight_through(tmp_path, tiny_mni
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert logged_losses(straight) == logged_losses(resumed)  # metrics continue, no jump
     state = torch.load(resumed / "checkpoints" / "last.pt", weights_only=True)
-    assert (state["step"], state["epoch"]) == (60, 6)
+    assert state["training"]["step"] == 60
 
 
 def test_a_resumed_run_counts_the_time_of_all_its_sessions(tmp_path, tiny_mnist):
     first = train(config_for(tmp_path, tiny_mnist, "run", max_steps=40), quiet=True)
-    before = load_checkpoint(first / "checkpoints" / "last.pt")["time_s"]
+    before = load_checkpoint(first / "checkpoints" / "last.pt")["training"]["time_s"]
     point = Resume.load(first)
     run = train(point.config(max_steps=45), quiet=True, resume=point)
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -81,7 +80,7 @@ def test_a_resumed_run_counts_the_time_of_all_its_sessions(tmp_path, tiny_mnist)
     assert 0 < before and 0 < end["session_time_s"] < end["train_time_s"]
     assert end["train_time_s"] == pytest.approx(before + end["session_time_s"])
     # last.pt holds the time so far for a further resume.
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["time_s"] > before
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["time_s"] > before
     # Status lines and the end record read one clock, which the second session carries on.
     status = {r["step"]: r["time_s"] for r in records if "d_loss" in r}
     assert [step for step in status if step > 40] == [41, 44]
@@ -102,7 +101,7 @@ def test_resume_refuses_changes_other_than_length(tmp_path, tiny_mnist, capsys):
     assert "checkpoint not found" in capsys.readouterr().err
     assert weights(run)["net.0.weight"].shape == (256, 100)  # untouched
     assert main(["train", "--resume", str(run), "--max-steps", "8", "--quiet"]) == 0
-    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 8
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["training"]["step"] == 8
 
 
 def test_a_crash_during_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
@@ -117,7 +116,7 @@ def test_a_crash_during_save_leaves_the_previous_checkpoint(tmp_path, monkeypatc
     monkeypatch.setattr(checkpoint_module.torch, "save", crash_midway)
     with pytest.raises(OSError):
         save_checkpoint({"step": 2}, path)
-    assert load_checkpoint(path)["step"] == 1
+    assert load_checkpoint(path)["training"]["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary left behind
 
 
@@ -142,14 +141,14 @@ def test_sigkill_then_resume_finishes(tmp_path, tiny_mnist):
     time.sleep(0.5)
     process.kill()
     process.communicate()
-    saved = load_checkpoint(run / "checkpoints" / "last.pt")["step"]
+    saved = load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"]
     assert saved >= 5
     finish = subprocess.run(
         [sys.executable, "-m", "gankit", "train", "--resume", str(run),
          "--max-steps", str(saved + 7)], capture_output=True, text=True, timeout=120)
     assert finish.returncode == 0, finish.stderr
     assert f"resuming at step {saved}" in finish.stdout
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == saved + 7
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == saved + 7
     assert (run / "generator.safetensors").is_file()
 
 
@@ -166,7 +165,7 @@ def test_signal_saves_and_exits_with_its_code(tmp_path, tiny_mnist, signum, code
     assert process.returncode == code, err
     assert f"Resume with: gankit train --resume {run}" in err
     state = load_checkpoint(run / "checkpoints" / "last.pt")
-    assert state["step"] >= 1
+    assert state["training"]["step"] >= 1
 
 
 def test_second_signal_takes_the_default_action():
@@ -197,7 +196,7 @@ def test_divergence_stops_keeps_last_good_checkpoint_and_exits_3(
     with pytest.raises(Diverged, match="diverged at step 8: discriminator loss nan"):
         train(config, quiet=True)
     run = tmp_path / "run"
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 5
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == 5
     assert all(torch.isfinite(w).all() for w in weights(run).values())
     assert not (run / "generator.safetensors").exists()
 
@@ -214,7 +213,7 @@ def test_overwrite_replaces_only_a_gankit_run(tmp_path, tiny_mnist, capsys):
             "--quiet", "--run-dir"]
     assert main([*argv, str(run)]) == 2
     assert main([*argv, str(run), "--overwrite"]) == 0
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 3
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == 3
     other = tmp_path / "photos"
     other.mkdir()
     (other / "holiday.jpg").write_bytes(b"precious")
@@ -259,9 +258,9 @@ def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path, tiny_mnist, ca
     assert "does not match its configuration" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_cuda_is_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # on a GPU machine too
     assert main(["train", "--device", "cuda"]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -275,7 +274,7 @@ def test_a_closed_stdout_does_not_lose_the_run(tmp_path, tiny_mnist):
     process.stdout.readline()
     process.stdout.close()
     assert process.wait(timeout=120) == 0, process.stderr.read()
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 40
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == 40
     assert (run / "generator.safetensors").is_file()
 
 
@@ -301,18 +300,23 @@ def test_a_signal_on_an_epochs_last_batch_still_ends_the_epoch(tmp_path, tiny_mn
     checkpoints = tmp_path / "run" / "checkpoints"
     assert (checkpoints / "epoch_000.pt").is_file()
     assert (tmp_path / "run" / "samples" / "step_0000010.png").is_file()
-    assert load_checkpoint(checkpoints / "last.pt")["step"] == 10
+    assert load_checkpoint(checkpoints / "last.pt")["training"]["step"] == 10
 
 
-def test_pruning_keeps_the_newest_epochs_by_number(tmp_path):
-    from gankit.run import prune_epoch_checkpoints
+def test_pruning_keeps_the_newest_epochs_by_number_and_only_rank_0_prunes(tmp_path):
+    from gankit.checkpoint import Checkpointer
+    from gankit.distributed import Processes
     from gankit.rundir import RunDir
 
     run = RunDir(tmp_path)
     run.checkpoints.mkdir()
     for epoch in (8, 998, 999, 1000, 1001):
         run.epoch_checkpoint(epoch).write_bytes(b"")
-    prune_epoch_checkpoints(run, 3)
+    # Under torchrun every rank reaches the epoch's end; a second rank deleting the same
+    # files would race rank 0 (FileNotFoundError) and leave the others waiting.
+    Checkpointer(run, Processes(rank=1, world_size=2)).prune(3)
+    assert len(list(run.checkpoints.iterdir())) == 5
+    Checkpointer(run, Processes()).prune(3)
     assert sorted(p.name for p in run.checkpoints.iterdir()) == [
         "epoch_1000.pt", "epoch_1001.pt", "epoch_999.pt"]
 
@@ -328,24 +332,56 @@ def test_default_run_keeps_three_epoch_snapshots_and_says_so(tmp_path, tiny_mnis
            "(default: 3)" in " ".join(capsys.readouterr().out.split())
 
 
-def test_a_crash_while_exporting_leaves_the_previous_generator(tmp_path, tiny_mnist,
-                                                             monkeypatch):
-    from gankit import run as run_module
+def test_a_crash_while_exporting_leaves_no_half_file_and_sampling_reads_last_pt(
+        tmp_path, tiny_mnist, monkeypatch):
+    import safetensors.torch
 
-    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
-    exported = (run / "generator.safetensors").read_bytes()
+    from gankit.sample import load_generator
+
+    run = tmp_path / "run"
 
     def crash_midway(tensors, filename, metadata=None):
         with open(filename, "wb") as f:
             f.write(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(run_module, "save_file", crash_midway)
+    monkeypatch.setattr(safetensors.torch, "save_file", crash_midway)
     with pytest.raises(OSError, match="disk full"):
-        train(config_for(tmp_path, tiny_mnist, "run", max_steps=6), quiet=True,
-              resume=run)
-    assert (run / "generator.safetensors").read_bytes() == exported
-    assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
+        train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")
+                  or p.suffix == ".safetensors") == []
+    generator, _ = load_generator(run)
+    last = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert all(torch.equal(v, last["generator"][k]) for k, v in generator.state_dict().items())
+
+
+def test_sampling_an_interrupted_resume_reads_its_newest_weights(tmp_path, tiny_mnist):
+    """A resumed run's export was its first session's: sampling the run dir after the
+    resumed session stopped early read those older weights instead of last.pt's."""
+    import gankit
+    from gankit.sample import load_generator
+
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    assert (run / "generator.safetensors").is_file()
+    point = Resume.load(run)
+    config = point.config(max_steps=20)
+    data = gankit.load_dataset("mnist", data_dir=config.data_dir)
+    generator, discriminator = gankit.build_models(config, data.image_shape)
+    opt_g, opt_d = (gankit.make_optimizer(m, config) for m in (generator, discriminator))
+    loss = gankit.get_loss(config.loss)
+    with pytest.raises(Interrupted, match="interrupted at step 7"):
+        with gankit.Run(config, data, generator, discriminator, opt_g, opt_d, resume=point,
+                        quiet=True) as session:
+            for real, _ in session.batches():
+                d = gankit.discriminator_step(session.nets, opt_d, loss, real)
+                g = gankit.generator_step(session.nets, opt_g, loss, len(real))
+                if session.step == 6:
+                    os.kill(os.getpid(), signal.SIGINT)
+                session.log(d, g)
+    last = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert last["training"]["step"] == 7
+    sampled, _ = load_generator(run)
+    assert all(torch.equal(v, last["generator"][k]) for k, v in sampled.state_dict().items())
 
 
 def test_best_checkpoint_is_the_lowest_fid_and_its_fid_survives_a_resume(tmp_path, tiny_mnist):
@@ -362,17 +398,17 @@ def test_best_checkpoint_is_the_lowest_fid_and_its_fid_survives_a_resume(tmp_pat
     end = [r for r in records if r.get("event") == "end"][-1]
     assert end["eval_time_s"] == pytest.approx(sum(r["eval_s"] for r in evals))
     best_step = min(fids, key=fids.get)
-    assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best_step
+    assert load_checkpoint(run / "checkpoints" / "best.pt")["training"]["step"] == best_step
     last = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
-    assert last["best_fid"] == fids[best_step]
+    assert last["training"]["best_fid"] == fids[best_step]
 
     # A best FID no later evaluation can beat: the resumed run must keep its best.pt.
-    last["best_fid"] = 0.0
+    last["training"]["best_fid"] = 0.0
     torch.save(last, run / "checkpoints" / "last.pt")
     point = Resume.load(run)
     train(point.config(max_steps=50), quiet=True, resume=point)
-    assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best_step
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["best_fid"] == 0.0
+    assert load_checkpoint(run / "checkpoints" / "best.pt")["training"]["step"] == best_step
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["best_fid"] == 0.0
 
 
 def test_a_conditional_run_resumes_from_the_config_it_was_started_with(tmp_path, tiny_mnist):
@@ -383,4 +419,4 @@ def test_a_conditional_run_resumes_from_the_config_it_was_started_with(tmp_path,
     run = train(config, quiet=True)
     assert config.num_classes == 0
     train(dataclasses.replace(config, max_steps=8), quiet=True, resume=run)
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 8
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == 8

@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
+from gankit.checkpoint import load_checkpoint
 from gankit.cli import main
 from gankit.config import Config
 from gankit.sample import load_generator, sample_images
@@ -85,9 +86,13 @@ def test_eval_every_logs_fid_and_keeps_the_best(tmp_path, tiny_mnist):
     evals = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
              if '"eval"' in line]
     assert [(e["epoch"], e["samples"]) for e in evals] == [(0, 200), (1, 200)]
-    assert all(e["fid"] > 0 for e in evals)
-    best = load_generator(run / "checkpoints" / "best.pt")  # loads as a generator source
-    assert best[1].eval_every == 1
+    lowest = min(evals, key=lambda e: e["fid"])
+    best = load_checkpoint(run / "checkpoints" / "best.pt")
+    assert (best["training"]["step"], best["training"]["best_fid"]) == (lowest["step"],
+                                                                        lowest["fid"])
+    generator, config = load_generator(run / "checkpoints" / "best.pt")  # a generator source
+    assert config.eval_every == 1
+    assert all(torch.equal(v, best["generator"][k]) for k, v in generator.state_dict().items())
 
 
 def test_evaluating_during_training_does_not_change_what_it_trains(tmp_path, tiny_mnist):

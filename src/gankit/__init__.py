@@ -13,14 +13,14 @@ import importlib
 
 _HOMES = {
     "cluster_images": "gankit.clusters",
-    "Config": "gankit.config", "resolve_config": "gankit.config",
+    "Config": "gankit.config", "resolve_config": "gankit.resolve",
     "load_dataset": "gankit.data",
     "GankitError": "gankit.errors",
     "get_loss": "gankit.losses",
     "html_image": "gankit.inline",
     "evaluate": "gankit.metrics",
     "build_models": "gankit.models", "count_parameters": "gankit.models",
-    "Resume": "gankit.run", "Run": "gankit.run",
+    "Resume": "gankit.checkpoint", "Run": "gankit.run",
     "load_generator": "gankit.sample", "sample_images": "gankit.sample",
     "Networks": "gankit.steps", "discriminator_step": "gankit.steps",
     "generator_step": "gankit.steps", "make_optimizer": "gankit.steps",

@@ -8,12 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-import tomli_w
-
-from gankit.config import PRESET_PURPOSES, PRESETS, Config, dataset_values, resolve_config
+from gankit.config import PER_SESSION, PRESET_PURPOSES, PRESETS, Config, to_toml
 from gankit.errors import GankitError, Interrupted
 from gankit.language import LANGUAGES
-from gankit.rundir import RunDir
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -38,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="named set of settings (default: seed): " + "; ".join(
                            f"{name}: {purpose}" for name, purpose in PRESET_PURPOSES.items()))
     train.add_argument("--resume", metavar="RUN_DIR",
-                       help="continue RUN_DIR from checkpoints/last.pt; only --epochs and "
-                       "--max-steps may change")
+                       help="continue RUN_DIR from checkpoints/last.pt, on this machine "
+                       "(a run saved on a GPU continues on a CPU); the experiment's settings "
+                       "stay, and only these may change: " + ", ".join(
+                           "--" + name.replace("_", "-") for name in PER_SESSION))
     train.add_argument("--overwrite", action="store_true",
                        help="replace an earlier gankit run in --run-dir instead of refusing")
     train.add_argument("--config", metavar="FILE.toml",
@@ -118,8 +117,9 @@ def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field) -> No
     flag = "--" + field.name.replace("_", "-")
     default = field.default_factory() if field.default is dataclasses.MISSING else field.default
     text = field.metadata["help"]
-    if isinstance(default, bool):
-        parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+    if isinstance(default, bool):  # --no-FLAG switches off what a preset or file set
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction,
+                            default=argparse.SUPPRESS, help=f"{text} (default: {default})")
         return
     many = isinstance(default, list)
     shown = " ".join(map(str, default)) if many else str(default)
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from gankit import distributed
-    from gankit.run import Resume
+    from gankit.checkpoint import Resume
+    from gankit.resolve import resolve_config
     from gankit.training import train
 
     fields = {f.name for f in dataclasses.fields(Config) if f.metadata["flag"]}
@@ -167,27 +167,11 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = resolve_config(args.preset or "seed", args.config, overrides)
     if args.dry_run:
-        print(dataset_values_comment(config) + tomli_w.dumps(config.to_dict()), end="")
+        print(to_toml(config), end="")
         return 0
-    try:
-        train(config, quiet=args.quiet, resume=point, overwrite=args.overwrite,
-              display="terminal", language=args.language)
-    except BaseException:
-        distributed.stop()
-        raise
-    distributed.stop(finished=True)
+    train(config, quiet=args.quiet, resume=point, overwrite=args.overwrite,
+          display="terminal", language=args.language)
     return 0
-
-
-def dataset_values_comment(config: Config) -> str:
-    """A TOML comment naming the preset's per-dataset values and whether each applied."""
-    values = dataset_values(config.preset, config.dataset)
-    if not values:
-        return ""
-    shown = ", ".join(f"{key} = {value}" + ("" if getattr(config, key) == value
-                                           else f" (overridden: {getattr(config, key)})")
-                      for key, value in values.items())
-    return f"# preset {config.preset} on {config.dataset} sets: {shown}\n"
 
 
 def run_sample(args: argparse.Namespace) -> int:
@@ -221,7 +205,8 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from gankit.metrics import check_sample_count, evaluate, metric_names
+    from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
+    from gankit.sample import samples_to_score
 
     requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
     names = metric_names(requested)
@@ -233,25 +218,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         args.n = 10_000 if args.n is None else args.n
         check_sample_count(names, args.n)
-    samples, labels, dataset, run_log = _samples_to_evaluate(source, args)
+    samples, labels, dataset = samples_to_score(source, args.n, args.seed, args.device,
+                                                args.raw, args.dataset)
     results = {"source": str(source),
                **evaluate(samples, dataset, requested, args.data_dir, labels)}
-    if run_log is not None:
-        with open(run_log, "a") as f:
-            f.write(json.dumps({"event": "evaluate", **results}) + "\n")
+    if source.is_dir():  # a run dir keeps its evaluations beside its training records
+        from gankit import records
+        from gankit.rundir import RunDir
+
+        records.append(RunDir(source).metrics, records.make("evaluate", **results))
     print(json.dumps(results, indent=2) if args.json else format_results(results))
     return 0
-
-
-def format_results(results: dict) -> str:
-    """A readable table; every number says which features, reference and sample count."""
-    from gankit.metrics import result_rows
-
-    rows = result_rows(results)
-    width = max(len(label) for label, _ in rows) if rows else 0
-    return "\n".join([f"{results['source']}: {results['samples']} samples vs "
-                      f"{results['reference']}", f"features: {results['feature_network']}", "",
-                      *(f"{label:{width}s}  {text}" for label, text in rows)])
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -264,77 +241,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_runs(args: argparse.Namespace) -> int:
-    import tomllib
+    from gankit.report import runs_table
 
-    from gankit.report import read_metrics
-
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise GankitError(f"no such folder: {folder}")
-    runs = [RunDir(p) for p in sorted(folder.iterdir()) if RunDir(p).is_run()]
-    if not runs:
-        print(f"no runs in {folder}")
-        return 0
-    # FID depends on the sample count, so in-training FIDs (eval_samples each) and
-    # `gankit evaluate`'s stand in separate columns, each with its count.
-    header = ("run", "preset", "dataset", "steps", "D loss", "G loss", "best FID in training",
-              "FID by evaluate")
-    rows = [header]
-    for run in runs:
-        config = tomllib.loads(run.config.read_text())
-        records = read_metrics(run.metrics)
-        logged = [r for r in records if "d_loss" in r]
-        last = logged[-1] if logged else {}
-        in_training = [r for r in records if r.get("event") == "eval"]
-        evaluated = [r for r in records if r.get("event") == "evaluate" and "fid" in r]
-        best = min(in_training, key=lambda r: r["fid"]) if in_training else None
-        steps = max((r.get("step", 0) for r in records), default=0)
-        rows.append((run.root.name, config.get("preset", "?"), config.get("dataset", "?"),
-                     str(steps), _number(last.get("d_loss")), _number(last.get("g_loss")),
-                     _fid(best), _fid(evaluated[-1] if evaluated else None)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:  # names to the left, numbers to the right
-        cells = [cell.ljust(w) if i < 3 else cell.rjust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
-        print("  ".join(cells).rstrip())
+    print(runs_table(args.folder))
     return 0
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def _fid(record: dict | None) -> str:
-    return "-" if record is None else f"{record['fid']:.2f} ({record['samples']} samples)"
-
-
-def _samples_to_evaluate(source: Path, args: argparse.Namespace):
-    """(uint8 samples, their requested classes or None, dataset name, metrics.jsonl to
-    append to or None)."""
-    import zipfile
-
-    import numpy as np
-
-    if source.suffix == ".npz":
-        try:
-            with np.load(source, allow_pickle=False) as archive:
-                samples = archive["images"]
-                labels = archive["labels"] if "labels" in archive else None
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-            reason = ("no array named 'images'" if isinstance(e, KeyError) else
-                      "not an .npz archive" if isinstance(e, (ValueError, zipfile.BadZipFile))
-                      else e.strerror or str(e))
-            raise GankitError(f"cannot read samples from {source}: {reason}") from None
-        return samples, labels, args.dataset or "mnist", None
-    from gankit.device import pick_device
-    from gankit.sample import class_labels, load_generator, sample_images
-
-    generator, config = load_generator(source, pick_device(args.device), args.raw)
-    dataset = args.dataset or config.dataset
-    run_log = RunDir(source).metrics if source.is_dir() else None
-    labels = class_labels(generator, args.n)
-    samples = sample_images(generator, args.n, args.seed, labels)
-    return samples, None if labels is None else labels.numpy(), dataset, run_log
 
 
 def _check_writable(out: Path, overwrite: bool, suffixes: tuple[str, ...],

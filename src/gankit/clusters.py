@@ -35,7 +35,7 @@ def cluster_images(data: ImageData, k: int, seed: int) -> ImageData:
         sums = torch.zeros_like(centres).index_add_(0, assignment, points)
         # A cluster that lost all its points keeps its centre.
         centres = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centres)
-    return dataclasses.replace(data, labels=nearest_centre(points, centres))
+    return dataclasses.replace(data, labels=nearest_centre(points, centres), clusters=k)
 
 
 def nearest_centre(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,8 @@
 """The flat training configuration, its presets, and TOML round-trips.
 
-Precedence: the dataclass defaults < preset < config file < command-line flags.
+Precedence: the dataclass defaults < preset < config file < command-line flags. This
+module imports no other part of gankit but its errors: the registries (datasets, losses,
+architectures, schedules) build on it, and gankit.resolve checks names against them.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ from gankit.errors import ConfigError
 
 
 def setting(default, help: str, metavar: str = "", minimum=None, maximum=None,
-            below=None, flag: bool = True):
+            below=None, flag: bool = True, per_session: bool = False):
     """A Config field with its command-line help and its valid range, in one place.
 
     `minimum` and `maximum` are inclusive bounds, `below` an exclusive upper bound; for
     a list they bound each item. `flag=False` keeps a field off the command line.
+    `per_session` marks what belongs to one invocation rather than to the experiment
+    (the device, the cadence of logs, the run's length): a resume may change it.
     """
     value = {"default_factory": lambda: list(default)} if isinstance(default, list) else {
         "default": default}
     return field(**value, metadata={"help": help, "metavar": metavar, "minimum": minimum,
-                                    "maximum": maximum, "below": below, "flag": flag})
+                                    "maximum": maximum, "below": below, "flag": flag,
+                                    "per_session": per_session})
 
 
 @dataclass
@@ -39,7 +44,7 @@ class Config:
                            "images", "NAME")
     data_dir: str = setting("", "folder holding the dataset's IDX files (default: bundled "
                             "MNIST; Debian's dataset-fashion-mnist; an empty DIR is filled by "
-                            "download)", "DIR")
+                            "download)", "DIR", per_session=True)
     image_size: int = setting(28, "image side in pixels; image folders are resized to it", "N",
                               8, 1024)
     channels: int = setting(1, "1 (grayscale) or 3 (RGB), for image folders", "C", 1, 3)
@@ -84,9 +89,10 @@ class Config:
                                "0.999), used for grids, evaluation and export; the decay "
                                "warms up as (1+t)/(10+t) over the t G steps, so 0.999 holds "
                                "only after about 9,000 of them (0: none)", "D", 0.0, below=1.0)
-    epochs: int = setting(50, "passes over the training set", "N", 1, 1_000_000)
+    epochs: int = setting(50, "passes over the training set", "N", 1, 1_000_000,
+                          per_session=True)
     max_steps: int = setting(0, "stop after N optimisation steps in total (0: no limit)", "N",
-                             0, 10**12)
+                             0, 10**12, per_session=True)
     batch_size: int = setting(128, "images per batch (per process under torchrun)", "N", 1,
                               65_536)
     lr: float = setting(2e-4, "Adam learning rate of both networks", "F", 1e-12, 10.0)
@@ -95,25 +101,32 @@ class Config:
     betas: list[float] = setting([0.9, 0.999], "Adam betas, two numbers", "B", 0.0, below=1.0)
     seed: int = setting(0, "random seed for weights, noise and data order", "N", 0, 2**32 - 1)
     device: str = setting("auto", "auto, cpu, cuda or cuda:N (auto picks CUDA when present)",
-                          "DEV")
+                          "DEV", per_session=True)
     precision: str = setting("fp32", "fp32, or bf16 autocast (fast on CPUs with AMX/AVX-512 "
-                             "bf16 and on GPUs)", "P")
+                             "bf16 and on GPUs); weights and Adam's state stay fp32 either "
+                             "way", "P", per_session=True)
     compile: bool = setting(False, "torch.compile both networks (helps on GPUs; slower on CPU "
-                            "here)")
+                            "here); penalties (R1, WGAN-GP) differentiate D twice, which a "
+                            "compiled graph cannot, so they call the plain D", per_session=True)
+    tf32: bool = setting(False, "on CUDA, let matrix products and convolutions round their "
+                         "inputs to TF32 (10-bit mantissa): several times faster on Ampere and "
+                         "later GPUs, less exact; off keeps them fp32. cuDNN benchmarks its "
+                         "convolution algorithms once per shape either way",
+                         per_session=True)
     run_dir: str = setting("", "where the run is written (default runs/<preset>-<dataset>-"
                            "<timestamp>); must not exist or be empty", "DIR")
     log_every: int = setting(100, "print status lines every N batches of an epoch", "N", 1,
-                             10**9)
+                             10**9, per_session=True)
     sample_every: int = setting(0, "save a fixed-noise grid every N steps (0: each epoch's "
-                                "end)", "N", 0, 10**12)
+                                "end)", "N", 0, 10**12, per_session=True)
     checkpoint_every: int = setting(0, "save checkpoints/last.pt every N steps (0: each "
-                                    "epoch)", "N", 0, 10**12)
+                                    "epoch)", "N", 0, 10**12, per_session=True)
     keep_checkpoints: int = setting(3, "keep the newest N epoch_XXX.pt beside last.pt and "
-                                    "best.pt (0: keep all)", "N", 0, 10**6)
+                                    "best.pt (0: keep all)", "N", 0, 10**6, per_session=True)
     grid_size: int = setting(64, "images in each fixed-noise sample grid", "N", 1, 1024)
     eval_every: int = setting(0, "compute FID every N epochs, keep the best in "
                               "checkpoints/best.pt (0: never; mnist and fashion-mnist)", "N",
-                              0, 1_000_000)
+                              0, 1_000_000, per_session=True)
     eval_samples: int = setting(5000, "samples for each evaluation during training", "N", 2,
                                 100_000)
 
@@ -137,7 +150,7 @@ PRESETS: dict[str, dict] = {
                        "epochs": 8},
     # A little lazy R1 keeps the projection D from overpowering G (without it, in fp32,
     # MNIST's digits turned to noise); more costs precision. The AC-GAN head makes each
-    # digit read as its class (benchmarks/RESULTS.md, session 5).
+    # digit read as its class (benchmarks/RESULTS.md, 2026-11-29, commit e885f67).
     "cdcgan": {"arch": "dcgan", "conditional": True, "r1": 0.02, "r1_every": 16,
                "aux_classifier": 1.0, "batch_size": 32, "lr": 5e-4, "betas": [0.5, 0.999],
                "ema_decay": 0.999, "epochs": 8},
@@ -165,10 +178,10 @@ PRECISIONS = ("fp32", "bf16")
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 
 
-def resolve_config(
-    preset: str = "seed", config_file: str | Path | None = None, overrides: dict | None = None
-) -> Config:
-    """Build a validated Config: preset, then the TOML file, then explicit overrides."""
+def combine(preset: str = "seed", config_file: str | Path | None = None,
+            overrides: dict | None = None) -> Config:
+    """The Config that the preset, then the TOML file, then explicit overrides make, with
+    its values checked (gankit.resolve.resolve_config also checks the names they give)."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     values = Config().to_dict()
@@ -178,7 +191,8 @@ def resolve_config(
     if config_file is not None:
         from_file = read_toml(config_file)
         # A run's own config.toml names its run dir: as --config it starts a new run.
-        if Path(from_file.get("run_dir", "")).resolve() == Path(config_file).parent.resolve():
+        if "run_dir" in from_file and (Path(from_file["run_dir"]).resolve()
+                                       == Path(config_file).resolve().parent):
             del from_file["run_dir"]
         from_file = _check_values(from_file, f"config file {config_file}")
     overrides = _check_values(overrides or {}, "option")
@@ -194,9 +208,9 @@ def dataset_values(preset: str, dataset: str) -> dict:
     return PRESET_DATASET_VALUES.get(preset, {}).get(dataset, {})
 
 
-def config_from_dict(values: dict, source: str = "config") -> Config:
-    """Rebuild a Config saved in a checkpoint or config.toml, checking keys, types and
-    names (not the bounds, which may have been wider when it was saved)."""
+def from_dict(values: dict, source: str = "config") -> Config:
+    """A Config saved in a checkpoint or config.toml, its keys and types checked (not the
+    bounds, which may have been wider when it was saved)."""
     merged = Config().to_dict()
     merged.update(_check_values(values, source))
     return validate(Config(**merged), bounds=False)
@@ -221,10 +235,22 @@ def write_toml(config: Config, path: str | Path) -> None:
     Path(path).write_text(tomli_w.dumps(config.to_dict()))
 
 
+def to_toml(config: Config) -> str:
+    """The config as TOML, after a comment naming the preset's values for this dataset
+    and whether each applied (what `gankit train --dry-run` prints)."""
+    values = dataset_values(config.preset, config.dataset)
+    shown = ", ".join(f"{key} = {value}" + ("" if getattr(config, key) == value
+                                           else f" (overridden: {getattr(config, key)})")
+                      for key, value in values.items())
+    comment = f"# preset {config.preset} on {config.dataset} sets: {shown}\n" if values else ""
+    return comment + tomli_w.dumps(config.to_dict())
+
+
 def validate(config: Config, bounds: bool = True) -> Config:
-    """Refuse values that cannot train: each number against its field's bounds, the few
-    rules that tie fields together, and the names the registries must know. A saved
-    config is checked without `bounds`: what trained once still loads and resumes."""
+    """Refuse values that cannot train: each number against its field's bounds and the
+    few rules that tie fields together (the names that registries must know are checked
+    by gankit.resolve). A saved config is checked without `bounds`: what trained once
+    still loads and resumes."""
     check_bounds(config, [f.name for f in dataclasses.fields(Config)] if bounds else [])
     if len(config.betas) != 2:
         raise ConfigError(f"betas must be two numbers, got {config.betas}")
@@ -242,18 +268,27 @@ def validate(config: Config, bounds: bool = True) -> Config:
         raise ConfigError("dataset must not be empty")
     if config.preset not in PRESETS:
         raise ConfigError(f"unknown preset {config.preset!r}; choose from {', '.join(PRESETS)}")
-    # Registries are checked where they live, imported here rather than at the top because
-    # they build on this module.
-    from gankit.data import check_dataset
-    from gankit.losses import get_loss
-    from gankit.models import check_architecture
-    from gankit.steps import check_lr_schedule
-
-    check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
-    get_loss(config.loss)
-    check_architecture(config)
-    check_lr_schedule(config.lr_schedule)
     return config
+
+
+# What a resume may change: what belongs to one invocation. run_dir is where the run is,
+# and num_classes comes from the data; neither is the user's to change.
+PER_SESSION = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["per_session"])
+
+
+def continued(saved: Config, requested: Config, run_dir: str) -> Config:
+    """The config of a resumed run: `saved`, the experiment's, with what `requested` asks
+    of this invocation (PER_SESSION); any other difference is refused, naming it."""
+    for name in FIELDS:
+        if name in (*PER_SESSION, "run_dir", "num_classes"):
+            continue
+        if getattr(saved, name) != getattr(requested, name):
+            raise ConfigError(
+                f"cannot change {name} when resuming (run has {getattr(saved, name)!r}, "
+                f"asked {getattr(requested, name)!r}); a resume keeps what defines the "
+                "experiment and may change only " + ", ".join(PER_SESSION))
+    return dataclasses.replace(saved, run_dir=run_dir,
+                               **{name: getattr(requested, name) for name in PER_SESSION})
 
 
 def check_bounds(config: Config, names: list[str]) -> None:

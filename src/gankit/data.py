@@ -62,11 +62,14 @@ _IDX_DTYPES = {
 
 @dataclass
 class ImageData:
-    """A dataset split: images uint8 N x C x H x W, labels int64 N (or None)."""
+    """A dataset split: images uint8 N x C x H x W, labels int64 N (or None). After
+    `cluster_images(data, k, seed)` the labels are the images' k-means clusters, and
+    `clusters` is k (0 for a dataset's own labels)."""
 
     images: torch.Tensor
     labels: torch.Tensor | None
     name: str
+    clusters: int = 0
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

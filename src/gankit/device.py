@@ -23,3 +23,49 @@ def pick_device(name: str) -> torch.device:
     elif device.type != "cpu":
         raise ConfigError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
     return device
+
+
+def set_cuda_policy(device: torch.device, tf32: bool) -> None:
+    """On CUDA, say once how fast and how exact the math may be: TF32 for matrix products
+    and cuDNN convolutions only with `tf32` (PyTorch's defaults differ between the two;
+    gankit sets both), and cuDNN's benchmark mode, which times the convolution algorithms
+    once per input shape and keeps the fastest (gankit's shapes never change)."""
+    if device.type != "cuda":
+        return
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cudnn.benchmark = True
+
+
+class StepTimer:
+    """Milliseconds per step on CUDA, timed with CUDA events between two status lines
+    (the host never waits for them but at a status line, which waits anyway), and the
+    peak GPU memory allocated since the last one. On a CPU it measures nothing."""
+
+    def __init__(self, device: torch.device, step: int = 0):
+        self.cuda = device.type == "cuda"
+        self.device = device
+        self.step = step
+        self.mark = self._event() if self.cuda else None
+
+    def _event(self):
+        event = torch.cuda.Event(enable_timing=True)
+        event.record(torch.cuda.current_stream(self.device))
+        return event
+
+    def restart(self, step: int) -> None:
+        """Time from here: what came since the last lap (an epoch's end) is not a step's."""
+        if self.cuda:
+            self.mark, self.step = self._event(), step
+
+    def lap(self, step: int) -> dict[str, float]:
+        """{"ms_per_step", "peak_memory_gib"} since the last lap, or {} off CUDA."""
+        if not self.cuda or step <= self.step:
+            return {}
+        mark = self._event()
+        mark.synchronize()
+        milliseconds = self.mark.elapsed_time(mark) / (step - self.step)
+        peak = torch.cuda.max_memory_allocated(self.device) / 2**30
+        torch.cuda.reset_peak_memory_stats(self.device)
+        self.mark, self.step = mark, step
+        return {"ms_per_step": milliseconds, "peak_memory_gib": peak}

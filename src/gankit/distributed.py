@@ -62,6 +62,15 @@ class Processes:
             dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return value
 
+    def mean(self, value: torch.Tensor) -> torch.Tensor:
+        """The mean of `value` over the ranks (itself in one process): what every rank
+        logs, rather than rank 0's shard alone."""
+        if self.distributed:
+            value = value.clone()
+            dist.all_reduce(value, op=dist.ReduceOp.SUM)
+            value /= self.world_size
+        return value
+
     def gather(self, obj) -> list:
         """Every rank's `obj`, in rank order (on every rank)."""
         if not self.distributed:

@@ -25,6 +25,9 @@ MESSAGES = {
         "batch_ranks": "batch {size} x {ranks} ranks = {total} global",
         "no_time": "gankit: this checkpoint predates time keeping: the run's training time "
                    "will count this session only",
+        "cuda_streams": "gankit: restored the random streams of {restored} of the {saved} "
+                        "CUDA devices the run was saved on ({present} here); the noise "
+                        "drawn differs from an uninterrupted run's",
         "end": "gankit: {steps} steps in {seconds} s ({per_epoch} s/epoch); run dir {run_dir}",
         "evaluation": "Evaluation at epoch {epoch}: FID {fid} ({samples} samples)",
         "report_failed": "gankit: report.html not updated: {error}",
@@ -54,6 +57,9 @@ MESSAGES = {
         "batch_ranks": "lots de {size} × {ranks} processus = {total} au total",
         "no_time": "gankit" + NBSP + ": ce point de reprise est antérieur au suivi du temps"
                    + NARROW_NBSP + "; la durée d'entraînement ne comptera que cette session",
+        "cuda_streams": "gankit" + NBSP + ": flux aléatoires restaurés pour {restored} des "
+                        "{saved} GPU de la sauvegarde ({present} ici)" + NARROW_NBSP + "; le "
+                        "bruit tiré diffère de celui d'un entraînement sans interruption",
         "end": "gankit" + NBSP + ": {steps} pas en {seconds}" + NBSP + "s ({per_epoch}" + NBSP
                + "s par époque)" + NARROW_NBSP + "; dossier {run_dir}",
         "evaluation": "Évaluation à l'époque {epoch}" + NBSP + ": FID {fid} ({samples} "

@@ -194,6 +194,9 @@ class ConditionalDiscriminator(nn.Module):
 
 
 LABEL_EMBEDDING = 32
+# The first noise entry of a cluster at the edge of [0, 1] is ndtri(0 or 1), infinite:
+# it is kept this far inside (ndtri(1e-6) = -4.75, in float32's range of ndtr).
+SHARE_EDGE = 1e-6
 
 
 class ClusterGenerator(nn.Module):
@@ -218,9 +221,12 @@ class ClusterGenerator(nn.Module):
         return torch.searchsorted(self.cumulative, uniform).clamp(max=self.clusters - 1)
 
     def noise_for(self, clusters: torch.Tensor) -> torch.Tensor:
-        """A first noise entry that picks each of `clusters`: its share's midpoint."""
+        """A first noise entry that picks each of `clusters`: its share's midpoint. An
+        empty cluster (k-means may leave one) has no share, and G(z) never draws it: its
+        entry stays finite and picks a neighbour instead."""
         low = torch.cat([self.cumulative.new_zeros(1), self.cumulative])[clusters]
-        return torch.special.ndtri((low + self.cumulative[clusters]) / 2)
+        middle = (low + self.cumulative[clusters]) / 2
+        return torch.special.ndtri(middle.clamp(SHARE_EDGE, 1 - SHARE_EDGE))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.conditional(z, self.cluster_of(z))

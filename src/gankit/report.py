@@ -8,11 +8,11 @@ themselves (no stylesheet needed), so the notebook panel shows the same ones.
 from __future__ import annotations
 
 import html
-import json
 import math
 import tomllib
 from pathlib import Path
 
+from gankit import records
 from gankit.atomic import replacing
 from gankit.errors import GankitError
 from gankit.inline import data_uri
@@ -45,10 +45,10 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     if not paths.is_run():
         raise GankitError(f"{paths.root} is not a gankit run dir (no config.toml)")
     config = tomllib.loads(paths.config.read_text())
-    records = read_metrics(paths.metrics)
-    steps = [r for r in records if "d_loss" in r]
-    evaluations = [r for r in records if r.get("event") == "evaluate"]
-    ends = [r for r in records if r.get("event") == "end"]
+    logged = records.read(paths.metrics)
+    steps = records.of_kind(logged, "step")
+    evaluations = records.of_kind(logged, "evaluate")
+    ends = records.of_kind(logged, "end")
     grids = paths.grids()
     gif = write_evolution_gif(evenly_spaced(grids, GIF_FRAMES), paths.evolution)
 
@@ -63,7 +63,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         parts.append(f'<div class="strip">{strip}</div>')
     if not steps:
         parts.append("<p>No steps logged yet.</p>")
-    for title, chart in training_charts(records):
+    for title, chart in training_charts(logged):
         parts.append(f"<h2>{title}</h2>{chart}")
     if evaluations:
         parts.append("<h2>Latest evaluation</h2>" + _evaluation_table(evaluations[-1]))
@@ -75,16 +75,44 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     return out
 
 
-def read_metrics(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:  # a line cut short by a crash
-            continue
-    return records
+def runs_table(folder: str | Path) -> str:
+    """One line per run dir in `folder`: name, preset, dataset, steps, last losses, and
+    the best FID in training and the last by `gankit evaluate`, each with its sample
+    count (FID depends on it, so the two stand in separate columns)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise GankitError(f"no such folder: {folder}")
+    runs = [RunDir(p) for p in sorted(folder.iterdir()) if RunDir(p).is_run()]
+    if not runs:
+        return f"no runs in {folder}"
+    header = ("run", "preset", "dataset", "steps", "D loss", "G loss", "best FID in training",
+              "FID by evaluate")
+    rows = [header]
+    for run in runs:
+        config = tomllib.loads(run.config.read_text())
+        logged = records.read(run.metrics)
+        steps = records.of_kind(logged, "step")
+        last = steps[-1] if steps else {}
+        in_training = records.of_kind(logged, "eval")
+        evaluated = [r for r in records.of_kind(logged, "evaluate") if "fid" in r]
+        best = min(in_training, key=lambda r: r["fid"]) if in_training else None
+        step = max((r.get("step", 0) for r in logged), default=0)
+        rows.append((run.root.name, config.get("preset", "?"), config.get("dataset", "?"),
+                     str(step), _loss(last.get("d_loss")), _loss(last.get("g_loss")),
+                     _fid(best), _fid(evaluated[-1] if evaluated else None)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(  # names to the left, numbers to the right
+        "  ".join(cell.ljust(w) if i < 3 else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        for row in rows)
+
+
+def _loss(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _fid(record: dict | None) -> str:
+    return "-" if record is None else f"{record['fid']:.2f} ({record['samples']} samples)"
 
 
 def evenly_spaced(items: list, count: int) -> list:
@@ -94,13 +122,13 @@ def evenly_spaced(items: list, count: int) -> list:
     return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
 
 
-def training_charts(records: list[dict], max_points: int = 500,
+def training_charts(logged: list[dict], max_points: int = 500,
                     language: str = "en") -> list[tuple[str, str]]:
     """(title, inline SVG) for the losses, D's outputs and FID during training, from
     metrics.jsonl records, in `language`; charts without data are left out. Curves keep
     at most `max_points` evenly spaced records, so a chart's size does not grow with the
     run."""
-    steps = evenly_spaced([r for r in records if "d_loss" in r], max_points)
+    steps = evenly_spaced(records.of_kind(logged, "step"), max_points)
     names = MESSAGES[language]
     charts = []
     for title, curves in CURVES:
@@ -109,7 +137,7 @@ def training_charts(records: list[dict], max_points: int = 500,
         series = [s for s in series if s[2]]
         if series:
             charts.append((names[title], line_chart(series, language=language)))
-    fids = [(r["step"], r["fid"]) for r in records if r.get("event") == "eval"]
+    fids = [(r["step"], r["fid"]) for r in records.of_kind(logged, "eval")]
     if fids:
         charts.append((names["fid_chart"], line_chart([("FID", "#ff7f0e", fids)], smooth=False,
                                                       language=language)))

@@ -1,33 +1,30 @@
 """The run object: the notebook's Logger, done properly.
 
 A Run takes the networks and optimisers a loop trains and looks after everything
-around the algorithm: the device, the run directory, status lines, metrics.jsonl,
-TensorBoard, fixed-noise grids, checkpoints, FID during training, report.html,
-resume, clean interrupts, several processes under torchrun, and the live panel in
-Jupyter. `gankit.train` and the tutorial's notebook cell both loop over it.
+around the algorithm, each part in its own module: `prepare` places and wraps the
+networks and the data, a `TrainingState` holds the step, optimizers, random streams and
+clocks, the `Checkpointer` writes checkpoints and the export, `RunLog` the status lines,
+metrics.jsonl, TensorBoard, grids and the live panel. The Run decides when each acts:
+epoch ends, FID and best.pt, interrupts, resume. `gankit.train` and the tutorial's
+notebook cell both loop over it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
-from gankit import distributed
-from gankit.atomic import replacing
-from gankit.checkpoint import load_checkpoint, save_checkpoint
-from gankit.config import Config, check_bounds, config_from_dict
+from gankit import records
+from gankit.checkpoint import Checkpointer, Resume, restore
+from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
-from gankit.device import pick_device
-from gankit.ema import EMA
+from gankit.device import StepTimer
 from gankit.errors import ConfigError, GankitError, Interrupted
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
@@ -35,56 +32,12 @@ from gankit.language import check_language, number, say
 from gankit.metrics import evaluate, reference
 from gankit.models import generate, recompute_batchnorm, unwrap
 from gankit.panel import in_notebook
+from gankit.prepare import prepare
 from gankit.rundir import RunDir, create_run_dir
 from gankit.runlog import DISPLAYS, RunLog
 from gankit.sample import sample_images
-from gankit.steps import Networks, schedule_learning_rate
-
-RESUMABLE_CHANGES = ("epochs", "max_steps")  # settings a resumed run may change
-
-
-@dataclass(frozen=True)
-class Resume:
-    """A run to continue: its directory and its checkpoints/last.pt, loaded once."""
-
-    run_dir: RunDir
-    state: dict
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> Resume:
-        paths = RunDir(run_dir)
-        return cls(paths, load_checkpoint(paths.last))
-
-    @functools.cached_property
-    def saved(self) -> Config:
-        return config_from_dict(self.state["config"], "checkpoint")
-
-    def config(self, **changes) -> Config:
-        """The run's saved config with `changes`, which may only lengthen or shorten it
-        (--epochs, --max-steps); any other change is refused, naming the setting."""
-        asked_dir = changes.pop("run_dir", "")
-        if asked_dir and Path(asked_dir).resolve() != self.run_dir.root.resolve():
-            raise ConfigError(f"cannot change run_dir when resuming: the run continues in "
-                              f"{self.run_dir.root}")
-        requested = config_from_dict({**self.state["config"], **changes}, "option")
-        check_bounds(requested, list(changes))
-        return self.check(requested)
-
-    def check(self, requested: Config) -> Config:
-        """The saved config with `requested`'s length, in this run dir; refuse other changes.
-        num_classes is not the user's to set (it comes from the data) and is not compared."""
-        for field in dataclasses.fields(Config):
-            if field.name in (*RESUMABLE_CHANGES, "run_dir", "num_classes"):
-                continue
-            if getattr(self.saved, field.name) != getattr(requested, field.name):
-                allowed = " and ".join("--" + name.replace("_", "-")
-                                       for name in RESUMABLE_CHANGES)
-                raise ConfigError(
-                    f"cannot change {field.name} when resuming (run has "
-                    f"{getattr(self.saved, field.name)!r}, asked "
-                    f"{getattr(requested, field.name)!r}); only {allowed} may change")
-        return dataclasses.replace(self.saved, run_dir=str(self.run_dir.root),
-                                   **{name: getattr(requested, name) for name in RESUMABLE_CHANGES})
+from gankit.state import TrainingState
+from gankit.steps import schedule_learning_rate
 
 
 class Run:
@@ -120,56 +73,24 @@ class Run:
         point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
         if point:
             config = point.check(config)
-        if config.conditional and data.labels is None:
-            raise ConfigError(f"--conditional needs a labelled dataset; {config.dataset} has none")
-        if config.clusters and (data.labels is None or data.num_classes > config.clusters):
-            raise ConfigError(f"--clusters {config.clusters} trains on the images' clusters: "
-                              "data = gankit.cluster_images(data, config.clusters, config.seed)")
-        if config.conditional and config.num_classes != data.num_classes:
-            raise ConfigError(f"config.num_classes is {config.num_classes} but the data has "
-                              f"{data.num_classes} classes; build the models from "
-                              "dataclasses.replace(config, num_classes=data.num_classes)")
-        self.procs, device_name = distributed.start(config.device)
-        self.device = device = pick_device(device_name)
-        generator.to(device)
-        discriminator.to(device)
-        if self.procs.distributed:  # same initial weights everywhere, other noise on each rank
-            torch.manual_seed(config.seed + 1_000_003 * (self.procs.rank + 1))
-        if config.clusters:  # G(z) draws clusters as often as the data has them
-            unwrap(generator).set_shares(data.labels)
-        ema = EMA(generator, config.ema_decay) if config.ema_decay else None
+        placed = prepare(config, data, generator, discriminator)
+        self.nets, self.device, self.procs = placed.nets, placed.device, placed.procs
+        self.images, self.labels = placed.images, placed.labels
         self.opt_g, self.opt_d = opt_g, opt_d
-        self.step = 0
-        self.best_fid = math.inf
-        self.g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step
-        if point:
-            self.step = restore(point.state, generator, discriminator, opt_g, opt_d, self.procs,
-                                ema)
-            if ema:
-                ema.updates = self.step // config.n_critic  # the G steps taken so far
-            self.best_fid = point.state.get("best_fid", math.inf)
-            # With n_critic > 1 the last G loss is what the next D-only steps log.
-            self.g_loss = point.state.get("g_loss", self.g_loss).to(device)
+        self.state = TrainingState(opt_g, opt_d, self.procs, self.device, self.nets.ema,
+                                   config.n_critic)
+        restored = restore(point.checkpoint, self.nets, self.state, self.procs) if point else None
         if config.eval_every:  # fails early, before any file is written, without a feature network
             reference(config.dataset, config.data_dir)
-        # Compiled wrappers train; checkpoints keep the plain modules' state dicts. Under DDP
-        # each network is synchronised only in the step that updates it.
-        g_fast, d_fast = (torch.compile(m) if config.compile else m
-                          for m in (generator, discriminator))
-        self.nets = Networks(generator, discriminator, g_fast, d_fast,
-                             self.procs.wrap(g_fast, device), self.procs.wrap(d_fast, device), ema)
-        self.images = data.images.to(device)
-        self.labels = (data.labels.to(device) if config.conditional or config.clusters
-                       else None)
         # Conditional grids show the classes in order, a row of 0-9 at a time.
-        self.fixed_labels = (torch.arange(config.grid_size, device=device) % config.num_classes
-                             if config.conditional else None)
+        self.fixed_labels = (torch.arange(config.grid_size, device=self.device)
+                             % config.num_classes if config.conditional else None)
         noise_rng = torch.Generator().manual_seed(config.seed)
         self.fixed_noise = torch.randn(config.grid_size, config.latent_dim,
-                                       generator=noise_rng).to(device)
+                                       generator=noise_rng).to(self.device)
         if config.clusters:  # grids show the clusters in order, as conditional grids do classes
             self.fixed_noise[:, 0] = unwrap(generator).noise_for(
-                torch.arange(config.grid_size, device=device) % config.clusters)
+                torch.arange(config.grid_size, device=self.device) % config.clusters)
         self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
@@ -178,40 +99,32 @@ class Run:
             raise ConfigError(f"{point.run_dir.root} is already at step {self.step}, the end of "
                               f"its {self.total_steps} steps; resume with a larger --epochs or "
                               "--max-steps")
-
         if point:
             self.dir = point.run_dir
         else:
             self.dir = shared_run_dir(config, overwrite, self.procs)
             config = dataclasses.replace(config, run_dir=str(self.dir.root))
         self.config = config
+        self.checkpointer = Checkpointer(self.dir, self.procs)
+        if point:
+            self.checkpointer.forget_export()
         self.first_step = self.step
-        self.guard = DivergenceGuard(device, self.step, self.procs.max)
+        self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
         self.stop = StopSignal()
-        self.started = 0.0
         self.entered = False
-        # The run's time before this session, which its checkpoints keep: a resumed run's
-        # records and report count the whole run, not only its last session.
-        self.time_before = point.state.get("time_s", 0.0) if point else 0.0
-        self.eval_before = point.state.get("eval_time_s", 0.0) if point else 0.0
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
                              resume_step=self.step, active=self.procs.is_main, display=display,
                              language=language)
-        written = functools.partial(number, language=language)  # counts; steps stay bare
-        world = self.procs.world_size
-        batching = (say(language, "batch_ranks", size=written(config.batch_size), ranks=world,
-                        total=written(config.batch_size * world)) if self.procs.distributed
-                    else say(language, "batch", size=written(config.batch_size)))
-        self.logger.message(say(language, "resume" if self.step else "start",
-                                preset=config.preset, dataset=config.dataset, step=self.step,
-                                images=written(len(self.images)), batching=batching,
-                                per_epoch=written(self.per_epoch), device=device,
-                                run_dir=self.dir.root))
-        if point and "time_s" not in point.state:
-            self.logger.message(say(language, "no_time"))
+        self.timer = StepTimer(self.device, self.step)
+        self.announce(restored)
         # What this session took before its loop: the caller's (the data, k-means) and
         # this constructor's (device, run dir, the evaluation's classifier).
-        self.setup_time = setup_time_s + time.perf_counter() - constructed
+        self.state.clock.setup = setup_time_s + time.perf_counter() - constructed
+
+    @property
+    def step(self) -> int:
+        """Training steps taken so far, over all the run's sessions."""
+        return self.state.step
 
     @property
     def generator_turn(self) -> bool:
@@ -257,46 +170,56 @@ class Run:
         """Count one training step: `d` is what the D step returned, `g` the G step's loss
         (None on batches without a G step). Prints the notebook's status lines every
         `log_every` batches, and saves grids and checkpoints when they are due."""
+        state = self.state
         if g is not None:
-            self.g_loss = g
-        epoch, batch = divmod(self.step, self.per_epoch)
-        self.step += 1
-        self.guard.update(d["d_loss"], self.g_loss)
-        self.logger.advance(self.step)
+            state.g_loss = g
+        epoch, batch = divmod(state.step, self.per_epoch)
+        state.step += 1
+        self.guard.update(d["d_loss"], state.g_loss)
+        self.logger.advance(state.step)
         config = self.config
         if batch % config.log_every == 0:  # the only host synchronisation in the loop
             self.guard.check()
             outputs = [key for key in d if key != "d_loss"]
-            values = torch.stack([d["d_loss"], self.g_loss, *(d[k] for k in outputs)]).tolist()
-            self.logger.status(epoch, batch, self.step,
-                               dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)))
-        if config.sample_every and self.step % config.sample_every == 0:
+            # Under torchrun each rank saw its own shard: log their mean, not rank 0's.
+            values = self.procs.mean(torch.stack([d["d_loss"], state.g_loss,
+                                                  *(d[k] for k in outputs)])).tolist()
+            self.logger.status(epoch, batch, state.step,
+                               dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)),
+                               self.timer.lap(state.step))
+        if config.sample_every and state.step % config.sample_every == 0:
             self.save_grid()
-        if config.checkpoint_every and self.step % config.checkpoint_every == 0:
-            self.save(self.dir.last)
+        # At an epoch's end, last.pt is the last thing end_epoch writes: saved here, a
+        # crash in the epoch's end work (FID) would resume past it and lose that work.
+        if (config.checkpoint_every and state.step % config.checkpoint_every == 0
+                and state.step % self.per_epoch):
+            self.save_last()
 
     def end_epoch(self, epoch: int) -> None:
         """A full epoch ended: a grid and checkpoints, as the notebook, and FID when due."""
         self.logger.end_epoch()
+        self.guard.check()  # a diverged model never replaces a good checkpoint
         self.settle_sampler()
         self.save_grid()
-        self.save(self.dir.epoch_checkpoint(epoch), resumable=False)
-        config = self.config
+        config, nets, state = self.config, self.nets, self.state
+        self.checkpointer.save_epoch(epoch, nets, state, config, config.keep_checkpoints)
         if config.eval_every and (epoch + 1) % config.eval_every == 0:
             started = time.perf_counter()
-            fid = evaluate_fid(self.nets.sampler, config) if self.procs.is_main else math.inf
+            fid = evaluate_fid(nets.sampler, config) if self.procs.is_main else math.inf
+            seconds = time.perf_counter() - started
+            state.eval_time += seconds
             self.logger.evaluation(self.step, epoch, {"fid": fid, "samples": config.eval_samples},
-                                   time.perf_counter() - started)
-            if self.procs.any(fid < self.best_fid, self.device):  # rank 0 decides; all save
-                self.best_fid = min(fid, self.best_fid)
-                self.save(self.dir.best)
-        self.save(self.dir.last)
-        prune_epoch_checkpoints(self.dir, config.keep_checkpoints)
+                                   seconds)
+            if self.procs.any(fid < state.best_fid, self.device):  # rank 0 decides; all save
+                state.best_fid = min(fid, state.best_fid)
+                self.checkpointer.save_best(nets, state, config)
+        self.checkpointer.save_last(nets, state, config)
         self.logger.write_report()
+        self.timer.restart(self.step)  # the epoch's end is not a training step's time
 
     def interrupt(self) -> None:
         self.settle_sampler()  # last.pt is what sample and evaluate read until a resume ends
-        self.save(self.dir.last)
+        self.save_last()
         self.logger.write_report()
         raise Interrupted(self.stop.signum or signal.SIGTERM,
                           say(self.language, "interrupted", step=self.step, path=self.dir.last),
@@ -318,41 +241,36 @@ class Run:
         self.logger.samples(self.step, to_uint8(generate(self.nets.sampler, self.fixed_noise,
                                                          self.fixed_labels)))
 
-    def save(self, path: Path, resumable: bool = True) -> None:
-        """A checkpoint of the run at this step; epoch snapshots (`resumable=False`) skip
-        the optimizer and RNG state, a third of the size."""
+    def save_last(self) -> None:
         self.guard.check()  # a diverged model never replaces a good checkpoint
-        nets = self.nets
-        state = {"generator": nets.generator.state_dict(),
-                 "discriminator": nets.discriminator.state_dict(),
-                 "step": self.step, "epoch": self.step // self.per_epoch,
-                 "config": self.config.to_dict(), "world_size": self.procs.world_size,
-                 "time_s": self.time_before + self.session_time(),
-                 "eval_time_s": self.logger.eval_time}
-        if nets.ema:
-            state["ema"] = nets.ema.model.state_dict()
-        if resumable:
-            rngs = self.procs.gather(rng_state())  # every rank's, so each resumes its own stream
-            state |= {"optimizer_g": self.opt_g.state_dict(),
-                      "optimizer_d": self.opt_d.state_dict(),
-                      "rng": rngs[0] | ({"ranks": rngs} if self.procs.distributed else {}),
-                      "best_fid": self.best_fid, "g_loss": self.g_loss.detach().cpu()}
-        if self.procs.is_main:
-            save_checkpoint(state, path)
+        self.checkpointer.save_last(self.nets, self.state, self.config)
 
-    def session_time(self) -> float:
-        """This session's seconds: its setup, and its loop since that began."""
-        return self.setup_time + self.loop_time()
-
-    def loop_time(self) -> float:
-        """Seconds since this session's loop began (0 before it has)."""
-        return time.perf_counter() - self.started if self.entered else 0.0
+    def announce(self, restored) -> None:
+        """The session's first lines: what trains where, and what a resume could not bring
+        back."""
+        config, language, world = self.config, self.language, self.procs.world_size
+        written = functools.partial(number, language=language)  # counts; steps stay bare
+        batching = (say(language, "batch_ranks", size=written(config.batch_size), ranks=world,
+                        total=written(config.batch_size * world)) if self.procs.distributed
+                    else say(language, "batch", size=written(config.batch_size)))
+        self.logger.message(say(language, "resume" if self.step else "start",
+                                preset=config.preset, dataset=config.dataset, step=self.step,
+                                images=written(len(self.images)), batching=batching,
+                                per_epoch=written(self.per_epoch), device=self.device,
+                                run_dir=self.dir.root))
+        if restored and not restored.time_known:
+            self.logger.message(say(language, "no_time"))
+        if restored and restored.cuda_restored < restored.cuda_saved:
+            present = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            self.logger.message(say(language, "cuda_streams", restored=restored.cuda_restored,
+                                    saved=restored.cuda_saved, present=present))
 
     def __enter__(self) -> Run:
         self.entered = True
-        self.started = time.perf_counter()
+        self.state.clock.start()
+        self.timer.restart(self.step)
         try:
-            self.logger.open(self.started - self.time_before - self.setup_time, self.eval_before)
+            self.logger.open(self.state.clock.origin())
             self.stop.__enter__()
         except BaseException:  # __exit__ will not run: close what opened
             self.logger.close()
@@ -370,26 +288,25 @@ class Run:
     def finish(self) -> None:
         """The loop ended (or left early): last grid and checkpoint, the exported
         generator, the end record and the report."""
-        elapsed = self.loop_time()
+        clock = self.state.clock
+        elapsed = clock.loop()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
             self.settle_sampler()
             self.save_grid()
-            self.save(self.dir.last)
+            self.save_last()
         self.guard.check()
         if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
                                                              self.nets.discriminator):
             raise GankitError("the ranks' weights differ after training; checkpoints hold rank 0's")
-        if self.procs.is_main:
-            save_generator(self.nets.sampler, self.config, self.dir.generator)
+        self.checkpointer.export(self.nets.sampler, self.config)
         steps_run = self.step - self.first_step
         # train_time_s and eval_time_s are the whole run's, over all its sessions.
-        session = self.setup_time + elapsed
-        self.logger.record({"event": "end", "step": self.step,
-                            "train_time_s": self.time_before + session,
-                            "session_time_s": session, "setup_time_s": self.setup_time,
-                            "eval_time_s": self.logger.eval_time,
-                            "steps_per_s": steps_run / elapsed if elapsed else 0.0,
-                            "device": str(self.device), "world_size": self.procs.world_size})
+        session = clock.setup + elapsed
+        self.logger.record(records.make(
+            "end", step=self.step, train_time_s=clock.before + session, session_time_s=session,
+            setup_time_s=clock.setup, eval_time_s=self.state.eval_time,
+            steps_per_s=steps_run / elapsed if elapsed else 0.0, device=str(self.device),
+            world_size=self.procs.world_size))
         self.logger.write_report()
         per_epoch = elapsed / max(steps_run, 1) * self.per_epoch
         self.logger.message(say(self.language, "end", steps=number(steps_run, self.language),
@@ -405,28 +322,6 @@ def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
     return evaluate(samples, config.dataset, ["fid"], config.data_dir)["fid"]
 
 
-def restore(checkpoint: dict, generator, discriminator, opt_g, opt_d, procs, ema=None) -> int:
-    """Load models, optimizers and this rank's RNG state; return the step to continue from."""
-    if checkpoint.get("world_size", 1) != procs.world_size:
-        raise ConfigError(f"this run was trained by {checkpoint.get('world_size', 1)} "
-                          f"process(es); resume it with the same number, not {procs.world_size}")
-    try:
-        generator.load_state_dict(checkpoint["generator"])
-        discriminator.load_state_dict(checkpoint["discriminator"])
-        opt_g.load_state_dict(checkpoint["optimizer_g"])
-        opt_d.load_state_dict(checkpoint["optimizer_d"])
-        if ema:
-            ema.model.load_state_dict(checkpoint["ema"])
-        rng = checkpoint["rng"]["ranks"][procs.rank] if procs.distributed else checkpoint["rng"]
-        torch.set_rng_state(rng["torch"])
-        if "cuda" in rng and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-    except (KeyError, RuntimeError, ValueError, TypeError) as e:
-        reason = str(e).strip().splitlines()[0]
-        raise GankitError(f"checkpoint does not match its configuration ({reason})") from None
-    return int(checkpoint["step"])
-
-
 def shared_run_dir(config: Config, overwrite: bool, procs) -> RunDir:
     """Rank 0 makes the run dir; every rank learns its name, or rank 0's refusal."""
     made, refusal = None, None
@@ -440,24 +335,3 @@ def shared_run_dir(config: Config, overwrite: bool, procs) -> RunDir:
     if refusal:
         raise GankitError(refusal)
     return RunDir(made)
-
-
-def rng_state() -> dict:
-    state = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def save_generator(generator: torch.nn.Module, config: Config, path: Path) -> None:
-    """The final generator as safetensors, with the config that rebuilds it as metadata.
-    Written beside and renamed into place, so a reader never sees half a file."""
-    weights = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    with replacing(path) as temporary:
-        save_file(weights, str(temporary), metadata={"gankit_config": json.dumps(config.to_dict())})
-
-
-def prune_epoch_checkpoints(run_dir: RunDir, keep: int) -> None:
-    if keep:
-        for old in run_dir.epoch_checkpoints()[:-keep]:
-            old.unlink()

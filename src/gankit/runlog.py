@@ -6,20 +6,18 @@ with display "notebook", to the live panel in a Jupyter output area instead.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from gankit.atomic import replacing
+from gankit import records
 from gankit.config import Config, write_toml
 from gankit.images import make_grid, save_png
 from gankit.language import number, say
-from gankit.report import OUTPUT_LABELS, read_metrics
+from gankit.report import OUTPUT_LABELS
 from gankit.rundir import RunDir, grid_step
 
 DISPLAYS = ("auto", "terminal", "notebook")
@@ -43,11 +41,10 @@ class RunLog:
         self.quiet = quiet or not active
         self.active = active
         self.started = time.perf_counter()  # the clock of the records' times; see open()
-        self.eval_time = 0.0  # seconds spent in evaluations during training
         self.epoch_text = ""
         self.bar: tqdm | None = None
         self.tensorboard = None
-        self.metrics = None
+        self.metrics: records.RecordFile | None = None
         self.panel: LivePanel | None = None
         self.purge_step = resume_step + 1 if resume_step else None
         if not active:
@@ -55,27 +52,27 @@ class RunLog:
         run_dir.samples.mkdir(parents=True, exist_ok=True)
         write_toml(config, run_dir.config)
         if resume_step:  # forget what a crashed run logged after its last checkpoint
-            _truncate_metrics(run_dir.metrics, resume_step)
+            records.truncate(run_dir.metrics, resume_step)
         if not self.quiet and (display == "notebook" or display == "auto" and in_notebook()):
             # Its curves and grid start from what the run logged before a resume.
             grids = run_dir.grids()
             self.panel = LivePanel(run_dir.root.name, total_steps, resume_step,
-                                   read_metrics(run_dir.metrics),
+                                   records.read(run_dir.metrics),
                                    grids[-1].read_bytes() if grids else None,
                                    grid_step(grids[-1]) if grids else 0, language)
 
-    def open(self, started: float, eval_time: float = 0.0) -> None:
+    def open(self, started: float) -> None:
         """Open metrics.jsonl and the TensorBoard writer, and time the records from
-        `started` (a perf_counter reading, earlier by a resumed run's time so far), with
-        `eval_time` seconds of evaluation already in it. A Run does so on entering its
-        `with` block, so that one never entered holds no open file or writer thread."""
-        self.started, self.eval_time = started, eval_time
+        `started` (a perf_counter reading, earlier by a resumed run's time so far). A Run
+        does so on entering its `with` block, so that one never entered holds no open
+        file or writer thread."""
+        self.started = started
         if not self.active:
-            self.metrics = open(os.devnull, "w")
+            self.metrics = records.RecordFile(None)
             return
         from torch.utils.tensorboard import SummaryWriter
 
-        self.metrics = open(self.paths.metrics, "a", buffering=1)
+        self.metrics = records.RecordFile(self.paths.metrics)
         self.tensorboard = SummaryWriter(str(self.paths.tensorboard), purge_step=self.purge_step)
 
     def start_epoch(self, epoch: int, first_batch: int = 0) -> None:
@@ -98,20 +95,26 @@ class RunLog:
     def end_epoch(self) -> None:
         self.bar.close()
 
-    def status(self, epoch: int, batch: int, step: int, stats: dict[str, float]) -> None:
+    def status(self, epoch: int, batch: int, step: int, stats: dict[str, float],
+               timing: dict[str, float] | None = None) -> None:
         """Print the notebook's three lines and record the same numbers in jsonl and TB.
         `stats` holds d_loss, g_loss and what else the D step returned, such as D's two
-        mean outputs (named in OUTPUT_LABELS)."""
+        mean outputs (named in OUTPUT_LABELS). On CUDA, `timing` (ms_per_step,
+        peak_memory_gib) adds a fourth line."""
         outputs = ", ".join(f"{OUTPUT_LABELS.get(key, key)}: {value:.4f}"
                             for key, value in stats.items() if key not in ("d_loss", "g_loss"))
         text = (f"Epoch: [{epoch}/{self.config.epochs}], "
                 f"Batch Num: [{batch}/{self.batches_per_epoch}]\n"
                 f"Discriminator Loss: {stats['d_loss']:.4f}, "
                 f"Generator Loss: {stats['g_loss']:.4f}\n{outputs}")
+        if timing:
+            text += (f"\nStep: {timing['ms_per_step']:.2f} ms, "
+                     f"peak GPU memory: {timing['peak_memory_gib']:.2f} GiB")
         elapsed = time.perf_counter() - self.started
-        record = {"step": step, "epoch": epoch, "batch": batch, **stats, "time_s": elapsed}
+        record = records.make("step", step=step, epoch=epoch, batch=batch, **stats,
+                              **(timing or {}), time_s=elapsed)
         self.record(record)
-        self._scalars("train", stats, step)
+        self._scalars("train", {**stats, **(timing or {})}, step)
         if self.panel:
             self.panel.status(text, record)
         else:
@@ -120,9 +123,8 @@ class RunLog:
     def evaluation(self, step: int, epoch: int, results: dict, seconds: float) -> None:
         """Record an evaluation during training in metrics.jsonl and TensorBoard, with
         `time_s`, the run's time before it, and `eval_s`, the `seconds` it took."""
-        record = {"event": "eval", "step": step, "epoch": epoch, **results,
-                  "time_s": time.perf_counter() - self.started - seconds, "eval_s": seconds}
-        self.eval_time += seconds
+        record = records.make("eval", step=step, epoch=epoch, **results,
+                              time_s=time.perf_counter() - self.started - seconds, eval_s=seconds)
         self.record(record)
         self._scalars("eval", results, step)
         if self.panel:
@@ -131,8 +133,8 @@ class RunLog:
                          fid=number(results["fid"], self.language, 2),
                          samples=number(results["samples"], self.language)))
 
-    def record(self, entry: dict) -> None:
-        self.metrics.write(json.dumps(entry) + "\n")
+    def record(self, record: dict) -> None:
+        self.metrics.write(record)
 
     def samples(self, step: int, images: np.ndarray) -> None:
         """Save a grid of the fixed-noise samples as samples/step_XXXXXXX.png and to TB."""
@@ -188,17 +190,3 @@ class RunLog:
         except BrokenPipeError:  # e.g. `gankit train | head`: keep training, stop printing
             self.quiet = True
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _truncate_metrics(path: Path, last_step: int) -> None:
-    if not path.exists():
-        return
-    def logged_by_then(line: str) -> bool:
-        try:
-            return json.loads(line).get("step", 0) <= last_step
-        except ValueError:  # a line cut short by the crash
-            return False
-
-    kept = [line for line in path.read_text().splitlines(keepends=True) if logged_by_then(line)]
-    with replacing(path) as temporary:
-        temporary.write_text("".join(kept))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gankit.checkpoint import load_checkpoint
-from gankit.config import Config, config_from_dict
+from gankit.checkpoint import generator_weights, load_checkpoint, read_export, saved_config
+from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.images import make_grid, save_png, to_uint8
 from gankit.models import build_models, generate
@@ -32,12 +31,11 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     if path.suffix == ".safetensors":
         if raw:
             raise GankitError(f"{path} holds one set of weights; --raw needs a checkpoint")
-        weights, config = _read_safetensors(path)
+        weights, config = read_export(path)
     else:
-        state = load_checkpoint(path)
-        use_ema = "ema" in state and not raw
-        weights = state["ema"] if use_ema else state["generator"]
-        config = config_from_dict(state["config"], str(path))
+        checkpoint = load_checkpoint(path)
+        weights = generator_weights(checkpoint, raw)
+        config = saved_config(checkpoint, str(path))
     generator, _ = build_models(config, image_shape(config))
     try:
         generator.load_state_dict(weights)
@@ -129,16 +127,33 @@ def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
-def _read_safetensors(path: Path):
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
+def samples_to_score(source: Path, n: int, seed: int = 0, device: str = "auto",
+                     raw: bool = False, dataset: str | None = None):
+    """(uint8 samples, their classes or None, reference dataset) for `gankit evaluate`:
+    an .npz's own images (and labels), or `n` drawn from a generator with `seed`. The
+    dataset is `dataset`, else the generator's own (mnist for an .npz)."""
+    if source.suffix == ".npz":
+        samples, labels = read_samples(source)
+        return samples, labels, dataset or "mnist"
+    from gankit.device import pick_device
+
+    generator, config = load_generator(source, pick_device(device), raw)
+    classes = class_labels(generator, n)
+    samples = sample_images(generator, n, seed, classes)
+    return samples, None if classes is None else classes.numpy(), dataset or config.dataset
+
+
+def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The uint8 'images' (and 'labels', when present) of an .npz archive."""
+    import zipfile
 
     try:
-        with safe_open(str(path), "pt") as f:
-            metadata = f.metadata() or {}
-        weights = load_file(str(path))
-    except (SafetensorError, OSError) as e:
-        raise GankitError(f"{path} is not a readable safetensors file ({e})") from None
-    if "gankit_config" not in metadata:
-        raise GankitError(f"{path} has no gankit configuration in its metadata")
-    return weights, config_from_dict(json.loads(metadata["gankit_config"]), str(path))
+        with np.load(path, allow_pickle=False) as archive:
+            samples = archive["images"]
+            labels = archive["labels"] if "labels" in archive else None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        reason = ("no array named 'images'" if isinstance(e, KeyError) else
+                  "not an .npz archive" if isinstance(e, (ValueError, zipfile.BadZipFile))
+                  else e.strerror or str(e))
+        raise GankitError(f"cannot read samples from {path}: {reason}") from None
+    return samples, labels

@@ -31,6 +31,8 @@ class Networks:
       torchrun, so that their gradients are averaged over the ranks; otherwise the same
       as g_fast and d_fast.
     - `ema`: the moving average of G's weights, or None.
+    - `d_penalty`: the D that R1 and WGAN-GP differentiate twice: `d_sync`, or the plain
+      module under --compile, as a compiled graph cannot be differentiated twice.
 
     The D step draws its fakes through `g_fast` (no gradient, so nothing to synchronise)
     and trains D through `d_sync`. The G step trains G through `g_sync` and scores its
@@ -45,12 +47,14 @@ class Networks:
     g_sync: nn.Module | None = None
     d_sync: nn.Module | None = None
     ema: EMA | None = None
+    d_penalty: nn.Module | None = None
 
     def __post_init__(self):  # `is None`: a module with __len__ (Sequential) can be falsy
         self.g_fast = self.generator if self.g_fast is None else self.g_fast
         self.d_fast = self.discriminator if self.d_fast is None else self.d_fast
         self.g_sync = self.g_fast if self.g_sync is None else self.g_sync
         self.d_sync = self.d_fast if self.d_sync is None else self.d_sync
+        self.d_penalty = self.d_sync if self.d_penalty is None else self.d_penalty
 
     @property
     def sampler(self) -> nn.Module:
@@ -88,7 +92,7 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
         d_loss = loss.discriminator(logits[:n], logits[n:])
         if aux_classifier:  # real images only: fakes would teach D G's mistakes
             d_loss = d_loss + aux_classifier * F.cross_entropy(class_logits[:n], labels)
-    critic = functools.partial(forward, nets.d_sync, labels=labels)  # D as a function of images
+    critic = functools.partial(forward, nets.d_penalty, labels=labels)  # D as a function of images
     if loss.penalty:
         d_loss = d_loss + loss.penalty(critic, real, fake)
     # R1 is left out of the d_loss returned: lazy R1 would make its curve spike.

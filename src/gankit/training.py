@@ -13,13 +13,15 @@ from pathlib import Path
 import torch
 
 from gankit import distributed
+from gankit.checkpoint import Resume
 from gankit.clusters import cluster_images
-from gankit.config import Config, validate
+from gankit.config import Config
 from gankit.data import load_dataset
 from gankit.language import check_language
 from gankit.losses import get_loss
 from gankit.models import build_models
-from gankit.run import Resume, Run
+from gankit.resolve import check_config
+from gankit.run import Run
 from gankit.steps import discriminator_step, generator_step, make_optimizer
 
 
@@ -29,14 +31,27 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
 
     `overwrite` lets a new run replace an earlier gankit run in `config.run_dir`;
     `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter);
-    `language` ("en" or "fr") that of the messages and the panel.
+    `language` ("en" or "fr") that of the messages and the panel. Under torchrun it
+    joins the process group and leaves it at the end, after every rank is done.
     """
     started = time.perf_counter()  # the run's time counts loading the data and the k-means
     check_language(language)  # before minutes of data loading and k-means, not after
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
     # A Config built by hand gets the checks that resolve_config makes.
-    config = point.check(config) if point else validate(config)
+    config = point.check(config) if point else check_config(config)
     distributed.start(config.device)  # under torchrun, join before the data: one rank downloads
+    try:
+        run_dir = train_loop(config, point, quiet, overwrite, display, language, started)
+    except BaseException:
+        distributed.stop()
+        raise
+    distributed.stop(finished=True)
+    return run_dir
+
+
+def train_loop(config: Config, point: Resume | None, quiet: bool, overwrite: bool,
+               display: str, language: str, started: float) -> Path:
+    """The notebook's algorithm over gankit's blocks: load, build, loop."""
     data = load_dataset(config.dataset, "train", config.data_dir, config.image_size,
                         config.channels)
     if config.conditional:

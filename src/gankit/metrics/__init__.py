@@ -76,6 +76,15 @@ def result_rows(results: dict) -> list[tuple[str, str]]:
     return [row for metric in METRICS.values() for row in metric.rows(results)]
 
 
+def format_results(results: dict) -> str:
+    """A readable table; every number says which features, reference and sample count."""
+    rows = result_rows(results)
+    width = max(len(label) for label, _ in rows) if rows else 0
+    return "\n".join([f"{results['source']}: {results['samples']} samples vs "
+                      f"{results['reference']}", f"features: {results['feature_network']}", "",
+                      *(f"{label:{width}s}  {text}" for label, text in rows)])
+
+
 def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | None = None,
              data_dir: str = "", labels: np.ndarray | None = None) -> dict:
     """Score uint8 samples (N x 28 x 28, or N x 28 x 28 x 1) against `dataset`'s test split;

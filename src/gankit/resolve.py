@@ -1,0 +1,41 @@
+"""A checked Config from a preset, a TOML file, flags or a saved dict.
+
+gankit.config checks values and the rules between them; this module also checks the
+names that the registries must know (dataset, loss, architecture, schedule), which live
+in the modules that build on config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gankit.config import Config, combine, from_dict, validate
+from gankit.data import check_dataset
+from gankit.losses import get_loss
+from gankit.models import check_architecture
+from gankit.steps import check_lr_schedule
+
+
+def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
+                   overrides: dict | None = None) -> Config:
+    """Build a checked Config: preset, then the TOML file, then explicit overrides."""
+    return check_names(combine(preset, config_file, overrides))
+
+
+def config_from_dict(values: dict, source: str = "config") -> Config:
+    """Rebuild a Config saved in a checkpoint or config.toml, checking keys, types and
+    names (not the bounds, which may have been wider when it was saved)."""
+    return check_names(from_dict(values, source))
+
+
+def check_config(config: Config) -> Config:
+    """Every check resolve_config makes, for a Config built by hand."""
+    return check_names(validate(config))
+
+
+def check_names(config: Config) -> Config:
+    check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
+    get_loss(config.loss)
+    check_architecture(config)
+    check_lr_schedule(config.lr_schedule)
+    return config

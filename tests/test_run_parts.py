@@ -1,0 +1,320 @@
+"""The run's parts, each with one owner, and the bugs that lived in the seams between them."""
+
+import ast
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+import gankit
+from gankit.checkpoint import Resume, load_checkpoint
+from gankit.cli import main
+from gankit.config import PER_SESSION, Config
+from gankit.errors import ConfigError
+from gankit.training import train
+
+PACKAGE = Path(gankit.__file__).parent
+
+
+def modules() -> dict[str, str]:
+    """gankit's modules by dotted name, with their source."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path.read_text()
+    return found
+
+
+def gankit_imports(name: str, source: str) -> set[str]:
+    """The gankit modules that `name` imports, at its top or inside functions, leaving out
+    imports under `if TYPE_CHECKING:` (annotations only)."""
+    known = modules()
+    imported = set()
+    tree = ast.parse(source)
+    typing_only = {id(node) for branch in ast.walk(tree) if isinstance(branch, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(branch.test)
+                   for node in ast.walk(branch)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            imported.add(base)
+            imported |= {f"{base}.{alias.name}" for alias in node.names}
+    return {m for m in imported if m in known and m != name and m != "gankit"}
+
+
+def test_the_package_imports_have_no_cycle():
+    graph = {name: gankit_imports(name, source) for name, source in modules().items()}
+    done, path = set(), []
+
+    def visit(name):
+        if name in path:
+            cycle = path[path.index(name):] + [name]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if name in done:
+            return
+        path.append(name)
+        for other in sorted(graph[name]):
+            visit(other)
+        path.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name)
+
+
+def test_config_imports_nothing_of_gankit_but_its_errors():
+    source = (PACKAGE / "config.py").read_text()
+    assert gankit_imports("gankit.config", source) == {"gankit.errors"}
+
+
+def test_only_the_records_module_reads_or_writes_metrics_jsonl():
+    """Record kinds are told apart in one place: no other module names "event", tests
+    for "d_loss" in a record, parses JSON lines, or opens the run dir's metrics file
+    (they pass its path to gankit.records)."""
+    parsing = re.compile(r'"event"|"d_loss" in |json\.loads')
+    opening = re.compile(r'open\([^)]*\.metrics\b|\.metrics\.(read_text|open|write_text)')
+    for name, source in modules().items():
+        if name == "gankit.records":
+            continue
+        found = set(parsing.findall(source)) | {m.group(0) for m in opening.finditer(source)}
+        if name == "gankit.checkpoint":  # an export's config metadata is JSON, not records
+            found.discard("json.loads")
+        assert not found, f"{name}: {found}"
+
+
+CHECKPOINT_KEYS = ("optimizer_g", "optimizer_d", "world_size", "rng", "training", "format",
+                   "ema", "discriminator")
+
+
+def test_only_the_checkpointer_names_checkpoint_keys():
+    """A checkpoint's keys are spelt in gankit.checkpoint alone (the training state names
+    its own entries, as an optimizer does)."""
+    keys = "|".join(CHECKPOINT_KEYS)
+    subscript = re.compile(rf"""\[["']({keys})["']\]|\.get\(["']({keys})["']""")
+    offenders = {name for name, source in modules().items() if subscript.search(source)}
+    assert offenders <= {"gankit.checkpoint", "gankit.state"}, offenders
+    state_source = modules()["gankit.state"]
+    assert not re.search(r"""["'](generator|discriminator|ema|config|training|world_size)["']""",
+                         state_source)
+
+
+def test_the_cli_only_parses_and_dispatches():
+    source = (PACKAGE / "cli.py").read_text()
+    assert "open(" not in source and "json.dumps({" not in source and "tomllib" not in source
+    assert "distributed" not in source  # train() leaves the process group itself
+
+
+def test_boolean_flags_can_be_switched_off(capsys):
+    assert main(["train", "--preset", "cdcgan", "--no-conditional", "--aux-classifier", "0",
+                 "--dry-run"]) == 0
+    assert "conditional = false" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "--conditional, --no-conditional" in capsys.readouterr().out
+
+
+def test_a_config_file_in_the_working_directory_is_read(tmp_path, monkeypatch, capsys):
+    """`--config my.toml` with no run_dir key, from the file's own folder, raised KeyError."""
+    monkeypatch.chdir(tmp_path)
+    Path("my.toml").write_text('lr = 0.0005\n')
+    assert main(["train", "--config", "my.toml", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "lr = 0.0005" in out and 'run_dir = ""' in out
+
+
+def short_config(tmp_path, data_dir, name="run", **changes) -> Config:
+    values = dict(data_dir=str(data_dir), run_dir=str(tmp_path / name), batch_size=32,
+                  log_every=5, max_steps=12, device="cpu")
+    return Config(**(values | changes))
+
+
+def test_compile_trains_with_r1_and_wgan_gp(tmp_path, tiny_mnist):
+    """The penalties differentiate D twice, which a compiled D cannot: they take the plain
+    D, and the run trains (it crashed with "donated buffers ... create_graph=False")."""
+    config = short_config(tmp_path, tiny_mnist, loss="wgan-gp", r1=1.0, compile=True,
+                          max_steps=2, g_hidden=[16], d_hidden=[16], dropout=0.0)
+    run = train(config, quiet=True)
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert logged[-1]["step"] == 2 and all(
+        torch.isfinite(torch.tensor(r["d_loss"])) for r in logged if "d_loss" in r)
+
+
+def test_a_crash_in_an_epochs_end_work_is_redone_on_resume(tmp_path, tiny_mnist,
+                                                           monkeypatch):
+    """last.pt was saved at the epoch's last step (--checkpoint-every) before the epoch's
+    end work; a crash in that work (FID is its long part) resumed past it, and the epoch
+    never got its grid, snapshot or evaluation."""
+    from gankit import run as run_module
+
+    config = short_config(tmp_path, tiny_mnist, max_steps=0, epochs=2, checkpoint_every=5)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies here, as a kill would stop it
+
+    with monkeypatch.context() as patch:
+        patch.setattr(run_module.Run, "save_grid", crash)
+        with pytest.raises(KeyboardInterrupt):
+            train(config, quiet=True)
+    run = Path(config.run_dir)
+    assert not (run / "checkpoints" / "epoch_000.pt").exists()
+    train(config, quiet=True, resume=run)
+    assert (run / "checkpoints" / "epoch_000.pt").is_file()
+    assert (run / "samples" / "step_0000010.png").is_file()
+
+
+def test_an_empty_cluster_gives_finite_noise_and_grids(tmp_path):
+    config = Config(arch="dcgan", base_width=8, clusters=4)
+    generator, _ = gankit.build_models(config, (1, 28, 28))
+    generator.set_shares(torch.tensor([0, 0, 1, 2, 2, 2]))  # cluster 3 is empty
+    noise = generator.noise_for(torch.arange(4))
+    assert torch.isfinite(noise).all()
+    z = torch.randn(4, config.latent_dim)
+    z[:, 0] = noise
+    assert generator.cluster_of(z).tolist()[:3] == [0, 1, 2]
+    from gankit.models import generate
+
+    assert torch.isfinite(generate(generator, z)).all()
+
+
+def test_a_clusters_config_refuses_the_datasets_own_labels(tmp_path, tiny_mnist):
+    """MNIST's 10 digit labels passed the old guard for any K >= 10: a loop that forgot
+    cluster_images trained on 10 of K clusters without a word."""
+    config = short_config(tmp_path, tiny_mnist, arch="dcgan", base_width=8, clusters=12)
+    data = gankit.load_dataset("mnist", data_dir=config.data_dir)
+    generator, discriminator = gankit.build_models(config, data.image_shape)
+    opt_g, opt_d = (gankit.make_optimizer(m, config) for m in (generator, discriminator))
+    with pytest.raises(ConfigError, match="cluster_images"):
+        gankit.Run(config, data, generator, discriminator, opt_g, opt_d, quiet=True)
+    clustered = gankit.cluster_images(data, 12, config.seed)
+    assert clustered.clusters == 12
+
+
+def test_cuda_random_streams_restore_for_the_devices_present(monkeypatch):
+    """A run saved on 2 GPUs resumed on 1: set_rng_state_all raised IndexError."""
+    from gankit.state import restore_random_state
+
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_rng_state",
+                        lambda state, device: restored.append((device, state)))
+    saved = {"torch": torch.get_rng_state(), "cuda": [torch.tensor([1]), torch.tensor([2])]}
+    assert restore_random_state(saved) == (1, 2)
+    assert restored == [(0, saved["cuda"][0])]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert restore_random_state(saved) == (0, 2)
+
+
+def test_a_run_saved_on_cuda_resumes_on_a_cpu(tmp_path, tiny_mnist, capsys):
+    """The device, precision, compile, data dir and cadences belong to one invocation: a
+    resume may change them. Here the checkpoint says CUDA (as a run from a recycled cloud
+    GPU would) and carries a CUDA random stream; this machine has none."""
+    run = train(short_config(tmp_path, tiny_mnist, max_steps=4), quiet=True)
+    last = run / "checkpoints" / "last.pt"
+    checkpoint = torch.load(last, weights_only=True)
+    checkpoint["config"]["device"] = "cuda"
+    checkpoint["training"]["rng"][0]["cuda"] = [torch.zeros(16, dtype=torch.uint8)]
+    torch.save(checkpoint, last)
+    assert main(["train", "--resume", str(run), "--max-steps", "8"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run), "--max-steps", "8", "--device", "cpu",
+                 "--log-every", "2", "--precision", "bf16"]) == 0
+    out = capsys.readouterr().out
+    assert "random streams of 0 of the 1 CUDA devices" in out
+    saved = load_checkpoint(last)
+    assert saved["training"]["step"] == 8
+    assert (saved["config"]["device"], saved["config"]["log_every"]) == ("cpu", 2)
+    assert main(["train", "--resume", str(run), "--max-steps", "9", "--lr", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot change lr" in err and "device" in err
+
+
+def test_what_a_resume_may_change_is_the_invocations():
+    assert set(PER_SESSION) == {"data_dir", "epochs", "max_steps", "device", "precision",
+                                "compile", "tf32", "log_every", "sample_every",
+                                "checkpoint_every", "keep_checkpoints", "eval_every"}
+
+
+def test_format_1_checkpoints_still_load(tmp_path, tiny_mnist):
+    run = train(short_config(tmp_path, tiny_mnist, max_steps=3), quiet=True)
+    last = run / "checkpoints" / "last.pt"
+    new = torch.load(last, weights_only=True)
+    old = {key: value for key, value in new.items() if key not in ("training", "format")}
+    training = new["training"]
+    old |= {key: training[key] for key in training if key != "rng"}
+    old |= {"epoch": 0, "rng": training["rng"][0]}
+    torch.save(old, last)
+    loaded = load_checkpoint(last)
+    assert loaded["training"]["step"] == 3 and len(loaded["training"]["rng"]) == 1
+    point = Resume.load(run)
+    train(point.config(max_steps=5), quiet=True, resume=point)
+    assert load_checkpoint(last)["training"]["step"] == 5
+
+
+def test_lazy_r1_corrects_ds_adam_as_stylegan2():
+    config = Config(r1=1.0, r1_every=16, lr=2e-4, betas=[0.5, 0.99])
+    d = torch.nn.Linear(2, 1)
+    optimizer = gankit.make_optimizer(d, config, lazy_every=16)
+    group = optimizer.param_groups[0]
+    assert group["lr"] == pytest.approx(2e-4 * 16 / 17)
+    assert group["betas"] == pytest.approx((0.5 ** (16 / 17), 0.99 ** (16 / 17)))
+    from gankit.steps import schedule_learning_rate
+
+    schedule_learning_rate([optimizer], dataclasses.replace(config, lr_schedule="linear"), 0.5)
+    assert group["lr"] == pytest.approx(1e-4 * 16 / 17)  # the schedule keeps the correction
+    plain = gankit.make_optimizer(d, config).param_groups[0]
+    assert (plain["lr"], plain["betas"]) == (2e-4, (0.5, 0.99))
+
+
+def test_train_gives_the_lazily_regularised_d_the_correction(tmp_path, tiny_mnist):
+    run = train(short_config(tmp_path, tiny_mnist, r1=0.5, r1_every=4, max_steps=2),
+                quiet=True)
+    training = load_checkpoint(run / "checkpoints" / "last.pt")["training"]
+    assert training["optimizer_d"]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 4 / 5)
+    assert training["optimizer_g"]["param_groups"][0]["lr"] == pytest.approx(2e-4)
+
+
+def test_the_cuda_policy_is_set_explicitly_both_ways():
+    from gankit.device import set_cuda_policy
+
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+              torch.backends.cudnn.benchmark)
+    try:
+        set_cuda_policy(torch.device("cpu"), True)
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+                torch.backends.cudnn.benchmark) == before  # a CPU run changes nothing
+        set_cuda_policy(torch.device("cuda"), False)
+        assert not torch.backends.cuda.matmul.allow_tf32
+        assert not torch.backends.cudnn.allow_tf32  # PyTorch's default is True here
+        assert torch.backends.cudnn.benchmark
+        set_cuda_policy(torch.device("cuda"), True)
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+    finally:
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+         torch.backends.cudnn.benchmark) = before
+
+
+def test_step_timing_is_cuda_only_and_shows_as_a_fourth_status_line(tmp_path, tiny_mnist,
+                                                                   capsys):
+    from gankit.device import StepTimer
+    from gankit.rundir import RunDir
+    from gankit.runlog import RunLog
+
+    assert StepTimer(torch.device("cpu")).lap(10) == {}
+    log = RunLog(RunDir(tmp_path), Config(), 469, 1000)
+    log.open(0.0)
+    log.start_epoch(0)
+    log.status(0, 0, 1, {"d_loss": 1.0, "g_loss": 2.0, "d_x": 0.5, "d_g_z": 0.4},
+               {"ms_per_step": 3.25, "peak_memory_gib": 1.5})
+    log.close()
+    assert "Step: 3.25 ms, peak GPU memory: 1.50 GiB" in capsys.readouterr().out
+    record = json.loads((tmp_path / "metrics.jsonl").read_text())
+    assert (record["ms_per_step"], record["peak_memory_gib"]) == (3.25, 1.5)
