@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gankit import records
 from gankit.config import Config, write_toml
 from gankit.data import load_dataset
 from gankit.images import make_grid, save_png
@@ -27,15 +28,14 @@ def simulate(run: RunDir, epochs: int, per_epoch: int = 469, log_every: int = 10
     rng = np.random.default_rng(0)
     run.samples.mkdir(parents=True)
     write_toml(Config(epochs=epochs), run.config)
-    with open(run.metrics, "w") as metrics:
-        for epoch in range(epochs):
-            for batch in range(0, per_epoch, log_every):
-                step = epoch * per_epoch + batch + 1
-                metrics.write(json.dumps({"step": step, "epoch": epoch, "batch": batch,
-                                          "d_loss": 1 + rng.random(), "g_loss": 1 + rng.random(),
-                                          "d_x": rng.random(), "d_g_z": rng.random()}) + "\n")
-            grid = make_grid(digits[rng.integers(0, len(digits), 64), :, :, None])
-            save_png(grid, run.grid((epoch + 1) * per_epoch))
+    for epoch in range(epochs):
+        for batch in range(0, per_epoch, log_every):
+            records.append(run.metrics, records.make(
+                "step", step=epoch * per_epoch + batch + 1, epoch=epoch, batch=batch,
+                d_loss=1 + rng.random(), g_loss=1 + rng.random(), d_x=rng.random(),
+                d_g_z=rng.random()))
+        grid = make_grid(digits[rng.integers(0, len(digits), 64), :, :, None])
+        save_png(grid, run.grid((epoch + 1) * per_epoch))
 
 
 def main() -> None:

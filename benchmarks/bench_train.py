@@ -29,6 +29,7 @@ import torch
 from notebook_as_written import BATCH, HIDDEN_D, HIDDEN_G, LATENT, PIXELS, train_notebook
 
 import gankit
+from gankit import records
 from gankit.data import load_dataset
 
 
@@ -38,7 +39,7 @@ def gankit_steps_per_s(steps: int, precision: str, device: str, workdir: Path, t
         "max_steps": steps, "precision": precision, "device": device,
         "run_dir": str(workdir / tag)})
     run_dir = gankit.train(config, quiet=True)
-    end = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+    [end] = records.of_kind(records.read(run_dir / "metrics.jsonl"), "end")
     return end["steps_per_s"]
 
 

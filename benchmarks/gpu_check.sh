@@ -21,8 +21,10 @@ python -m gankit train --preset cdcgan --compile --device cuda --max-steps 300 -
 python -m gankit train --resume "$out/cdcgan-compile" --device cpu --no-compile \
   --max-steps 310 | tee "$out/resume-on-cpu.txt"
 python -m pip install --quiet pytest hypothesis
+# A failing test is recorded, not fatal: the runs below still have their minutes.
 python -m pytest -q tests/test_run_parts.py tests/test_reliability.py tests/test_train.py \
-  | tail -n 3 | tee "$out/pytest-cuda.txt"
+  > "$out/pytest-cuda.txt" 2>&1 || true
+tail -n 3 "$out/pytest-cuda.txt"
 for precision in bf16 fp32; do
   python -m gankit train --device cuda --precision "$precision" --quiet \
     --run-dir "$out/seed-50-$precision"

@@ -170,6 +170,24 @@ def test_a_crash_in_an_epochs_end_work_is_redone_on_resume(tmp_path, tiny_mnist,
     assert (run / "samples" / "step_0000010.png").is_file()
 
 
+def test_a_loop_that_breaks_after_an_epochs_last_batch_still_ends_the_epoch(tmp_path,
+                                                                           tiny_mnist):
+    config = short_config(tmp_path, tiny_mnist, max_steps=0, epochs=3)
+    data = gankit.load_dataset("mnist", data_dir=config.data_dir)
+    generator, discriminator = gankit.build_models(config, data.image_shape)
+    opt_g, opt_d = (gankit.make_optimizer(m, config) for m in (generator, discriminator))
+    loss = gankit.get_loss(config.loss)
+    with gankit.Run(config, data, generator, discriminator, opt_g, opt_d, quiet=True) as run:
+        for real, _ in run.batches():
+            run.log(gankit.discriminator_step(run.nets, opt_d, loss, real),
+                    gankit.generator_step(run.nets, opt_g, loss, len(real)))
+            if run.step == 10:  # the first epoch's last batch
+                break
+    checkpoints = Path(config.run_dir) / "checkpoints"
+    assert (checkpoints / "epoch_000.pt").is_file()
+    assert load_checkpoint(checkpoints / "last.pt")["training"]["step"] == 10
+
+
 def test_an_empty_cluster_gives_finite_noise_and_grids(tmp_path):
     config = Config(arch="dcgan", base_width=8, clusters=4)
     generator, _ = gankit.build_models(config, (1, 28, 28))
@@ -213,10 +231,12 @@ def test_cuda_random_streams_restore_for_the_devices_present(monkeypatch):
     assert restore_random_state(saved) == (0, 2)
 
 
-def test_a_run_saved_on_cuda_resumes_on_a_cpu(tmp_path, tiny_mnist, capsys):
+def test_a_run_saved_on_cuda_resumes_on_a_cpu(tmp_path, tiny_mnist, capsys, monkeypatch):
     """The device, precision, compile, data dir and cadences belong to one invocation: a
     resume may change them. Here the checkpoint says CUDA (as a run from a recycled cloud
     GPU would) and carries a CUDA random stream; this machine has none."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # on a GPU machine too
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     run = train(short_config(tmp_path, tiny_mnist, max_steps=4), quiet=True)
     last = run / "checkpoints" / "last.pt"
     checkpoint = torch.load(last, weights_only=True)
@@ -224,7 +244,7 @@ def test_a_run_saved_on_cuda_resumes_on_a_cpu(tmp_path, tiny_mnist, capsys):
     checkpoint["training"]["rng"][0]["cuda"] = [torch.zeros(16, dtype=torch.uint8)]
     torch.save(checkpoint, last)
     assert main(["train", "--resume", str(run), "--max-steps", "8"]) == 2
-    assert "CUDA is not available" in capsys.readouterr().err
+    assert "resume it here with --device cpu" in capsys.readouterr().err
     assert main(["train", "--resume", str(run), "--max-steps", "8", "--device", "cpu",
                  "--log-every", "2", "--precision", "bf16"]) == 0
     out = capsys.readouterr().out
@@ -235,6 +255,10 @@ def test_a_run_saved_on_cuda_resumes_on_a_cpu(tmp_path, tiny_mnist, capsys):
     assert main(["train", "--resume", str(run), "--max-steps", "9", "--lr", "0.1"]) == 2
     err = capsys.readouterr().err
     assert "cannot change lr" in err and "device" in err
+    # Through the Python API, what this invocation asks is checked as the CLI checks it.
+    point = Resume.load(run)
+    with pytest.raises(ConfigError, match="log_every must be between 1"):
+        train(dataclasses.replace(point.saved, max_steps=9, log_every=0), resume=point)
 
 
 def test_what_a_resume_may_change_is_the_invocations():
@@ -250,7 +274,7 @@ def test_format_1_checkpoints_still_load(tmp_path, tiny_mnist):
     old = {key: value for key, value in new.items() if key not in ("training", "format")}
     training = new["training"]
     old |= {key: training[key] for key in training if key != "rng"}
-    old |= {"epoch": 0, "rng": training["rng"][0]}
+    old |= {"epoch": 0, "rng": training["rng"][0], "g_loss": training["g_loss"][0]}
     torch.save(old, last)
     loaded = load_checkpoint(last)
     assert loaded["training"]["step"] == 3 and len(loaded["training"]["rng"]) == 1
@@ -285,21 +309,24 @@ def test_train_gives_the_lazily_regularised_d_the_correction(tmp_path, tiny_mnis
 def test_the_cuda_policy_is_set_explicitly_both_ways():
     from gankit.device import set_cuda_policy
 
-    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-              torch.backends.cudnn.benchmark)
+    conv = torch.backends.cudnn.conv
+
+    def policy():
+        return (torch.get_float32_matmul_precision(),  # raises if two APIs were mixed
+                torch.backends.cuda.matmul.fp32_precision, conv.fp32_precision,
+                torch.backends.cudnn.benchmark)
+
+    before = policy()
     try:
         set_cuda_policy(torch.device("cpu"), True)
-        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-                torch.backends.cudnn.benchmark) == before  # a CPU run changes nothing
+        assert policy() == before  # a CPU run changes nothing
         set_cuda_policy(torch.device("cuda"), False)
-        assert not torch.backends.cuda.matmul.allow_tf32
-        assert not torch.backends.cudnn.allow_tf32  # PyTorch's default is True here
-        assert torch.backends.cudnn.benchmark
+        assert policy() == ("highest", "ieee", "ieee", True)  # torch's conv default: tf32
         set_cuda_policy(torch.device("cuda"), True)
-        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        assert policy() == ("high", "tf32", "tf32", True)
     finally:
-        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-         torch.backends.cudnn.benchmark) = before
+        torch.set_float32_matmul_precision(before[0])
+        conv.fp32_precision, torch.backends.cudnn.benchmark = before[2:]
 
 
 def test_step_timing_is_cuda_only_and_shows_as_a_fourth_status_line(tmp_path, tiny_mnist,

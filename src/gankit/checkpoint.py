@@ -125,10 +125,6 @@ class Resume:
     def saved(self) -> Config:
         return config_from_dict(self.checkpoint["config"], "checkpoint")
 
-    @property
-    def step(self) -> int:
-        return checkpoint_step(self.checkpoint)
-
     def config(self, **changes) -> Config:
         """The run's saved config with `changes` (flags given to `gankit train --resume`),
         which may only be what belongs to this invocation (config.PER_SESSION)."""
@@ -138,16 +134,16 @@ class Resume:
                               f"{self.run_dir.root}")
         requested = config_from_dict({**self.checkpoint["config"], **changes}, "option")
         check_bounds(requested, list(changes))
+        if ("device" not in changes and requested.device.startswith("cuda")
+                and not torch.cuda.is_available()):
+            raise ConfigError(f"this run was saved on {requested.device!r} and this machine has "
+                              "no CUDA: resume it here with --device cpu")
         return self.check(requested)
 
     def check(self, requested: Config) -> Config:
         """The saved experiment with `requested`'s settings for this invocation, in this
         run dir; any other change is refused, naming the setting."""
         return continued(self.saved, requested, str(self.run_dir.root))
-
-
-def checkpoint_step(checkpoint: dict) -> int:
-    return int(checkpoint["training"]["step"])
 
 
 def saved_config(checkpoint: dict, source: str) -> Config:
@@ -188,13 +184,13 @@ def load_checkpoint(path: str | Path) -> dict:
     except (RuntimeError, EOFError, ValueError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise GankitError(f"{path} is not a loadable gankit checkpoint ({reason})") from None
+    if isinstance(state, dict) and state.get("format", FORMAT) > FORMAT:
+        raise GankitError(f"{path} was written by a newer gankit (checkpoint format "
+                          f"{state['format']}); upgrade gankit to read it")
     if isinstance(state, dict) and "format" not in state and "step" in state:
         state = _from_format_1(state)
     if not isinstance(state, dict) or not all(key in state for key in REQUIRED_KEYS):
         raise GankitError(f"{path} is not a gankit checkpoint (missing generator/config keys)")
-    if state.get("format", FORMAT) > FORMAT:
-        raise GankitError(f"{path} was written by a newer gankit (checkpoint format "
-                          f"{state['format']}); upgrade gankit to read it")
     return state
 
 
@@ -204,6 +200,8 @@ def _from_format_1(state: dict) -> dict:
     rng = training.get("rng")
     if isinstance(rng, dict):  # one process's streams, or every rank's under "ranks"
         training["rng"] = rng.get("ranks", [{k: v for k, v in rng.items() if k != "ranks"}])
+    if "g_loss" in training:  # rank 0's alone: every rank continues from it
+        training["g_loss"] = [training["g_loss"]]
     return {**state, "format": 1, "training": training}
 
 

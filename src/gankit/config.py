@@ -287,8 +287,10 @@ def continued(saved: Config, requested: Config, run_dir: str) -> Config:
                 f"cannot change {name} when resuming (run has {getattr(saved, name)!r}, "
                 f"asked {getattr(requested, name)!r}); a resume keeps what defines the "
                 "experiment and may change only " + ", ".join(PER_SESSION))
-    return dataclasses.replace(saved, run_dir=run_dir,
-                               **{name: getattr(requested, name) for name in PER_SESSION})
+    resumed = dataclasses.replace(saved, run_dir=run_dir,
+                                  **{name: getattr(requested, name) for name in PER_SESSION})
+    check_bounds(resumed, list(PER_SESSION))
+    return validate(resumed, bounds=False)
 
 
 def check_bounds(config: Config, names: list[str]) -> None:

@@ -29,24 +29,36 @@ def set_cuda_policy(device: torch.device, tf32: bool) -> None:
     """On CUDA, say once how fast and how exact the math may be: TF32 for matrix products
     and cuDNN convolutions only with `tf32` (PyTorch's defaults differ between the two;
     gankit sets both), and cuDNN's benchmark mode, which times the convolution algorithms
-    once per input shape and keeps the fastest (gankit's shapes never change)."""
+    for each input shape it meets and keeps the fastest (a run meets few: its batch, the
+    last batch of an epoch, the grid). The settings are the process's, and stay after
+    the run (a notebook's next cell keeps them)."""
     if device.type != "cuda":
         return
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    torch.backends.cudnn.allow_tf32 = tf32
+    # torch's documented call for matrix products in every version; since 2.9 the older
+    # allow_tf32 switches are deprecated, and mixing them with the newer per-backend
+    # settings makes torch.get_float32_matmul_precision(), which inductor calls, raise.
+    torch.set_float32_matmul_precision("high" if tf32 else "highest")
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if hasattr(conv, "fp32_precision"):  # torch >= 2.9
+        conv.fp32_precision = "tf32" if tf32 else "ieee"
+    else:
+        torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cudnn.benchmark = True
 
 
 class StepTimer:
     """Milliseconds per step on CUDA, timed with CUDA events between two status lines
     (the host never waits for them but at a status line, which waits anyway), and the
-    peak GPU memory allocated since the last one. On a CPU it measures nothing."""
+    peak GPU memory allocated since the last one, or since the timer restarted after an
+    epoch's end (whose BatchNorm re-estimate, grid and FID are not training). On a CPU
+    it measures nothing."""
 
     def __init__(self, device: torch.device, step: int = 0):
         self.cuda = device.type == "cuda"
         self.device = device
         self.step = step
-        self.mark = self._event() if self.cuda else None
+        self.mark = None
+        self.restart(step)
 
     def _event(self):
         event = torch.cuda.Event(enable_timing=True)
@@ -56,6 +68,7 @@ class StepTimer:
     def restart(self, step: int) -> None:
         """Time from here: what came since the last lap (an epoch's end) is not a step's."""
         if self.cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
             self.mark, self.step = self._event(), step
 
     def lap(self, step: int) -> dict[str, float]:

@@ -109,6 +109,7 @@ class Run:
         if point:
             self.checkpointer.forget_export()
         self.first_step = self.step
+        self.epoch_ended = self.step  # the step of the last epoch end whose work was done
         self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
         self.stop = StopSignal()
         self.entered = False
@@ -215,6 +216,7 @@ class Run:
                 self.checkpointer.save_best(nets, state, config)
         self.checkpointer.save_last(nets, state, config)
         self.logger.write_report()
+        self.epoch_ended = self.step
         self.timer.restart(self.step)  # the epoch's end is not a training step's time
 
     def interrupt(self) -> None:
@@ -294,6 +296,8 @@ class Run:
             self.settle_sampler()
             self.save_grid()
             self.save_last()
+        elif self.epoch_ended != self.step:  # a loop that broke off right after the
+            self.end_epoch(self.step // self.per_epoch - 1)  # epoch's last batch
         self.guard.check()
         if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
                                                              self.nets.discriminator):

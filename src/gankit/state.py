@@ -62,7 +62,7 @@ class TrainingState:
                  procs: Processes, device: torch.device, ema: EMA | None = None,
                  n_critic: int = 1):
         self.opt_g, self.opt_d = opt_g, opt_d
-        self.procs, self.ema, self.n_critic = procs, ema, n_critic
+        self.procs, self.device, self.ema, self.n_critic = procs, device, ema, n_critic
         self.step = 0
         self.best_fid = math.inf
         self.g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step
@@ -74,11 +74,14 @@ class TrainingState:
         and random streams are left out, two thirds of a checkpoint's size. Under torchrun
         every rank must call it: it gathers each rank's random streams."""
         state = {"step": self.step, "time_s": self.clock.total(), "eval_time_s": self.eval_time,
-                 "best_fid": self.best_fid, "g_loss": self.g_loss.detach().cpu()}
+                 "best_fid": self.best_fid}
         if resumable:
+            # Each rank's own last G loss (its shard's), which its D-only steps log next.
+            losses, streams = zip(*self.procs.gather((self.g_loss.detach().cpu(),
+                                                      random_state(self.device))), strict=True)
             state |= {"optimizer_g": self.opt_g.state_dict(),
                       "optimizer_d": self.opt_d.state_dict(),
-                      "rng": self.procs.gather(random_state())}
+                      "g_loss": list(losses), "rng": list(streams)}
         return state
 
     def load_state_dict(self, state: dict) -> Restored:
@@ -88,7 +91,8 @@ class TrainingState:
         self.eval_time = state.get("eval_time_s", 0.0)
         self.best_fid = state.get("best_fid", math.inf)
         # With n_critic > 1 the last G loss is what the next D-only steps log.
-        self.g_loss = state.get("g_loss", self.g_loss.cpu()).to(self.g_loss.device)
+        losses = state.get("g_loss", [self.g_loss.cpu()])
+        self.g_loss = losses[min(self.procs.rank, len(losses) - 1)].to(self.g_loss.device)
         self.opt_g.load_state_dict(state["optimizer_g"])
         self.opt_d.load_state_dict(state["optimizer_d"])
         if self.ema:
@@ -97,9 +101,11 @@ class TrainingState:
         return Restored(restored, saved, "time_s" in state)
 
 
-def random_state() -> dict:
+def random_state(device: torch.device) -> dict:
+    """The CPU stream, and the CUDA streams when training on CUDA (a CPU run draws from
+    none of them)."""
     state = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
+    if device.type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
