@@ -129,10 +129,16 @@ HARNESS = {"dataset", "data_dir", "run_dir", "device", "compile", "max_steps", "
 FLAGS = [f for f in dataclasses.fields(Config) if f.metadata["flag"] and f.name not in HARNESS]
 
 
+def flag_words(field: dataclasses.Field):
+    """A flag and its values; a boolean is switched on (--name) or off (--no-name)."""
+    name = field.name.replace("_", "-")
+    if isinstance(field.default, bool):
+        return st.sampled_from([[f"--{name}"], [f"--no-{name}"]])
+    return flag_values(field).map(lambda values: [f"--{name}", *values])
+
+
 def flag_values(field: dataclasses.Field):
     default = field.default_factory() if field.default is dataclasses.MISSING else field.default
-    if isinstance(default, bool):
-        return st.just([])
     if isinstance(default, list):
         item = SMALL_INTS if isinstance(default[0], int) else FLOATS
         return st.lists(item.map(str), min_size=1, max_size=3)
@@ -145,10 +151,8 @@ def flag_values(field: dataclasses.Field):
     return strategy.map(lambda value: [value])
 
 
-arguments = st.lists(
-    st.sampled_from(FLAGS).flatmap(lambda f: flag_values(f).map(
-        lambda values: ["--" + f.name.replace("_", "-"), *values])),
-    max_size=4).map(lambda parts: list(itertools.chain.from_iterable(parts)))
+arguments = st.lists(st.sampled_from(FLAGS).flatmap(flag_words), max_size=4).map(
+    lambda parts: list(itertools.chain.from_iterable(parts)))
 config_files = st.one_of(
     st.none(), st.text(max_size=60),
     st.dictionaries(st.sampled_from([f.name for f in FLAGS] + ["bogus"]),
