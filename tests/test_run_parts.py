@@ -283,29 +283,6 @@ def test_format_1_checkpoints_still_load(tmp_path, tiny_mnist):
     assert load_checkpoint(last)["training"]["step"] == 5
 
 
-def test_lazy_r1_corrects_ds_adam_as_stylegan2():
-    config = Config(r1=1.0, r1_every=16, lr=2e-4, betas=[0.5, 0.99])
-    d = torch.nn.Linear(2, 1)
-    optimizer = gankit.make_optimizer(d, config, lazy_every=16)
-    group = optimizer.param_groups[0]
-    assert group["lr"] == pytest.approx(2e-4 * 16 / 17)
-    assert group["betas"] == pytest.approx((0.5 ** (16 / 17), 0.99 ** (16 / 17)))
-    from gankit.steps import schedule_learning_rate
-
-    schedule_learning_rate([optimizer], dataclasses.replace(config, lr_schedule="linear"), 0.5)
-    assert group["lr"] == pytest.approx(1e-4 * 16 / 17)  # the schedule keeps the correction
-    plain = gankit.make_optimizer(d, config).param_groups[0]
-    assert (plain["lr"], plain["betas"]) == (2e-4, (0.5, 0.99))
-
-
-def test_train_gives_the_lazily_regularised_d_the_correction(tmp_path, tiny_mnist):
-    run = train(short_config(tmp_path, tiny_mnist, r1=0.5, r1_every=4, max_steps=2),
-                quiet=True)
-    training = load_checkpoint(run / "checkpoints" / "last.pt")["training"]
-    assert training["optimizer_d"]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 4 / 5)
-    assert training["optimizer_g"]["param_groups"][0]["lr"] == pytest.approx(2e-4)
-
-
 def test_the_cuda_policy_is_set_explicitly_both_ways():
     from gankit.device import set_cuda_policy
 

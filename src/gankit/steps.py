@@ -150,20 +150,15 @@ def d_outputs(discriminator: nn.Module, images: torch.Tensor, classes: torch.Ten
     return logits.float(), class_logits.float()
 
 
-def make_optimizer(model: nn.Module, config: Config, lazy_every: int = 1) -> torch.optim.Adam:
+def make_optimizer(model: nn.Module, config: Config) -> torch.optim.Adam:
     """Adam with the config's lr and betas, one per network, as in the notebook.
 
-    `lazy_every` = k > 1 for a network regularised on every k-th step only (D with
-    `--r1-every k`: pass `config.r1_every` when `config.r1`): its learning rate is scaled
-    by c = k/(k+1) and its betas raised to the power c, StyleGAN2's correction for lazy
-    regularisation (Karras et al. 2020, appendix B)."""
-    scale = lazy_every / (lazy_every + 1) if lazy_every > 1 else 1.0
+    Lazy R1 (--r1-every k) gets no StyleGAN2 correction (lr x k/(k+1), betas ^ k/(k+1)):
+    that corrects for StyleGAN2's separate regularisation step, k + 1 Adam steps per k
+    batches, where gankit adds R1 to the D step itself, k steps per k batches. Measured
+    on the presets it did no better (benchmarks/RESULTS.md, 2026-12-02)."""
     # The fused kernel updates all parameters in one call: 20 % faster per step on CPU here.
-    optimizer = torch.optim.Adam(model.parameters(), config.lr * scale,
-                                 tuple(beta**scale for beta in config.betas), fused=True)
-    for group in optimizer.param_groups:  # kept in its state dict, for the schedule
-        group["lr_scale"] = scale
-    return optimizer
+    return torch.optim.Adam(model.parameters(), config.lr, tuple(config.betas), fused=True)
 
 
 # Learning-rate factor as a function of the run's progress through its epochs, from 0 at
@@ -181,12 +176,11 @@ def check_lr_schedule(name: str) -> None:
 
 
 def schedule_learning_rate(optimizers, config: Config, progress: float) -> None:
-    """Set each optimizer's learning rate to config.lr times the schedule at `progress`
-    (times the lazy-regularisation scale that `make_optimizer` gave its groups)."""
-    factor = config.lr * LR_SCHEDULES[config.lr_schedule](progress)
+    """Set each optimizer's learning rate to config.lr times the schedule at `progress`."""
+    lr = config.lr * LR_SCHEDULES[config.lr_schedule](progress)
     for optimizer in optimizers:
         for group in optimizer.param_groups:
-            group["lr"] = factor * group.get("lr_scale", 1.0)
+            group["lr"] = lr
 
 
 def autocast(device: torch.device, precision: str) -> torch.autocast:

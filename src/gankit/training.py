@@ -60,8 +60,7 @@ def train_loop(config: Config, point: Resume | None, quiet: bool, overwrite: boo
         data = cluster_images(data, config.clusters, config.seed)
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, data.image_shape)
-    opt_g = make_optimizer(generator, config)
-    opt_d = make_optimizer(discriminator, config, lazy_every=config.r1_every if config.r1 else 1)
+    opt_g, opt_d = make_optimizer(generator, config), make_optimizer(discriminator, config)
     loss = get_loss(config.loss)
 
     with Run(config, data, generator, discriminator, opt_g, opt_d, resume=point,
