@@ -109,8 +109,8 @@ class Config:
                             "here); penalties (R1, WGAN-GP) differentiate D twice, which a "
                             "compiled graph cannot, so they call the plain D", per_session=True)
     tf32: bool = setting(False, "on CUDA, let matrix products and convolutions round their "
-                         "inputs to TF32 (10-bit mantissa): several times faster on Ampere and "
-                         "later GPUs, less exact; off keeps them fp32. cuDNN benchmarks its "
+                         "inputs to TF32 (10-bit mantissa): faster on Ampere and later GPUs, "
+                         "less exact; off keeps them fp32. cuDNN benchmarks its "
                          "convolution algorithms once per shape either way",
                          per_session=True)
     run_dir: str = setting("", "where the run is written (default runs/<preset>-<dataset>-"
