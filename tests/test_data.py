@@ -1,5 +1,8 @@
 import gzip
 import os
+import socket
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -124,6 +127,94 @@ def test_image_folder_without_readable_images_is_refused(tmp_path):
     (tmp_path / "a.png").write_bytes(b"junk")
     with pytest.raises(DataError, match="none of its 1 image files"):
         load_dataset(f"folder:{tmp_path}")
+
+
+def test_image_folder_scales_16_bit_grayscale_to_8_bits(tmp_path):
+    from PIL import Image
+
+    for name, value in (("black", 0), ("grey", 32768), ("white", 65535)):
+        Image.fromarray(np.full((8, 8), value, np.uint16)).save(tmp_path / f"{name}.png")
+    assert Image.open(tmp_path / "grey.png").mode in {"I;16", "I"}  # "I" before Pillow 10.3
+    for channels in (1, 3):
+        images = load_dataset(f"folder:{tmp_path}", image_size=4, channels=channels).images
+        assert images.shape == (3, channels, 4, 4)
+        # black, grey, white in sorted order: 32768 / 257 = 127.5, rounded up
+        assert [set(image.flatten().tolist()) for image in images] == [{0}, {128}, {255}]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX FIFOs and sockets")
+def test_image_folder_reads_only_regular_files(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    Image.fromarray(np.full((8, 8), 200, np.uint8)).save(tmp_path / "real.png")
+    (tmp_path / "link.png").symlink_to(tmp_path / "real.png")  # a link to an image is read
+    os.mkfifo(tmp_path / "fifo.png")  # opening it would wait for a writer forever
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "missing.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    (tmp_path / "folder.png").mkdir()
+    monkeypatch.chdir(tmp_path)  # a socket's path has a short length limit
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("socket.png")
+        data = load_dataset(f"folder:{tmp_path}", image_size=8)
+    assert data.images.shape == (2, 1, 8, 8) and set(data.images.flatten().tolist()) == {200}
+    assert capsys.readouterr().err == ""
+
+
+def test_image_folder_skips_images_over_pillow_limit(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    # Pillow refuses an image over twice MAX_IMAGE_PIXELS, and warns above it.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    for side in (16, 40, 50):  # 256 pixels, 1,600 (a warning) and 2,500 (refused)
+        Image.fromarray(np.zeros((side, side), np.uint8)).save(tmp_path / f"{side}.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor one DecompressionBombWarning per image
+        data = load_dataset(f"folder:{tmp_path}", image_size=8)
+    assert data.images.shape == (2, 1, 8, 8)
+    assert capsys.readouterr().err.splitlines() == [
+        f"gankit: skipped 1 unreadable image file(s) in {tmp_path}",
+        f"gankit: skipped 1 image(s) larger than Pillow's limit of 2,000 pixels in {tmp_path}",
+    ]
+    for name in ("16.png", "40.png", "broken.png"):
+        (tmp_path / name).unlink()
+    with pytest.raises(DataError, match="none of its 1 image files .*Pillow's limit"):
+        load_dataset(f"folder:{tmp_path}", image_size=8)
+
+
+def test_image_folder_decodes_large_jpegs_at_reduced_scale(tmp_path, monkeypatch):
+    from PIL import Image, ImageFile
+
+    Image.fromarray(np.full((800, 640, 3), 90, np.uint8)).save(tmp_path / "big.jpg")
+    decoded_sizes = set()
+    load = ImageFile.ImageFile.load
+
+    def recording_load(image):
+        decoded_sizes.add(image.size)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    for channels in (1, 3):
+        data = load_dataset(f"folder:{tmp_path}", image_size=28, channels=channels)
+        assert data.images.shape == (1, channels, 28, 28)
+        assert abs(data.images.float().mean().item() - 90) < 2
+    assert decoded_sizes == {(80, 100)}  # 1/8 scale, the most that still covers 28 x 28
+
+
+def test_image_folder_averages_palette_and_1_bit_images_like_grayscale(tmp_path):
+    from PIL import Image
+
+    stripes = Image.fromarray(np.tile(np.array([0, 255], np.uint8), (60, 30)))  # 60 x 60
+    modes = ("L", "1", "P", "LA", "RGB", "RGBA")
+    for mode in modes:
+        (tmp_path / mode).mkdir()
+        stripes.convert(mode).save(tmp_path / mode / "stripes.png")
+    for channels in (1, 3):
+        loaded = [load_dataset(f"folder:{tmp_path / mode}", image_size=8,
+                               channels=channels).images for mode in modes]
+        for mode, images in zip(modes, loaded, strict=True):
+            assert torch.equal(images, loaded[0]), mode
+        assert loaded[0].min() > 60 and loaded[0].max() < 195  # averaged, not sampled
 
 
 needs_fashion = pytest.mark.skipif(

@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import urllib.request
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+# Pillow's modes for 16-bit grayscale; a PNG opens as "I" before Pillow 10.3, as "I;16" after
+# (which Pillow resamples from version 11 on).
+SIXTEEN_BIT_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
+# Modes whose conversion to L or RGB commutes with resizing (up to rounding), so that a large
+# image is shrunk before any converted copy of it is made. The others are converted first:
+# Pillow resizes palette and 1-bit images by nearest neighbour, and alpha is premultiplied.
+SHRINK_FIRST_MODES = {"L", "RGB", *SIXTEEN_BIT_MODES}
 
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -206,41 +214,95 @@ def load_idx_split(directory: Path, split: str, checksums: dict | None = None) -
 
 
 def load_image_folder(path: str, image_size: int, channels: int) -> ImageData:
-    """Every png/jpg below `path`, converted to grayscale or RGB, centre-cropped and resized."""
+    """Every png/jpg file below `path`, converted to grayscale or RGB, centre-cropped and
+    resized. Unreadable images, and those over Pillow's decompression-bomb limit, are
+    skipped with a count on stderr."""
     from PIL import Image, UnidentifiedImageError
 
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"image folder not found: {root}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = _image_files(root)
     if not files:
         raise DataError(f"image folder {root} holds no .png or .jpg files")
     mode = "L" if channels == 1 else "RGB"
-    arrays, unreadable = [], 0
-    for file in files:
-        try:
-            with Image.open(file) as image:
-                arrays.append(np.asarray(_square(image.convert(mode), image_size)))
-        except (OSError, UnidentifiedImageError, ValueError):
-            unreadable += 1
+    arrays, unreadable, too_large = [], 0, 0
+    with warnings.catch_warnings():
+        # Pillow also warns of each image over half that limit: such an image is read.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        for file in files:
+            try:
+                arrays.append(_read_image(file, image_size, mode))
+            except Image.DecompressionBombError:
+                too_large += 1
+            except (OSError, UnidentifiedImageError, ValueError):
+                unreadable += 1
     if not arrays:
-        raise DataError(f"image folder {root}: none of its {len(files)} image files could be read")
+        why = f" ({_too_large_images(too_large)})" if too_large else ""
+        raise DataError(f"image folder {root}: none of its {len(files)} image files "
+                        f"could be read{why}")
     if unreadable:
         print(f"gankit: skipped {unreadable} unreadable image file(s) in {root}",
               file=sys.stderr)
+    if too_large:
+        print(f"gankit: skipped {_too_large_images(too_large)} in {root}", file=sys.stderr)
     stacked = np.stack(arrays).reshape(len(arrays), image_size, image_size, channels)
     images = torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
     return ImageData(images, None, dataset_slug(f"folder:{path}"))
 
 
+def _image_files(root: Path) -> list[Path]:
+    """The png/jpg regular files below `root` (links to them too), sorted. A FIFO named
+    like an image would block its reader forever; os.path.isfile is False for it, for a
+    socket or folder, and for a link that leads nowhere or in a loop."""
+    return sorted(p for p in root.rglob("*")
+                  if p.suffix.lower() in IMAGE_SUFFIXES and os.path.isfile(p))
+
+
+def _too_large_images(count: int) -> str:
+    from PIL import Image
+
+    # Pillow refuses to open an image of more than twice MAX_IMAGE_PIXELS.
+    return f"{count} image(s) larger than Pillow's limit of {2 * Image.MAX_IMAGE_PIXELS:,} pixels"
+
+
+def _read_image(file: Path, size: int, mode: str) -> np.ndarray:
+    """One image as a size x size array in `mode` (L or RGB), decoded and kept no larger
+    than the format and the conversion allow."""
+    from PIL import Image
+
+    with Image.open(file) as image:
+        # A JPEG decodes at 1/2, 1/4 or 1/8 scale, and grayscale from its luma alone.
+        image.draft(mode, (size, size))
+        if image.mode in SHRINK_FIRST_MODES:
+            return np.asarray(_convert(_square(image, size), mode))
+        return np.asarray(_square(_convert(image, mode), size))
+
+
+def _convert(image, mode: str):
+    """`image` in `mode`, 16-bit grayscale scaled rather than clipped."""
+    return (_eight_bit(image) if image.mode in SIXTEEN_BIT_MODES else image).convert(mode)
+
+
+def _eight_bit(image):
+    """16-bit grayscale as 8 bits, v / 257 rounded half up: Pillow's convert("L") clips
+    every value above 255 to white instead."""
+    from PIL import Image
+
+    values = np.asarray(image, dtype=np.int64).clip(0, 65535)
+    return Image.fromarray(((values + 128) // 257).astype(np.uint8))
+
+
 def _square(image, size: int):
+    """The centred square of `image` resized to size x size, in one pass from the
+    original: no cropped copy."""
     from PIL import Image
 
     width, height = image.size
     side = min(width, height)
     left, top = (width - side) // 2, (height - side) // 2
-    cropped = image.crop((left, top, left + side, top + side))
-    return cropped.resize((size, size), Image.Resampling.BICUBIC)
+    return image.resize((size, size), Image.Resampling.BICUBIC,
+                        box=(left, top, left + side, top + side))
 
 
 def _find_file(directory: Path, stem: str) -> Path:
