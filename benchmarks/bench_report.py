@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from gankit import records
-from gankit.config import Config, write_toml
+from gankit.atomic import write_text
+from gankit.config import Config, toml_text
 from gankit.data import load_dataset
 from gankit.images import make_grid, save_png
 from gankit.report import build_report
@@ -27,7 +28,7 @@ def simulate(run: RunDir, epochs: int, per_epoch: int = 469, log_every: int = 10
     digits = load_dataset("mnist").images[:, 0].numpy()
     rng = np.random.default_rng(0)
     run.samples.mkdir(parents=True)
-    write_toml(Config(epochs=epochs), run.config)
+    write_text(run.config, toml_text(Config(epochs=epochs)))
     for epoch in range(epochs):
         for batch in range(0, per_epoch, log_every):
             records.append(run.metrics, records.make(

@@ -98,7 +98,7 @@ def test_resume_refuses_changes_other_than_length(tmp_path, tiny_mnist, capsys):
     assert main(["train", "--resume", str(run), "--batch-size", "64"]) == 2
     assert "cannot change batch_size" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "nope")]) == 2
-    assert "checkpoint not found" in capsys.readouterr().err
+    assert "no such run dir" in capsys.readouterr().err
     assert weights(run)["net.0.weight"].shape == (256, 100)  # untouched
     assert main(["train", "--resume", str(run), "--max-steps", "8", "--quiet"]) == 0
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["training"]["step"] == 8
@@ -152,7 +152,8 @@ def test_sigkill_then_resume_finishes(tmp_path, tiny_mnist):
     assert (run / "generator.safetensors").is_file()
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                          (signal.SIGHUP, 129)])
 def test_signal_saves_and_exits_with_its_code(tmp_path, tiny_mnist, signum, code):
     run = tmp_path / "run"
     process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
@@ -253,7 +254,7 @@ def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path, tiny_mnist, ca
     path = run / "checkpoints" / "last.pt"
     state = torch.load(path, weights_only=True)
     state["config"]["g_hidden"] = [64, 64, 64]  # weights of one architecture, config of another
-    torch.save(state, path)
+    save_checkpoint(state, path)
     assert main(["train", "--resume", str(run), "--max-steps", "4"]) == 2
     assert "does not match its configuration" in capsys.readouterr().err
 
@@ -334,21 +335,25 @@ def test_default_run_keeps_three_epoch_snapshots_and_says_so(tmp_path, tiny_mnis
 
 def test_a_crash_while_exporting_leaves_no_half_file_and_sampling_reads_last_pt(
         tmp_path, tiny_mnist, monkeypatch):
-    import safetensors.torch
+    import errno
+    import pathlib
 
+    from gankit.errors import StorageError
     from gankit.sample import load_generator
 
     run = tmp_path / "run"
+    write_bytes = pathlib.Path.write_bytes
 
-    def crash_midway(tensors, filename, metadata=None):
-        with open(filename, "wb") as f:
-            f.write(b"half a file")
-        raise OSError("disk full")
+    def crash_midway(path, data):
+        if ".generator.safetensors.tmp" not in path.name:
+            return write_bytes(path, data)
+        write_bytes(path, bytes(data)[:100])
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(safetensors.torch, "save_file", crash_midway)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(pathlib.Path, "write_bytes", crash_midway)
+    with pytest.raises(StorageError, match="generator.safetensors: No space left"):
         train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
-    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".") and p.name != ".lock"
                   or p.suffix == ".safetensors") == []
     generator, _ = load_generator(run)
     last = load_checkpoint(run / "checkpoints" / "last.pt")
@@ -404,7 +409,7 @@ def test_best_checkpoint_is_the_lowest_fid_and_its_fid_survives_a_resume(tmp_pat
 
     # A best FID no later evaluation can beat: the resumed run must keep its best.pt.
     last["training"]["best_fid"] = 0.0
-    torch.save(last, run / "checkpoints" / "last.pt")
+    save_checkpoint(last, run / "checkpoints" / "last.pt")
     point = Resume.load(run)
     train(point.config(max_steps=50), quiet=True, resume=point)
     assert load_checkpoint(run / "checkpoints" / "best.pt")["training"]["step"] == best_step

@@ -428,7 +428,8 @@ def test_lazy_r1_weights_every_nth_d_step(tmp_path, tiny_mnist):
 
 def test_a_run_never_entered_holds_no_open_file_or_writer_thread(tmp_path, tiny_mnist,
                                                                  monkeypatch):
-    """A notebook cell that builds a Run and fails before its `with` leaks nothing."""
+    """A notebook cell that builds a Run and fails before its `with` leaks nothing but
+    the run dir's lock, which it holds until the Run ends or is deleted."""
     import os
     import threading
 
@@ -448,8 +449,10 @@ def test_a_run_never_entered_holds_no_open_file_or_writer_thread(tmp_path, tiny_
               make_optimizer(discriminator, config), quiet=True)
     with pytest.raises(GankitError, match="use the run as a context manager"):
         next(run.batches())
-    assert set(threading.enumerate()) == threads and len(os.listdir("/proc/self/fd")) == files
-    with run:  # entering opens them, leaving closes them
+    assert set(threading.enumerate()) == threads
+    assert os.readlink(f"/proc/self/fd/{run.lock.descriptor}") == str(run.dir.lock)
+    assert len(os.listdir("/proc/self/fd")) == files + 1
+    with run:  # entering opens them, leaving closes them, and the lock
         for real, _ in run.batches():
             run.log(discriminator_step(run.nets, run.opt_d, get_loss("nonsaturating"), real))
     assert set(threading.enumerate()) == threads and len(os.listdir("/proc/self/fd")) == files

@@ -1,42 +1,50 @@
 """Checkpoints and the exported generator: the one module that knows their keys.
 
 A checkpoint is a dict saved with torch.save and loaded with weights_only=True:
-- "format": 2;
+- "format": 3;
 - "config": the run's Config as a dict; "world_size": how many processes trained it;
 - "generator", "discriminator" and, when kept, "ema": the networks' state dicts;
 - "training": the TrainingState's state dict (step, clocks, best FID; in resumable
-  checkpoints also the optimizers and every rank's random streams).
-Format 1 (before 2026-12-02) kept the training state's entries at the top level; it
-still loads. generator.safetensors holds the sampler's weights with the config that
-rebuilds it as metadata ("gankit_config").
+  checkpoints also the optimizers and every rank's random streams);
+- "sha256": the checksum of all the above (`contents_digest`), which loading verifies.
+Format 2 (until 2026-12-02) had no checksum; format 1 also kept the training state's
+entries at the top level. Both still load. generator.safetensors holds the sampler's
+weights with, as metadata, the config that rebuilds it ("gankit_config"), the step it
+was exported at ("gankit_step") and the checksum of the three ("gankit_sha256").
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import json
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from gankit.atomic import replacing
+from gankit.atomic import write_bytes
 from gankit.config import Config, check_bounds, continued
 from gankit.distributed import Processes
-from gankit.errors import ConfigError, GankitError
+from gankit.errors import ConfigError, GankitError, storage_error
 from gankit.resolve import config_from_dict
 from gankit.rundir import RunDir
 from gankit.state import Restored, TrainingState
 from gankit.steps import Networks
 
-FORMAT = 2
+FORMAT = 3
 NETWORKS = ("generator", "discriminator")
 REQUIRED_KEYS = (*NETWORKS, "config", "training")
 # Format 1's top-level entries that now live in "training".
 FORMAT_1_TRAINING = ("step", "time_s", "eval_time_s", "best_fid", "g_loss", "optimizer_g",
                      "optimizer_d", "rng")
+
+
+class Corrupt(GankitError):
+    """A checkpoint or export whose bytes changed since gankit wrote it (or that was cut
+    short): its checksum does not match, or it does not load at all."""
 
 
 class Checkpointer:
@@ -77,10 +85,11 @@ class Checkpointer:
             for old in self.dir.epoch_checkpoints()[:-keep]:
                 old.unlink()
 
-    def export(self, sampler: torch.nn.Module, config: Config) -> None:
-        """generator.safetensors: the sampler's weights, with the config as metadata."""
+    def export(self, sampler: torch.nn.Module, config: Config, step: int) -> None:
+        """generator.safetensors: the sampler's weights at `step` (last.pt's), with the
+        config as metadata."""
         if self.procs.is_main:
-            write_export(sampler, config, self.dir.generator)
+            write_export(sampler, config, self.dir.generator, step)
 
     def forget_export(self) -> None:
         """A resumed run's export is older than what it trains next: remove it, so that
@@ -109,17 +118,58 @@ def restore(checkpoint: dict, nets: Networks, state: TrainingState,
 
 @dataclass(frozen=True)
 class Resume:
-    """A run to continue: its directory and its checkpoints/last.pt, loaded once."""
+    """A run to continue: its directory and the checkpoint it continues from, loaded
+    once: checkpoints/last.pt, or with `fallback` the newest intact epoch snapshot when
+    last.pt is corrupt or gone. `stamp` tells whether the file changed since."""
 
     run_dir: RunDir
     checkpoint: dict
+    source: Path
+    stamp: tuple
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> Resume:
+    def load(cls, run_dir: str | Path, fallback: bool = False) -> Resume:
         paths = RunDir(run_dir)
-        if not paths.last.is_file() and paths.root.is_dir():
-            raise GankitError(f"{paths.root} has no checkpoints/last.pt to resume from")
-        return cls(paths, load_checkpoint(paths.last))
+        if not paths.root.is_dir():
+            raise GankitError(f"no such run dir: {paths.root}")
+        try:
+            return cls.of(paths, paths.last)
+        except GankitError as e:
+            if not isinstance(e, Corrupt) and paths.last.is_file():
+                raise
+            problem = str(e) if paths.last.is_file() else (
+                f"{paths.root} has no checkpoints/last.pt to resume from")
+            intact = newest_intact_snapshot(paths)
+            if intact is None:
+                raise type(e)(problem + ("; no intact epoch snapshot remains either"
+                                         if paths.epoch_checkpoints() else "")) from None
+            if not fallback:
+                raise type(e)(f"{problem}; the newest intact snapshot is "
+                              f"{intact.source.name} (step {intact.step}): resume from it with "
+                              f"gankit train --resume {paths.root} --fallback") from None
+            return intact
+
+    @classmethod
+    def of(cls, paths: RunDir, path: Path) -> Resume:
+        stamp = file_stamp(path)
+        return cls(paths, load_checkpoint(path), path, stamp)
+
+    @property
+    def step(self) -> int:
+        return int(self.checkpoint["training"]["step"])
+
+    @property
+    def exact(self) -> bool:
+        """Whether it continues exactly: an epoch snapshot has no optimizer state or
+        random streams."""
+        return "optimizer_g" in self.checkpoint["training"]
+
+    def current(self) -> Resume:
+        """This point, or, when its file changed since it was loaded (a training that
+        ended in between), the same file loaded again."""
+        if file_stamp(self.source) == self.stamp:
+            return self
+        return Resume.of(self.run_dir, self.source)
 
     @functools.cached_property
     def saved(self) -> Config:
@@ -146,6 +196,24 @@ class Resume:
         return continued(self.saved, requested, str(self.run_dir.root))
 
 
+def newest_intact_snapshot(paths: RunDir) -> Resume | None:
+    for path in reversed(paths.epoch_checkpoints()):
+        try:
+            return Resume.of(paths, path)
+        except GankitError:
+            continue
+    return None
+
+
+def file_stamp(path: Path) -> tuple:
+    """What changes when a file is replaced: its inode, size and modification time."""
+    try:
+        status = path.stat()
+    except OSError:
+        return ()
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
 def saved_config(checkpoint: dict, source: str) -> Config:
     return config_from_dict(checkpoint["config"], source)
 
@@ -156,22 +224,23 @@ def generator_weights(checkpoint: dict, raw: bool = False) -> dict:
 
 
 def save_checkpoint(state: dict, path: str | Path) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`.
-
-    A crash at any point leaves the previous file at `path` intact.
-    """
+    """Write `state` with its checksum to a temporary file in the same folder, fsync,
+    then rename over `path`. A crash or a full disk at any point leaves the previous
+    file at `path` intact."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(path) as temporary, open(temporary, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    _fsync_dir(path.parent)
+    buffer = io.BytesIO()  # torch.save into a file hides a full disk's OSError
+    contents = {key: value for key, value in state.items() if key != "sha256"}
+    torch.save({**contents, "sha256": contents_digest(contents)}, buffer)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise storage_error(e, path.parent) from None
+    write_bytes(path, buffer.getbuffer())
 
 
 def load_checkpoint(path: str | Path) -> dict:
     """Load a gankit checkpoint with weights_only=True, so that a crafted pickle runs
-    nothing; a format-1 checkpoint comes back in format 2."""
+    nothing, and verify its checksum; an older format comes back in this one's shape."""
     path = Path(path)
     if not path.is_file():
         raise GankitError(f"checkpoint not found: {path}")
@@ -179,19 +248,74 @@ def load_checkpoint(path: str | Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # torch's own message goes on to advise weights_only=False, which runs the file's code.
-        raise GankitError(f"{path} is not a loadable gankit checkpoint (it holds more than "
-                          "tensors and plain values, or is not a PyTorch file)") from None
-    except (RuntimeError, EOFError, ValueError, OSError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise GankitError(f"{path} is not a loadable gankit checkpoint ({reason})") from None
-    if isinstance(state, dict) and state.get("format", FORMAT) > FORMAT:
+        raise Corrupt(f"{path} is not a loadable gankit checkpoint (it holds more than "
+                      "tensors and plain values, is corrupt, or is not a PyTorch file)") from None
+    except OSError as e:
+        raise storage_error(e, path, "read") from None
+    except Exception as e:  # a damaged zip or pickle fails in many ways inside torch
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise Corrupt(f"{path} is not a loadable gankit checkpoint: corrupt or not a PyTorch "
+                      f"file ({reason})") from None
+    if not isinstance(state, dict):
+        raise Corrupt(f"{path} is not a gankit checkpoint (it holds no dict)")
+    check_digest(state, path)
+    if not isinstance(state.get("format", 1), int) or state.get("format", 1) > FORMAT:
         raise GankitError(f"{path} was written by a newer gankit (checkpoint format "
                           f"{state['format']}); upgrade gankit to read it")
-    if isinstance(state, dict) and "format" not in state and "step" in state:
+    if "format" not in state and "step" in state:
         state = _from_format_1(state)
-    if not isinstance(state, dict) or not all(key in state for key in REQUIRED_KEYS):
+    if not all(key in state for key in REQUIRED_KEYS):
         raise GankitError(f"{path} is not a gankit checkpoint (missing generator/config keys)")
     return state
+
+
+def check_digest(state: dict, path: Path) -> None:
+    """Remove the checksum from `state` and verify it: required from format 3 on."""
+    expected = state.pop("sha256", None)
+    version = state.get("format", 1)
+    if expected is None and isinstance(version, int) and version <= 2:
+        return  # written before checkpoints carried one
+    if expected != contents_digest(state):
+        raise Corrupt(f"{path} is corrupt: its checksum does not match its contents")
+
+
+def contents_digest(value) -> str:
+    """sha256 of a checkpoint's or export's contents: every tensor's dtype, shape and
+    bytes, and every plain value, keys sorted; the same before saving and after loading,
+    on any device."""
+    digest = hashlib.sha256()
+    _feed(digest, value)
+    return digest.hexdigest()
+
+
+def _feed(digest, value) -> None:
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"tensor {tensor.dtype} {tuple(tensor.shape)}:".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(value, dict):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            digest.update(repr(key).encode() + b":")
+            _feed(digest, value[key])
+        digest.update(b"}")
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"(" if isinstance(value, tuple) else b"[")
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    else:
+        digest.update(f"{type(value).__name__} {value!r};".encode())
+
+
+def checkpoint_step(path: Path) -> int | None:
+    """The step a checkpoint was saved at, read without loading its tensors (None when
+    it cannot be read)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        return int(state["training"]["step"] if "training" in state else state["step"])
+    except Exception:
+        return None
 
 
 def _from_format_1(state: dict) -> dict:
@@ -205,40 +329,54 @@ def _from_format_1(state: dict) -> dict:
     return {**state, "format": 1, "training": training}
 
 
-def write_export(generator: torch.nn.Module, config: Config, path: Path) -> None:
-    """The generator as safetensors, with the config that rebuilds it as metadata.
-    Written beside and renamed into place, so a reader never sees half a file."""
-    from safetensors.torch import save_file
+def write_export(generator: torch.nn.Module, config: Config, path: Path, step: int) -> None:
+    """The generator at `step` as safetensors, with the config that rebuilds it, the step
+    and their checksum as metadata. Written beside and renamed into place, so a reader
+    never sees half a file."""
+    from safetensors.torch import save
 
     weights = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    with replacing(path) as temporary:
-        save_file(weights, str(temporary), metadata={"gankit_config": json.dumps(config.to_dict())})
+    described = {"gankit_config": json.dumps(config.to_dict()), "gankit_step": str(step)}
+    metadata = {**described, "gankit_sha256": contents_digest({**weights, **described})}
+    write_bytes(path, save(weights, metadata=metadata))
 
 
 def read_export(path: Path) -> tuple[dict, Config]:
-    """(weights, config) of an exported generator."""
-    from safetensors import SafetensorError
+    """(weights, config) of an exported generator, its checksum verified (exports
+    written before 2026-12-02 carry none)."""
+    weights, metadata = _load_export(path)
+    if "gankit_config" not in metadata:
+        raise GankitError(f"{path} has no gankit configuration in its metadata")
+    expected = metadata.pop("gankit_sha256", None)
+    if (expected or "gankit_step" in metadata) and expected != contents_digest(
+            {**weights, **metadata}):
+        raise Corrupt(f"{path} is corrupt: its checksum does not match its contents; "
+                      "sample from the run's checkpoints/last.pt instead")
+    try:
+        saved = json.loads(metadata["gankit_config"])
+    except ValueError:
+        raise Corrupt(f"{path} is corrupt: its configuration is not JSON") from None
+    return weights, config_from_dict(saved, str(path))
+
+
+def export_step(path: Path) -> int | None:
+    """The step an export was written at (None for one older than that record)."""
+    try:
+        return int(_load_export(path, weights=False)[1]["gankit_step"])
+    except (GankitError, KeyError, ValueError):
+        return None
+
+
+def _load_export(path: Path, weights: bool = True) -> tuple[dict, dict]:
     from safetensors.torch import load_file, safe_open
 
     try:
         with safe_open(str(path), "pt") as f:
             metadata = f.metadata() or {}
-        weights = load_file(str(path))
-    except (SafetensorError, OSError) as e:
-        raise GankitError(f"{path} is not a readable safetensors file ({e})") from None
-    if "gankit_config" not in metadata:
-        raise GankitError(f"{path} has no gankit configuration in its metadata")
-    return weights, config_from_dict(json.loads(metadata["gankit_config"]), str(path))
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return (load_file(str(path)) if weights else {}), metadata
+    except OSError as e:
+        raise storage_error(e, path, "read") from None
+    except Exception as e:  # SafetensorError, or a damaged header's JSON or offsets
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise Corrupt(f"{path} is not a readable safetensors file: corrupt, or not one "
+                      f"({reason})") from None

@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from gankit.config import PER_SESSION, PRESET_PURPOSES, PRESETS, Config, to_toml
-from gankit.errors import GankitError, Interrupted
+from gankit.errors import EXIT_CODES, GankitError, Interrupted, raise_stopped, storage_error
 from gankit.language import LANGUAGES
+
+# What a signal outside the training loop leaves, by command (in the loop, training
+# saves first and says how to resume).
+STOPPED = {"train": " before training began: nothing was saved, and the same command starts "
+                    "it again",
+           "sample": ": nothing was written",
+           "evaluate": ": nothing was recorded",
+           "report": ": the previous report is unchanged"}
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -39,8 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "(a run saved on a GPU continues on a CPU); the experiment's settings "
                        "stay, and only these may change: " + ", ".join(
                            "--" + name.replace("_", "-") for name in PER_SESSION))
+    train.add_argument("--fallback", action="store_true",
+                       help="with --resume, when checkpoints/last.pt is corrupt or missing, "
+                       "continue from the newest intact epoch snapshot instead (its optimizer "
+                       "state and random streams were not saved: they start afresh)")
     train.add_argument("--overwrite", action="store_true",
-                       help="replace an earlier gankit run in --run-dir instead of refusing")
+                       help="replace an earlier gankit run in --run-dir instead of refusing "
+                       "(never one that a process is training)")
     train.add_argument("--config", metavar="FILE.toml",
                        help="TOML file of settings (keys as in a run's config.toml)")
     for field in dataclasses.fields(Config):
@@ -139,30 +154,74 @@ def add_generator_flags(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Until a command has imported what it works with, a signal ends gankit at once, as
+    # nothing is written yet: an exception raised inside an import may be swallowed by a
+    # library, and leave a module half made. Then `armed()`.
+    handled = threading.current_thread() is threading.main_thread()
+    previous = {signum: signal.signal(signum, signal.SIG_DFL)
+                for signum in EXIT_CODES} if handled else {}
+    thread_errors, threading.excepthook = threading.excepthook, quiet_storage_errors
     try:
         return COMMANDS[args.command](args)
     except Interrupted as e:
         print(f"{e.prefix} {e}{e.resume_hint()}", file=sys.stderr)
         return e.exit_code
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        print(f"gankit: stopped by {signal.Signals(signum).name}{STOPPED.get(args.command, '')}",
+              file=sys.stderr)
+        return EXIT_CODES.get(signum, 128 + signum)
     except GankitError as e:
         print(f"gankit: error: {e}", file=sys.stderr)
         return getattr(e, "exit_code", 2)
+    except OSError as e:  # what gankit's own writes did not already name
+        error = storage_error(e, doing="write or read")
+        print(f"gankit: error: {error}", file=sys.stderr)
+        return error.exit_code
+    finally:
+        threading.excepthook = thread_errors
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def armed() -> None:
+    """From here on, SIGINT, SIGTERM and SIGHUP (a closed terminal) raise Stopped, a
+    KeyboardInterrupt, so that what is half-written is removed on the way out; the
+    training loop handles them itself, saving first."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in EXIT_CODES:
+            signal.signal(signum, raise_stopped)
+
+
+def quiet_storage_errors(args) -> None:
+    """A background writer's OSError (TensorBoard's, on a full disk) reaches the main
+    thread at its next write, which reports it in one line: no traceback here."""
+    if not issubclass(args.exc_type, OSError):
+        threading.__excepthook__(args)
 
 
 def run_train(args: argparse.Namespace) -> int:
+    import PIL.Image  # noqa: F401  what training imports on its way, imported before armed()
+    import safetensors.torch  # noqa: F401
+    import torch.utils.tensorboard  # noqa: F401
+
     from gankit.checkpoint import Resume
     from gankit.resolve import resolve_config
     from gankit.training import train
 
+    armed()
+
     fields = {f.name for f in dataclasses.fields(Config) if f.metadata["flag"]}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     point = None
+    if args.fallback and not args.resume:
+        raise GankitError("--fallback is for --resume RUN_DIR")
     if args.resume:
         if args.config or args.overwrite:
             raise GankitError("--resume takes no --config or --overwrite: the run keeps its own")
         if args.preset:
             overrides["preset"] = args.preset
-        point = Resume.load(args.resume)
+        point = Resume.load(args.resume, fallback=args.fallback)
         config = point.config(**overrides)
     else:
         config = resolve_config(args.preset or "seed", args.config, overrides)
@@ -175,6 +234,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    import PIL.Image  # noqa: F401  imported before armed()
+
     from gankit.device import pick_device
     from gankit.sample import (
         class_labels,
@@ -184,6 +245,8 @@ def run_sample(args: argparse.Namespace) -> int:
         write_gif,
         write_samples,
     )
+
+    armed()
 
     out = Path(args.out)
     if args.n < 1:
@@ -208,6 +271,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
     from gankit.sample import samples_to_score
 
+    armed()
+
     requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
     names = metric_names(requested)
     source = Path(args.source)
@@ -222,17 +287,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                                 args.raw, args.dataset)
     results = {"source": str(source),
                **evaluate(samples, dataset, requested, args.data_dir, labels)}
+    print(json.dumps(results, indent=2) if args.json else format_results(results), flush=True)
     if source.is_dir():  # a run dir keeps its evaluations beside its training records
         from gankit import records
         from gankit.rundir import RunDir
 
-        records.append(RunDir(source).metrics, records.make("evaluate", **results))
-    print(json.dumps(results, indent=2) if args.json else format_results(results))
+        try:
+            records.append(RunDir(source).metrics, records.make("evaluate", **results))
+        except GankitError as e:  # the result above stands; only its record is missing
+            print(f"gankit: this evaluation was not recorded in the run: {e}", file=sys.stderr)
     return 0
 
 
 def run_report(args: argparse.Namespace) -> int:
+    import PIL.Image  # noqa: F401  imported before armed()
+
     from gankit.report import build_report
+
+    armed()
 
     if args.out:  # the run's own report.html is gankit's to rewrite; another file is not
         _check_writable(Path(args.out), args.overwrite, (".html",))

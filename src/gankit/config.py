@@ -231,8 +231,9 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
 
 
-def write_toml(config: Config, path: str | Path) -> None:
-    Path(path).write_text(tomli_w.dumps(config.to_dict()))
+def toml_text(config: Config) -> str:
+    """The config as a run's config.toml holds it."""
+    return tomli_w.dumps(config.to_dict())
 
 
 def to_toml(config: Config) -> str:
@@ -243,7 +244,7 @@ def to_toml(config: Config) -> str:
                                            else f" (overridden: {getattr(config, key)})")
                       for key, value in values.items())
     comment = f"# preset {config.preset} on {config.dataset} sets: {shown}\n" if values else ""
-    return comment + tomli_w.dumps(config.to_dict())
+    return comment + toml_text(config)
 
 
 def validate(config: Config, bounds: bool = True) -> Config:
@@ -266,6 +267,12 @@ def validate(config: Config, bounds: bool = True) -> Config:
         raise ConfigError("--aux-classifier needs classes to learn: --conditional or --clusters")
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
+    for name in ("dataset", "run_dir", "data_dir"):
+        # A byte that is not UTF-8 (0xFF) reaches Python as a surrogate, which is not
+        # printable, and config.toml, being UTF-8 text, could not hold it.
+        if not getattr(config, name).isprintable():
+            raise ConfigError(f"{name} {getattr(config, name)!r} holds a character or byte "
+                              "that is not printable UTF-8 text: rename the folder")
     if config.preset not in PRESETS:
         raise ConfigError(f"unknown preset {config.preset!r}; choose from {', '.join(PRESETS)}")
     return config

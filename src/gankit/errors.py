@@ -1,8 +1,12 @@
-"""Errors that the CLI reports as one line on stderr with exit code 2, and interrupts."""
+"""Errors that the CLI reports as one line on stderr (exit code 2, or 1 for a fault of
+the machine's), and interrupts."""
 
+import errno
 import signal
 
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# The signals that stop a training after it saves: Ctrl-C, `kill`, and a closed terminal
+# or dropped SSH link (SIGHUP). The exit codes are the shell's 128 + signal number.
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
 class GankitError(Exception):
@@ -21,8 +25,54 @@ class ConfigError(GankitError):
     """A configuration value, key or file that gankit cannot accept."""
 
 
+class StorageError(GankitError):
+    """A file that could not be written or read for a reason of the machine's, not of
+    the input (disk full, read-only file system, permissions): the CLI exits 1."""
+
+    exit_code = 1
+
+
+# What to do about an OSError, by its errno.
+STORAGE_ADVICE = {
+    errno.ENOSPC: "free some space on that disk and run the command again",
+    errno.EDQUOT: "free some space within your quota and run the command again",
+    errno.EROFS: "the file system is read-only: choose a writable folder",
+    errno.EACCES: "check the permissions of the file and its folder",
+    errno.EPERM: "check the permissions (and attributes, such as chattr +i) of the file",
+    errno.ELOOP: "a symbolic link on the path points back to itself",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.ENOENT: "check the path (a symbolic link on it may point nowhere)",
+    errno.EISDIR: "the path is a folder, not a file",
+}
+
+
+def storage_error(error: OSError, path=None, doing: str = "write") -> StorageError:
+    """One line for an OSError: `path` (else the error's own file), the system's reason,
+    and what to do."""
+    where = path if path is not None else error.filename
+    reason = error.strerror or str(error)
+    advice = STORAGE_ADVICE.get(error.errno, "")
+    what = where if where is not None else "a file"
+    return StorageError(f"cannot {doing} {what}: {reason}" + (f" ({advice})" if advice else ""))
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP outside the training loop (while starting up, or in
+    `sample`): raised at once, as Ctrl-C's KeyboardInterrupt is, so that what is
+    half-written is removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def raise_stopped(signum, frame) -> None:
+    raise Stopped(signum)
+
+
 class Interrupted(Exception):
-    """Training stopped on SIGINT/SIGTERM after saving; the CLI exits 130 or 143."""
+    """Training stopped on SIGINT, SIGTERM or SIGHUP after saving; the CLI exits 130, 143
+    or 129."""
 
     def __init__(self, signum: int, message: str, run_dir=None, *, language: str = "en",
                  prefix: str = "gankit:", resume_with: str = "Resume with:"):

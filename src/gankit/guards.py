@@ -17,7 +17,7 @@ class Diverged(GankitError):
 
 
 class StopSignal:
-    """While active, SIGINT/SIGTERM only set a flag that the loop checks between steps.
+    """While active, SIGINT, SIGTERM and SIGHUP only set a flag that the loop checks between steps.
 
     The first signal lets a second one abort at once: in a terminal by the default
     handlers (the process ends), in a Jupyter kernel by the kernel's own (the cell

@@ -40,7 +40,11 @@ def square_columns(count: int) -> int:
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
-    """Save an H x W x C uint8 array (C = 1 or 3) as a PNG."""
+    """Save an H x W x C uint8 array (C = 1 or 3) as a PNG, whole or not at all."""
     from PIL import Image
 
-    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
+    from gankit.atomic import replacing
+
+    with replacing(path) as temporary:
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(temporary,
+                                                                                format="PNG")

@@ -14,8 +14,11 @@ MEDIA_TYPES = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg",
 def data_uri(path: str | Path) -> str:
     """An image file as a data: URI."""
     path = Path(path)
-    kind = MEDIA_TYPES.get(path.suffix.lower(), "image/png")
-    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+    return bytes_uri(path.read_bytes(), MEDIA_TYPES.get(path.suffix.lower(), "image/png"))
+
+
+def bytes_uri(data: bytes, media_type: str) -> str:
+    return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
 def html_image(path: str | Path, alt: str, width: int, caption: str = "") -> str:

@@ -25,6 +25,10 @@ MESSAGES = {
         "batch_ranks": "batch {size} x {ranks} ranks = {total} global",
         "no_time": "gankit: this checkpoint predates time keeping: the run's training time "
                    "will count this session only",
+        "fallback": "gankit: resuming from {source} (step {step}), last.pt being corrupt or "
+                    "missing: an epoch snapshot keeps no optimizer state or random streams, "
+                    "so these start afresh, and training goes on close to, not exactly as, "
+                    "an uninterrupted run",
         "cuda_streams": "gankit: restored the random streams of {restored} of the {saved} "
                         "CUDA devices the run was saved on ({present} here); the noise "
                         "drawn differs from an uninterrupted run's",
@@ -57,6 +61,11 @@ MESSAGES = {
         "batch_ranks": "lots de {size} × {ranks} processus = {total} au total",
         "no_time": "gankit" + NBSP + ": ce point de reprise est antérieur au suivi du temps"
                    + NARROW_NBSP + "; la durée d'entraînement ne comptera que cette session",
+        "fallback": "gankit" + NBSP + ": reprise depuis {source} (pas {step}), last.pt étant "
+                    "corrompu ou absent" + NARROW_NBSP + "; un instantané d'époque ne garde ni "
+                    "l'état des optimiseurs ni les flux aléatoires" + NARROW_NBSP + ": ils "
+                    "repartent de zéro, et l'entraînement continue de près, mais pas à "
+                    "l'identique, comme sans interruption",
         "cuda_streams": "gankit" + NBSP + ": flux aléatoires restaurés pour {restored} des "
                         "{saved} GPU de la sauvegarde ({present} ici)" + NARROW_NBSP + "; le "
                         "bruit tiré diffère de celui d'un entraînement sans interruption",

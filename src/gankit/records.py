@@ -14,11 +14,23 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
-from gankit.atomic import replacing
+from gankit.atomic import append_line, end_line, replacing
+from gankit.errors import storage_error
 
 KINDS = ("step", "eval", "evaluate", "end")
+# Reading is tolerant, writing strict: a line that is not a record of a known kind with
+# these fields, numbers where numbers belong, is skipped (and counted), so that one bad
+# line never blocks a resume, `runs` or a report.
+REQUIRED = {"step": ("step", "d_loss", "g_loss"), "eval": ("step", "fid", "samples"),
+            "evaluate": (), "end": ("step", "train_time_s", "steps_per_s")}
+NUMBERS = {"step", "epoch", "batch", "d_loss", "g_loss", "d_x", "d_g_z", "critic_x",
+           "critic_g_z", "time_s", "eval_s", "fid", "samples", "train_time_s",
+           "session_time_s", "setup_time_s", "eval_time_s", "steps_per_s", "ms_per_step",
+           "peak_memory_gib", "world_size"}
+WHOLE = {"step", "epoch", "batch", "samples", "world_size"}
 
 
 def kind(record: dict) -> str:
@@ -30,37 +42,54 @@ def of_kind(records: list[dict], wanted: str) -> list[dict]:
     return [r for r in records if kind(r) == wanted]
 
 
-def read(path: Path) -> list[dict]:
-    """Every record in `path` (none when it does not exist); a line cut short by a crash
-    is skipped."""
-    if not Path(path).is_file():
-        return []
-    records = []
-    for line in Path(path).read_text().splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
+def is_record(value) -> bool:
+    """Whether a parsed line is a record gankit can use."""
+    if not isinstance(value, dict) or kind(value) not in KINDS:
+        return False
+    if not all(key in value for key in REQUIRED[kind(value)]):
+        return False
+    for key in NUMBERS.intersection(value):
+        number = value[key]
+        if (isinstance(number, bool) or not isinstance(number, int | float)
+                or key in WHOLE and not isinstance(number, int)):
+            return False
+    return True
+
+
+def parse(line: bytes) -> dict | None:
+    """The record on one line of metrics.jsonl, or None for anything else."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or cut short by a crash
+        return None
+    return record if is_record(record) else None
+
+
+def read(path: Path, quiet: bool = False) -> list[dict]:
+    """Every record in `path` (none when it does not exist). Lines that are not records
+    are skipped, and counted in one warning line on stderr unless `quiet`."""
+    records, skipped = [], 0
+    for line in _lines(path):
+        record = parse(line)
+        if record is not None:
             records.append(record)
+        elif line.strip():
+            skipped += 1
+    if skipped and not quiet:
+        print(f"gankit: skipped {skipped} line(s) of {path} that are not gankit records",
+              file=sys.stderr)
     return records
 
 
 def truncate(path: Path, last_step: int) -> None:
-    """Forget what a crashed run recorded after `last_step`, the step it resumes from."""
+    """Forget what a crashed run recorded after `last_step`, the step it resumes from
+    (and lines that are not records, such as one cut short by the crash)."""
     if not Path(path).exists():
         return
-
-    def recorded_by_then(line: str) -> bool:
-        try:
-            return json.loads(line).get("step", 0) <= last_step
-        except (ValueError, AttributeError):  # a line cut short by the crash
-            return False
-
-    kept = [line for line in Path(path).read_text().splitlines(keepends=True)
-            if recorded_by_then(line)]
+    kept = [line if line.endswith(b"\n") else line + b"\n" for line in _lines(path)
+            if (record := parse(line)) is not None and record.get("step", 0) <= last_step]
     with replacing(Path(path)) as temporary:
-        temporary.write_text("".join(kept))
+        temporary.write_bytes(b"".join(kept))
 
 
 def make(event: str, **fields) -> dict:
@@ -72,8 +101,7 @@ def make(event: str, **fields) -> dict:
 
 def append(path: Path, record: dict) -> None:
     """Add one record to `path` (for a command run on a finished run, `gankit evaluate`)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
+    append_line(path, json.dumps(record))
 
 
 class RecordFile:
@@ -81,6 +109,8 @@ class RecordFile:
     loses at most the line being written); `None` writes nowhere (ranks other than 0)."""
 
     def __init__(self, path: Path | None):
+        if path:
+            end_line(path)
         self.file = open(path if path else os.devnull, "a", buffering=1)
 
     def write(self, record: dict) -> None:
@@ -88,3 +118,10 @@ class RecordFile:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _lines(path: Path) -> list[bytes]:
+    try:
+        return Path(path).read_bytes().splitlines(keepends=True) if Path(path).is_file() else []
+    except OSError as e:
+        raise storage_error(e, path, "read") from None

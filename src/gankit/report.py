@@ -13,9 +13,9 @@ import tomllib
 from pathlib import Path
 
 from gankit import records
-from gankit.atomic import replacing
-from gankit.errors import GankitError
-from gankit.inline import data_uri
+from gankit.atomic import write_bytes, write_text
+from gankit.errors import GankitError, storage_error
+from gankit.inline import bytes_uri, data_uri
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
 
@@ -38,28 +38,34 @@ MARKED_POINTS = 40
 
 
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write report.html (or `out`) for the run in `run_dir`, and samples/evolution.gif."""
+    """Write report.html (or `out`) for the run in `run_dir`; the run's own report also
+    writes samples/evolution.gif, another `out` nothing inside the run dir."""
     paths = RunDir(run_dir)
     if not paths.root.is_dir():
         raise GankitError(f"no such run dir: {paths.root}")
     if not paths.is_run():
         raise GankitError(f"{paths.root} is not a gankit run dir (no config.toml)")
-    config = tomllib.loads(paths.config.read_text())
+    config = read_config(paths)
     logged = records.read(paths.metrics)
     steps = records.of_kind(logged, "step")
     evaluations = records.of_kind(logged, "evaluate")
     ends = records.of_kind(logged, "end")
     grids = paths.grids()
-    gif = write_evolution_gif(evenly_spaced(grids, GIF_FRAMES), paths.evolution)
+    gif = evolution_gif(evenly_spaced(grids, GIF_FRAMES))
+    if gif and out is None:
+        write_bytes(paths.evolution, gif)
+    # Only the grids shown are opened: a run may have thousands.
+    newest = next((g for g in reversed(grids) if is_image(g)), None)
 
     parts = [f"<h1>{html.escape(paths.root.name)}</h1>", _summary(config, steps, ends)]
-    if grids:
+    if newest:
         parts.append("<h2>Samples (one fixed noise batch)</h2>")
-        parts.append(_figure(grids[-1], f"step {grid_step(grids[-1])} (newest)", "latest"))
+        parts.append(_figure(data_uri(newest), f"step {grid_step(newest)} (newest)", "latest"))
         if gif:
-            parts.append(_figure(gif, "evolution", "latest"))
-        older = evenly_spaced(grids, STRIP_GRIDS + 1)[:-1]
-        strip = "".join(_figure(g, f"step {grid_step(g)}") for g in reversed(older))
+            parts.append(_figure(bytes_uri(gif, "image/gif"), "evolution", "latest"))
+        older = [g for g in evenly_spaced(grids, STRIP_GRIDS + 1)[:-1]
+                 if g != newest and is_image(g)]
+        strip = "".join(_figure(data_uri(g), f"step {grid_step(g)}") for g in reversed(older))
         parts.append(f'<div class="strip">{strip}</div>')
     if not steps:
         parts.append("<p>No steps logged yet.</p>")
@@ -70,15 +76,37 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     parts.append("<h2>Configuration</h2>" + _table(config.items()))
     out = Path(out) if out else paths.report
     page = PAGE.format(title=html.escape(paths.root.name), body="\n".join(parts))
-    with replacing(out) as temporary:
-        temporary.write_text(page)
+    write_text(out, page)
     return out
+
+
+def read_config(run: RunDir) -> dict:
+    """A run's config.toml as a dict; one line naming it when it cannot be read."""
+    try:
+        return tomllib.loads(run.config.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise GankitError(f"{run.config} is corrupt: not TOML text ({e})") from None
+    except OSError as e:
+        raise storage_error(e, run.config, "read") from None
+
+
+def is_image(path: Path) -> bool:
+    """Whether Pillow recognises the file (a grid cut short by a full disk is not)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+        return True
+    except Exception:  # Pillow raises many kinds for a damaged file
+        return False
 
 
 def runs_table(folder: str | Path) -> str:
     """One line per run dir in `folder`: name, preset, dataset, steps, last losses, and
     the best FID in training and the last by `gankit evaluate`, each with its sample
-    count (FID depends on it, so the two stand in separate columns)."""
+    count (FID depends on it, so the two stand in separate columns). A run that cannot
+    be read is listed as such."""
     folder = Path(folder)
     if not folder.is_dir():
         raise GankitError(f"no such folder: {folder}")
@@ -89,22 +117,32 @@ def runs_table(folder: str | Path) -> str:
               "FID by evaluate")
     rows = [header]
     for run in runs:
-        config = tomllib.loads(run.config.read_text())
-        logged = records.read(run.metrics)
-        steps = records.of_kind(logged, "step")
-        last = steps[-1] if steps else {}
-        in_training = records.of_kind(logged, "eval")
-        evaluated = [r for r in records.of_kind(logged, "evaluate") if "fid" in r]
-        best = min(in_training, key=lambda r: r["fid"]) if in_training else None
-        step = max((r.get("step", 0) for r in logged), default=0)
-        rows.append((run.root.name, config.get("preset", "?"), config.get("dataset", "?"),
-                     str(step), _loss(last.get("d_loss")), _loss(last.get("g_loss")),
-                     _fid(best), _fid(evaluated[-1] if evaluated else None)))
+        try:
+            rows.append(_run_row(run))
+        except GankitError as e:
+            rows.append((run.root.name, "unreadable:", str(e).replace(str(run.root) + "/", ""),
+                         *[""] * 5))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    widths[2] = max(len(row[2]) for row in rows if row[1] != "unreadable:")
     return "\n".join(  # names to the left, numbers to the right
         "  ".join(cell.ljust(w) if i < 3 else cell.rjust(w)
                   for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
         for row in rows)
+
+
+def _run_row(run: RunDir) -> tuple[str, ...]:
+    config = read_config(run)
+    logged = records.read(run.metrics)
+    steps = records.of_kind(logged, "step")
+    last = steps[-1] if steps else {}
+    in_training = records.of_kind(logged, "eval")
+    evaluated = [r for r in records.of_kind(logged, "evaluate")
+                 if isinstance(r.get("fid"), int | float)]
+    best = min(in_training, key=lambda r: r["fid"]) if in_training else None
+    step = max((r.get("step", 0) for r in logged), default=0)
+    return (run.root.name, str(config.get("preset", "?")), str(config.get("dataset", "?")),
+            str(step), _loss(last.get("d_loss")), _loss(last.get("g_loss")), _fid(best),
+            _fid(evaluated[-1] if evaluated else None))
 
 
 def _loss(value: float | None) -> str:
@@ -144,16 +182,26 @@ def training_charts(logged: list[dict], max_points: int = 500,
     return charts
 
 
-def write_evolution_gif(grids: list[Path], out: Path, frame_ms: int = 400) -> Path | None:
+def evolution_gif(grids: list[Path], frame_ms: int = 400) -> bytes | None:
     """An animated GIF of the fixed-noise grids over training (the last frame held)."""
+    import io
+
     from PIL import Image
 
-    if not grids:
+    frames = []
+    for grid in grids:
+        try:
+            with Image.open(grid) as image:
+                frames.append(image.convert("L" if image.mode == "L" else "RGB"))
+        except Exception:  # a damaged grid is left out, not the whole GIF
+            continue
+    if not frames:
         return None
-    frames = [Image.open(g).convert("L" if Image.open(g).mode == "L" else "RGB") for g in grids]
     durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 5]
-    frames[0].save(out, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return out
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=durations, loop=0)
+    return buffer.getvalue()
 
 
 def line_chart(series: list[tuple[str, str, list[tuple[float, float]]]], smooth: bool = True,
@@ -251,7 +299,8 @@ def _summary(config: dict, steps: list[dict], ends: list[dict]) -> str:
             ("architecture / loss", f"{config.get('arch')} / {config.get('loss')}")]
     if steps:
         last = steps[-1]
-        rows += [("last logged step", f"{last['step']} (epoch {last['epoch']})"),
+        epoch = f" (epoch {last['epoch']})" if "epoch" in last else ""
+        rows += [("last logged step", f"{last['step']}{epoch}"),
                  ("last losses", f"D {last['d_loss']:.4f}, G {last['g_loss']:.4f}")]
     if ends:
         end = ends[-1]
@@ -259,15 +308,19 @@ def _summary(config: dict, steps: list[dict], ends: list[dict]) -> str:
         session = end.get("session_time_s", end["train_time_s"])  # older runs lack it
         if session < end["train_time_s"]:
             rows += [("last session (resumed)", f"{session:.1f} s")]
-        rows += [("speed", f"{end['steps_per_s']:.1f} steps/s"), ("device", end["device"])]
+        rows += [("speed", f"{end['steps_per_s']:.1f} steps/s"),
+                 ("device", end.get("device", "?"))]
     return _table(rows)
 
 
 def _evaluation_table(result: dict) -> str:
     from gankit.metrics import result_rows
 
-    return _table([("samples / reference", f"{result['samples']} vs {result['reference']}"),
-                   ("features", result["feature_network"]), *result_rows(result)])
+    try:
+        return _table([("samples / reference", f"{result['samples']} vs {result['reference']}"),
+                       ("features", result["feature_network"]), *result_rows(result)])
+    except (KeyError, TypeError, ValueError) as e:  # a record edited or cut by hand
+        return f"<p>The latest evaluation record cannot be shown ({html.escape(repr(e))}).</p>"
 
 
 def _table(rows) -> str:
@@ -275,9 +328,9 @@ def _table(rows) -> str:
                                "</td></tr>" for k, v in rows) + "</table>"
 
 
-def _figure(image: Path, caption: str, css_class: str = "") -> str:
+def _figure(uri: str, caption: str, css_class: str = "") -> str:
     return (f'<figure class="{css_class}"><img alt="{html.escape(caption)}" '
-            f'src="{data_uri(image)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+            f'src="{uri}"><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 PAGE = """<!DOCTYPE html>

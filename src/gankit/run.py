@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -21,14 +22,16 @@ from pathlib import Path
 import torch
 
 from gankit import records
-from gankit.checkpoint import Checkpointer, Resume, restore
+from gankit.atomic import remove_stale_temporaries
+from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import StepTimer
-from gankit.errors import ConfigError, GankitError, Interrupted
+from gankit.errors import ConfigError, GankitError, Interrupted, storage_error
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
 from gankit.language import check_language, number, say
+from gankit.lock import RunLock
 from gankit.metrics import evaluate, reference
 from gankit.models import generate, recompute_batchnorm, unwrap
 from gankit.panel import in_notebook
@@ -77,11 +80,31 @@ class Run:
         self.nets, self.device, self.procs = placed.nets, placed.device, placed.procs
         self.images, self.labels = placed.images, placed.labels
         self.opt_g, self.opt_d = opt_g, opt_d
-        self.state = TrainingState(opt_g, opt_d, self.procs, self.device, self.nets.ema,
-                                   config.n_critic)
+        self.lock = None
+        self.dir: RunDir | None = None
+        self.fresh = point is None
+        try:
+            if point:  # one writer per run: rank 0 holds its lock until the Run ends
+                self.lock = on_main(self.procs, lambda: RunLock(point.run_dir.lock))
+                point = point.current()  # another training may have saved it meanwhile
+            self.construct(config, point, overwrite, quiet, display, language)
+        except BaseException:
+            self.abandon()
+            raise
+        # What this session took before its loop: the caller's (the data, k-means) and
+        # this constructor's (device, run dir, the evaluation's classifier).
+        self.state.clock.setup = setup_time_s + time.perf_counter() - constructed
+
+    def construct(self, config: Config, point: Resume | None, overwrite: bool, quiet: bool,
+                  display: str, language: str) -> None:
+        """The rest of __init__, once the run dir to resume is locked: restore, make the
+        run dir of a new run, open its logs."""
+        self.state = TrainingState(self.opt_g, self.opt_d, self.procs, self.device,
+                                   self.nets.ema, config.n_critic)
         restored = restore(point.checkpoint, self.nets, self.state, self.procs) if point else None
         if config.eval_every:  # fails early, before any file is written, without a feature network
             reference(config.dataset, config.data_dir)
+        generator = unwrap(self.nets.generator)
         # Conditional grids show the classes in order, a row of 0-9 at a time.
         self.fixed_labels = (torch.arange(config.grid_size, device=self.device)
                              % config.num_classes if config.conditional else None)
@@ -89,23 +112,26 @@ class Run:
         self.fixed_noise = torch.randn(config.grid_size, config.latent_dim,
                                        generator=noise_rng).to(self.device)
         if config.clusters:  # grids show the clusters in order, as conditional grids do classes
-            self.fixed_noise[:, 0] = unwrap(generator).noise_for(
+            self.fixed_noise[:, 0] = generator.noise_for(
                 torch.arange(config.grid_size, device=self.device) % config.clusters)
         self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
-        if point and self.step >= self.total_steps:
-            raise ConfigError(f"{point.run_dir.root} is already at step {self.step}, the end of "
-                              f"its {self.total_steps} steps; resume with a larger --epochs or "
-                              "--max-steps")
         if point:
             self.dir = point.run_dir
         else:
-            self.dir = shared_run_dir(config, overwrite, self.procs)
+            self.dir, self.lock = shared_run_dir(config, overwrite, self.procs)
             config = dataclasses.replace(config, run_dir=str(self.dir.root))
         self.config = config
         self.checkpointer = Checkpointer(self.dir, self.procs)
+        if point and self.step >= self.total_steps:
+            written = self.complete_export(point)
+            raise ConfigError(f"{point.run_dir.root} is already at step {self.step}, the end of "
+                              f"its {self.total_steps} steps{written}; resume with a larger "
+                              "--epochs or --max-steps")
+        if self.procs.is_main:  # what killed processes left half-written
+            remove_stale_temporaries(*self.dir.temporaries())
         if point:
             self.checkpointer.forget_export()
         self.first_step = self.step
@@ -117,10 +143,7 @@ class Run:
                              resume_step=self.step, active=self.procs.is_main, display=display,
                              language=language)
         self.timer = StepTimer(self.device, self.step)
-        self.announce(restored)
-        # What this session took before its loop: the caller's (the data, k-means) and
-        # this constructor's (device, run dir, the evaluation's classifier).
-        self.state.clock.setup = setup_time_s + time.perf_counter() - constructed
+        self.announce(restored, point)
 
     @property
     def step(self) -> int:
@@ -161,11 +184,11 @@ class Run:
                     raise GankitError("call run.log(d, g) exactly once for each batch")
                 if self.step % self.per_epoch == 0:
                     self.end_epoch(epoch)
+                if self.step >= self.total_steps:  # a signal now lets the run finish
+                    break
                 if self.procs.stop_requested(self.stop.signum is not None, self.step,
                                              self.device):
                     self.interrupt()
-                if self.step >= self.total_steps:
-                    break
 
     def log(self, d: dict[str, torch.Tensor], g: torch.Tensor | None = None) -> None:
         """Count one training step: `d` is what the D step returned, `g` the G step's loss
@@ -247,7 +270,23 @@ class Run:
         self.guard.check()  # a diverged model never replaces a good checkpoint
         self.checkpointer.save_last(self.nets, self.state, self.config)
 
-    def announce(self, restored) -> None:
+    def complete_export(self, point: Resume) -> str:
+        """A finished run whose export is missing or older than its last.pt (a crash
+        between the two) gets it now; return what to tell of it."""
+        if point.source != self.dir.last or export_step(self.dir.generator) == self.step:
+            return ""
+        self.checkpointer.export(self.nets.sampler, self.config, self.step)
+        return f" (its generator.safetensors, missing or older, was written from {point.source})"
+
+    def abandon(self) -> None:
+        """A construction that failed (or was stopped) leaves no half-made run: a new run
+        dir is removed, and the lock released."""
+        if self.fresh and self.dir is not None and self.procs.is_main:
+            shutil.rmtree(self.dir.root, ignore_errors=True)
+        if self.lock:
+            self.lock.release()
+
+    def announce(self, restored, point: Resume | None) -> None:
         """The session's first lines: what trains where, and what a resume could not bring
         back."""
         config, language, world = self.config, self.language, self.procs.world_size
@@ -260,6 +299,9 @@ class Run:
                                 images=written(len(self.images)), batching=batching,
                                 per_epoch=written(self.per_epoch), device=self.device,
                                 run_dir=self.dir.root))
+        if point and not point.exact:
+            self.logger.message(say(language, "fallback", source=point.source,
+                                    step=self.step))
         if restored and not restored.time_known:
             self.logger.message(say(language, "no_time"))
         if restored and restored.cuda_restored < restored.cuda_saved:
@@ -276,6 +318,7 @@ class Run:
             self.stop.__enter__()
         except BaseException:  # __exit__ will not run: close what opened
             self.logger.close()
+            self.lock.release() if self.lock else None
             raise
         return self
 
@@ -284,8 +327,11 @@ class Run:
             if exc_type is None:
                 self.finish()
         finally:
-            self.stop.__exit__(exc_type, exc, traceback)
-            self.logger.close()
+            try:
+                self.logger.close()
+            finally:
+                self.stop.__exit__(exc_type, exc, traceback)
+                self.lock.release() if self.lock else None
 
     def finish(self) -> None:
         """The loop ended (or left early): last grid and checkpoint, the exported
@@ -302,7 +348,7 @@ class Run:
         if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
                                                              self.nets.discriminator):
             raise GankitError("the ranks' weights differ after training; checkpoints hold rank 0's")
-        self.checkpointer.export(self.nets.sampler, self.config)
+        self.checkpointer.export(self.nets.sampler, self.config, self.step)
         steps_run = self.step - self.first_step
         # train_time_s and eval_time_s are the whole run's, over all its sessions.
         session = clock.setup + elapsed
@@ -326,16 +372,30 @@ def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
     return evaluate(samples, config.dataset, ["fid"], config.data_dir)["fid"]
 
 
-def shared_run_dir(config: Config, overwrite: bool, procs) -> RunDir:
-    """Rank 0 makes the run dir; every rank learns its name, or rank 0's refusal."""
-    made, refusal = None, None
+def shared_run_dir(config: Config, overwrite: bool, procs) -> tuple[RunDir, RunLock | None]:
+    """Rank 0 makes and locks the run dir; every rank learns its name, or rank 0's
+    refusal."""
+    made = on_main(procs, lambda: create_run_dir(config.run_dir, config.preset,
+                                                 dataset_slug(config.dataset), overwrite))
+    root = procs.gather(made and str(made[0].root))[0]
+    return RunDir(root), made and made[1]
+
+
+def on_main(procs, action):
+    """`action()`'s result on rank 0 (None on the others); a GankitError or OSError it
+    raises is raised on every rank, so that none waits for the others at the next
+    collective."""
+    result, refusal = None, None
     if procs.is_main:
         try:
-            made = create_run_dir(config.run_dir, config.preset, dataset_slug(config.dataset),
-                                  overwrite).root
+            result = action()
         except GankitError as e:
-            refusal = str(e)
-    made, refusal = procs.gather((made and str(made), refusal))[0]
+            refusal = e
+        except OSError as e:  # a run dir that cannot be made: a full or read-only disk
+            refusal = storage_error(e)
+    refused = procs.gather(refusal and (type(refusal).__name__, str(refusal)))[0]
     if refusal:
-        raise GankitError(refusal)
-    return RunDir(made)
+        raise refusal
+    if refused:
+        raise GankitError(refused[1])
+    return result

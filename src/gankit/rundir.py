@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from gankit.errors import GankitError
+from gankit.lock import RunLock
+
+# The names gankit gives; other files in checkpoints/ and samples/ (a copy a file
+# manager made, say) are the user's, and never read or deleted.
+EPOCH_CHECKPOINT = re.compile(r"epoch_(\d+)\.pt")
+GRID = re.compile(r"step_(\d+)\.png")
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,11 @@ class RunDir:
 
     def __post_init__(self):
         object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def lock(self) -> Path:
+        """Held by the process that trains the run (see gankit.lock)."""
+        return self.root / ".lock"
 
     @property
     def config(self) -> Path:
@@ -64,37 +76,59 @@ class RunDir:
 
     def epoch_checkpoints(self) -> list[Path]:
         """The epoch snapshots, oldest first (by epoch number, not by name)."""
-        return sorted(self.checkpoints.glob("epoch_*.pt"),
-                      key=lambda p: int(p.stem.removeprefix("epoch_")))
+        return numbered(self.checkpoints, EPOCH_CHECKPOINT)
 
     def grid(self, step: int) -> Path:
         return self.samples / f"step_{step:07d}.png"
 
     def grids(self) -> list[Path]:
         """The fixed-noise grids, oldest first."""
-        return sorted(self.samples.glob("step_*.png"), key=grid_step)
+        return numbered(self.samples, GRID)
+
+    def temporaries(self) -> list[Path]:
+        """The folders where gankit writes through temporary files."""
+        return [self.root, self.checkpoints, self.samples]
 
     def is_run(self) -> bool:
         return self.config.is_file()
 
+    def contents(self) -> list[Path]:
+        """What the folder holds, but for the lock file (none when it does not exist)."""
+        return [p for p in self.root.iterdir() if p != self.lock] if self.root.is_dir() else []
+
+    def refuse_foreign(self) -> None:
+        """Refuse a non-empty folder that holds no gankit run: it is the user's."""
+        if self.contents() and not self.is_run():
+            raise GankitError(f"run dir {self.root} already exists and is not empty, and is "
+                              "not a gankit run dir (it is never written into)")
+
+    def has_checkpoint(self) -> bool:
+        return self.last.is_file() or bool(self.epoch_checkpoints())
+
+
+def numbered(folder: Path, pattern: re.Pattern) -> list[Path]:
+    """The regular files in `folder` whose whole name matches `pattern`, by its number."""
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir()
+             if (m := pattern.fullmatch(p.name)) and p.is_file()]
+    return [p for _, p in sorted(found)]
+
 
 def grid_step(path: Path) -> int:
-    return int(path.stem.removeprefix("step_"))
+    return int(GRID.fullmatch(path.name).group(1))
 
 
-def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = False) -> RunDir:
-    """Make the run directory; an existing non-empty one is never written into, unless
-    `overwrite` is set and it holds an earlier gankit run (its config.toml), then removed.
-    Without `requested`, a new runs/<preset>-<slug>-<timestamp>."""
+def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = False):
+    """Make the run directory and lock it: (RunDir, its RunLock). An existing non-empty
+    one is never written into, unless it holds an earlier gankit run (its config.toml)
+    that `overwrite` replaces, or one that never saved a checkpoint (stopped while it
+    started), which is reused. Without `requested`, a new
+    runs/<preset>-<slug>-<timestamp>."""
     if requested:
         root = Path(requested)
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            if not overwrite:
-                raise GankitError(f"run dir {root} already exists and is not empty "
-                                  "(use --resume to continue it, --overwrite to replace it)")
-            if not RunDir(root).is_run():
-                raise GankitError(f"--overwrite refused: {root} is not a gankit run dir")
-            shutil.rmtree(root)
+        if root.exists() and not root.is_dir():
+            raise GankitError(f"run dir {root} is a file, not a folder")
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         base = Path("runs") / f"{preset}-{slug}-{stamp}"
@@ -102,5 +136,20 @@ def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = Fal
         while root.exists():
             suffix += 1
             root = base.with_name(f"{base.name}-{suffix}")
+    run_dir = RunDir(root)
+    run_dir.refuse_foreign()  # before the lock file: nothing is added to a user's folder
     root.mkdir(parents=True, exist_ok=True)
-    return RunDir(root)
+    lock = RunLock(run_dir.lock)  # before looking inside: what it holds cannot change after
+    try:
+        run_dir.refuse_foreign()
+        contents = run_dir.contents()
+        if contents:
+            if not overwrite and run_dir.has_checkpoint():
+                raise GankitError(f"run dir {root} already exists and is not empty "
+                                  "(use --resume to continue it, --overwrite to replace it)")
+            for path in contents:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    except BaseException:
+        lock.release()
+        raise
+    return run_dir, lock

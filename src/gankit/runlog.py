@@ -6,6 +6,7 @@ with display "notebook", to the live panel in a Jupyter output area instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -14,7 +15,9 @@ import numpy as np
 from tqdm import tqdm
 
 from gankit import records
-from gankit.config import Config, write_toml
+from gankit.atomic import write_text
+from gankit.config import Config, toml_text
+from gankit.errors import storage_error
 from gankit.images import make_grid, save_png
 from gankit.language import number, say
 from gankit.report import OUTPUT_LABELS
@@ -50,7 +53,7 @@ class RunLog:
         if not active:
             return
         run_dir.samples.mkdir(parents=True, exist_ok=True)
-        write_toml(config, run_dir.config)
+        write_text(run_dir.config, toml_text(config))
         if resume_step:  # forget what a crashed run logged after its last checkpoint
             records.truncate(run_dir.metrics, resume_step)
         if not self.quiet and (display == "notebook" or display == "auto" and in_notebook()):
@@ -143,7 +146,8 @@ class RunLog:
         grid = make_grid(images)
         path = self.paths.grid(step)
         save_png(grid, path)
-        self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
+        with self._tensorboard_writes():
+            self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
         if self.panel:
             self.panel.grid(path.read_bytes(), step)
 
@@ -155,7 +159,7 @@ class RunLog:
             return
         try:
             build_report(self.paths.root)
-        except (OSError, ValueError) as e:
+        except Exception as e:  # whatever the report meets, training goes on
             self.message(say(self.language, "report_failed", error=e))
 
     def message(self, text: str) -> None:
@@ -169,15 +173,28 @@ class RunLog:
             self.bar.close()
         if self.panel:
             self.panel.refresh(force=True)
-        if self.tensorboard is not None:
-            self.tensorboard.close()
-        if self.metrics is not None:
-            self.metrics.close()
+        try:
+            if self.tensorboard is not None:
+                with self._tensorboard_writes():
+                    self.tensorboard.close()
+        finally:
+            if self.metrics is not None:
+                self.metrics.close()
 
     def _scalars(self, group: str, values: dict, step: int) -> None:
         if self.tensorboard is not None:
-            for name, value in values.items():
-                self.tensorboard.add_scalar(f"{group}/{name}", value, step)
+            with self._tensorboard_writes():
+                for name, value in values.items():
+                    self.tensorboard.add_scalar(f"{group}/{name}", value, step)
+
+    @contextlib.contextmanager
+    def _tensorboard_writes(self):
+        """TensorBoard writes in a thread of its own; a failure there (a full disk)
+        surfaces at the next call, without a file name: name its folder."""
+        try:
+            yield
+        except OSError as e:
+            raise storage_error(e, self.paths.tensorboard) from None
 
     def _print(self, text: str) -> None:
         if self.quiet:

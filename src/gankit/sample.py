@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gankit.checkpoint import generator_weights, load_checkpoint, read_export, saved_config
+from gankit.atomic import replacing
+from gankit.checkpoint import (
+    checkpoint_step,
+    export_step,
+    generator_weights,
+    load_checkpoint,
+    read_export,
+    saved_config,
+)
 from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.images import make_grid, save_png, to_uint8
@@ -23,8 +33,7 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     """
     path = Path(source)
     if path.is_dir():
-        run_dir = RunDir(path)
-        path = run_dir.generator if run_dir.generator.is_file() and not raw else run_dir.last
+        path = generator_file(RunDir(path), raw)
     if not path.is_file():
         raise GankitError(f"no generator found at {source} (expected a run dir, a .pt "
                           "checkpoint or a .safetensors file)")
@@ -43,6 +52,21 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
         reason = str(e).strip().splitlines()[0]
         raise GankitError(f"{path}: weights do not match its configuration ({reason})") from None
     return generator.to(device).eval(), config
+
+
+def generator_file(run_dir: RunDir, raw: bool) -> Path:
+    """A run's generator.safetensors, unless `raw` asks for the trained weights, there is
+    none, or it is older than checkpoints/last.pt (a crash before the export was
+    rewritten): then last.pt, and a line on stderr says why."""
+    if raw or not run_dir.generator.is_file():
+        return run_dir.last
+    exported = export_step(run_dir.generator)
+    saved = checkpoint_step(run_dir.last) if run_dir.last.is_file() else None
+    if exported is not None and saved is not None and saved > exported:
+        print(f"gankit: {run_dir.generator} is from step {exported}, older than "
+              f"{run_dir.last} (step {saved}): sampling from last.pt", file=sys.stderr)
+        return run_dir.last
+    return run_dir.generator
 
 
 def image_shape(config: Config) -> tuple[int, int, int]:
@@ -99,25 +123,36 @@ def interpolation_frames(generator, walks: int, keypoints: int, seed: int = 0,
 
 
 def write_samples(images: np.ndarray, out: Path, labels: np.ndarray | None = None) -> None:
-    """.png: one grid; .npz: arrays (images, labels); otherwise a new folder of PNGs."""
+    """.png: one grid; .npz: arrays (images, labels); otherwise a new folder of PNGs.
+    Each file is written whole or not at all; a folder that cannot be finished is
+    removed."""
     if out.suffix == ".png":
         save_png(make_grid(images), out)
     elif out.suffix == ".npz":
         arrays = {"images": images[..., 0] if images.shape[-1] == 1 else images}
         if labels is not None:
             arrays["labels"] = labels
-        np.savez_compressed(out, **arrays)
+        with replacing(out) as temporary, open(temporary, "wb") as f:
+            np.savez_compressed(f, **arrays)
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        for i, image in enumerate(images):
-            save_png(image, out / f"{i:06d}.png")
+        made = not out.exists()
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for i, image in enumerate(images):
+                save_png(image, out / f"{i:06d}.png")
+        except BaseException:
+            if made:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
 
 
 def write_gif(frames: list[np.ndarray], out: Path, frame_ms: int = 60) -> None:
     from PIL import Image
 
     pictures = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
-    pictures[0].save(out, save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
+    with replacing(out) as temporary:
+        pictures[0].save(temporary, format="GIF", save_all=True, append_images=pictures[1:],
+                         duration=frame_ms, loop=0)
 
 
 def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:

@@ -93,11 +93,13 @@ class TrainingState:
         # With n_critic > 1 the last G loss is what the next D-only steps log.
         losses = state.get("g_loss", [self.g_loss.cpu()])
         self.g_loss = losses[min(self.procs.rank, len(losses) - 1)].to(self.g_loss.device)
-        self.opt_g.load_state_dict(state["optimizer_g"])
-        self.opt_d.load_state_dict(state["optimizer_d"])
+        if "optimizer_g" in state:  # an epoch snapshot (resume --fallback) has neither
+            self.opt_g.load_state_dict(state["optimizer_g"])  # optimizers nor random streams:
+            self.opt_d.load_state_dict(state["optimizer_d"])  # theirs start afresh
         if self.ema:
             self.ema.updates = self.step // self.n_critic  # the G steps taken so far
-        restored, saved = restore_random_state(state["rng"][self.procs.rank])
+        restored, saved = (restore_random_state(state["rng"][self.procs.rank])
+                           if "rng" in state else (0, 0))
         return Restored(restored, saved, "time_s" in state)
 
 

@@ -1,0 +1,504 @@
+"""Nothing lost, whatever happens to the machine (issue #23).
+
+Each test below reproduces one way gankit once lost data, answered with a traceback or
+gave a silently wrong result: two writers on one run, a full or read-only disk, signals
+at start-up and mid-run, kill -9 at random moments, bit flips in checkpoints and exports,
+stray files, bad metrics.jsonl lines and bad paths. The random trials run a fixed number
+of times, seeded, in `make test`; `make fuzz` sets GANKIT_FAULT_TRIALS to run more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+
+from gankit.checkpoint import Corrupt, load_checkpoint, read_export
+from gankit.cli import main
+from gankit.config import Config
+from gankit.errors import GankitError
+from gankit.training import train
+
+TRIALS = int(os.environ.get("GANKIT_FAULT_TRIALS", "1"))
+# A small network, so that a checkpoint is a few hundred kilobytes and a tmpfs of a few
+# megabytes holds a run with room to fill.
+SMALL = ["--g-hidden", "16", "16", "16", "--d-hidden", "16", "16", "16"]
+
+
+def config_for(tmp_path, data_dir, name, **changes) -> Config:
+    values = dict(data_dir=str(data_dir), run_dir=str(tmp_path / name), batch_size=32,
+                  log_every=3, device="cpu", epochs=100, g_hidden=[16, 16, 16],
+                  d_hidden=[16, 16, 16])
+    return Config(**(values | changes))
+
+
+def gankit(*args, timeout=180, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gankit", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def start(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gankit", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def train_args(data_dir, run, *more):
+    return ["train", "--data-dir", str(data_dir), "--run-dir", str(run), "--batch-size", "32",
+            "--device", "cpu", *SMALL, *map(str, more)]
+
+
+def one_line(err: str) -> str:
+    """The whole of stderr, which must be one line of gankit's and no traceback."""
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("gankit: "), err
+    return lines[0]
+
+
+def wait_until(condition, process=None, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process is not None:
+            assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def step_of(run: Path) -> int:
+    return load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"]
+
+
+def no_debris(run: Path) -> None:
+    """No temporary and no empty file anywhere in the run dir."""
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert ".tmp" not in path.name, path
+            assert path.stat().st_size > 0 or path.name == ".lock", path
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str):
+    """A real tmpfs of `size` at `path`; the test is skipped where mounting is not
+    allowed (it needs root, as CI has)."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(disk: Path, leave: int = 0) -> Path:
+    """Fill `disk` but for `leave` bytes with a ballast file, which the test removes to
+    free the space again."""
+    ballast = disk / "ballast"
+    free = shutil.disk_usage(disk).free - leave
+    with open(ballast, "wb") as f:
+        with contextlib.suppress(OSError):
+            f.write(b"\0" * max(free, 0))
+    return ballast
+
+
+def read_only(disk: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+
+
+# 1. One writer per run dir ------------------------------------------------------------
+
+def test_a_second_writer_is_refused_while_readers_go_on(tmp_path, tiny_mnist, capsys):
+    run = tmp_path / "run"
+    trainer = start(*train_args(tiny_mnist, run, "--epochs", "1000", "--checkpoint-every", "5"))
+    try:
+        wait_until(lambda: (run / "checkpoints" / "last.pt").exists(), trainer)
+        assert main(["train", "--resume", str(run), "--max-steps", "100000"]) == 2
+        assert f"in use by process {trainer.pid}" in one_line(capsys.readouterr().err)
+        argv = train_args(tiny_mnist, run, "--max-steps", "2", "--quiet")
+        assert main([*argv, "--overwrite"]) == 2
+        assert "in use by process" in one_line(capsys.readouterr().err)
+        assert trainer.poll() is None  # the overwrite deleted nothing under its feet
+        assert main(["runs", str(tmp_path)]) == 0  # readers never wait for the lock
+        assert main(["report", str(run)]) == 0
+    finally:
+        trainer.kill()
+        trainer.communicate()
+    # A killed holder leaves no stale lock.
+    assert main(["train", "--resume", str(run), "--max-steps", str(step_of(run) + 2),
+                 "--quiet"]) == 0
+
+
+def test_concurrent_resumes_train_one_at_a_time(tmp_path, tiny_mnist):
+    run = tmp_path / "run"
+    train(config_for(tmp_path, tiny_mnist, "run", max_steps=10), quiet=True)
+    resumes = [start("train", "--resume", run, "--max-steps", steps) for steps in (200, 100)]
+    outcomes = [(p.wait(timeout=300), p.communicate()[1]) for p in resumes]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes[0] == 0 and codes[1] in (0, 2), outcomes
+    print(f"concurrent resumes: exit codes {codes}")
+    for code, err in outcomes:
+        if code == 2:
+            assert "in use by process" in err or "already at step" in err, err
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in logged if r.get("event") == "step"]
+    assert steps == sorted(set(steps)), "two writers interleaved their records"
+    assert step_of(run) == max(steps[-1], step_of(run))
+    assert max(r["step"] for r in logged) == step_of(run)
+
+
+# 2. config.toml is never left half-written ------------------------------------------------
+
+def test_a_run_dir_name_that_is_not_utf8_is_refused_and_its_config_kept(
+        tmp_path, tiny_mnist, capsys):
+    made = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    run = Path(os.fsdecode(bytes(tmp_path) + b"/run\xff"))
+    made.rename(run)
+    config = (run / "config.toml").read_bytes()
+    assert main(["train", "--resume", str(run), "--max-steps", "6"]) == 2
+    assert "not printable UTF-8" in one_line(capsys.readouterr().err)
+    assert (run / "config.toml").read_bytes() == config
+
+    pictures = Path(os.fsdecode(bytes(tmp_path) + b"/pictures\xff"))
+    pictures.mkdir()
+    argv = ["train", "--dataset", f"folder:{pictures}", "--run-dir", str(tmp_path / "new"),
+            "--max-steps", "1", "--quiet"]
+    assert main(argv) == 2
+    assert "not printable UTF-8" in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "new").exists()
+
+
+# 3. and 6. A full disk, a read-only one ------------------------------------------------------
+
+def test_a_full_disk_stops_training_with_one_line_and_the_run_resumes(tmp_path, tiny_mnist):
+    with small_disk(tmp_path / "disk", "32m") as disk:
+        # A first run fills the disk before its first checkpoint: the same command,
+        # once there is room, starts it again.
+        first = train_args(tiny_mnist, disk / "first", "--max-steps", "8", "--sample-every", "1")
+        ballast = fill(disk, leave=20_000)
+        result = gankit(*first)
+        assert result.returncode == 1, result.stderr
+        assert "No space left on device" in one_line(result.stderr)
+        no_debris(disk / "first")
+        ballast.unlink()
+        result = gankit(*first)
+        assert result.returncode == 0, result.stderr
+        # A resumed run fills it midway: last.pt, config.toml and the grids stay whole.
+        run = disk / "first"
+        config = (run / "config.toml").read_bytes()
+        ballast = fill(disk, leave=150_000)
+        result = gankit("train", "--resume", run, "--max-steps", "60", "--sample-every", "1",
+                        "--checkpoint-every", "4")
+        assert result.returncode == 1, result.stderr
+        assert "No space left on device" in one_line(result.stderr)
+        no_debris(run)
+        assert step_of(run) >= 8
+        written = tomllib.loads((run / "config.toml").read_text())  # whole: old or new
+        assert written == tomllib.loads(config.decode()) | {"max_steps": 60,
+                                                             "checkpoint_every": 4}
+        ballast.unlink()
+        assert gankit("report", run).returncode == 0
+        result = gankit("train", "--resume", run, "--max-steps", "60", "--sample-every", "0")
+        assert result.returncode == 0, result.stderr
+        assert step_of(run) == 60
+
+
+def test_sampling_to_a_full_disk_leaves_nothing_and_a_retry_works(tmp_path, tiny_mnist):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        ballast = fill(disk, leave=2000)
+        for out in (disk / "grid.png", disk / "samples.npz", disk / "pngs"):
+            result = gankit("sample", run, "--n", "500", "--out", out)
+            assert result.returncode == 1, result.stderr
+            assert "No space left on device" in one_line(result.stderr)
+            assert not out.exists()
+        assert [p.name for p in disk.iterdir()] == ["ballast"]
+        ballast.unlink()
+        result = gankit("sample", run, "--n", "500", "--out", disk / "grid.png")
+        assert result.returncode == 0, result.stderr
+
+
+def test_evaluate_prints_its_result_on_a_read_only_run(tmp_path, tiny_mnist):
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        run = train(config_for(disk, tiny_mnist, "run", max_steps=3), quiet=True)
+        read_only(disk)
+        result = gankit("evaluate", run, "--n", "500", "--metrics", "fid", "--data-dir",
+                        tiny_mnist, "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["samples"] == 500
+        assert "not recorded" in one_line(result.stderr)
+        for command in (("report", run), ("train", "--resume", run, "--max-steps", "6")):
+            result = gankit(*command)
+            assert result.returncode == 1, result.stderr
+            assert "Read-only file system" in one_line(result.stderr)
+        assert gankit("runs", disk).returncode == 0
+
+
+# 4. and 12. Signals ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_starting_leaves_a_run_the_same_command_starts(tmp_path, tiny_mnist,
+                                                                       signum):
+    """The signal lands as the run dir appears (the Run is being made), then at random
+    moments of the start-up. While gankit imports its libraries the signal ends it at
+    once, silently (nothing is written yet); after, in one line with the signal's exit
+    code. Either way no half-made run is left: a plain rerun works."""
+    rng = random.Random(signum)
+    for trial in range(1 + TRIALS):
+        run = tmp_path / f"run{trial}"
+        argv = train_args(tiny_mnist, run, "--max-steps", "3", "--quiet")
+        process = start(*argv)
+        if trial == 0:
+            wait_until(run.exists, process)
+        else:
+            time.sleep(rng.uniform(0.2, 3.0))
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=120)
+        finished = (run / "generator.safetensors").exists()
+        if process.returncode == -signum:  # still importing, or exiting once finished
+            assert trial and not err and (finished or not run.exists()), err
+        elif process.returncode:
+            assert process.returncode == 128 + signum, err
+            line = one_line(err)
+            assert "stopped by" in line or "interrupted at step" in line, line
+        if finished:
+            continue
+        if (run / "checkpoints" / "last.pt").exists():
+            result = gankit("train", "--resume", run, "--max-steps", "3")
+        else:
+            result = gankit(*argv)
+        assert result.returncode == 0, result.stderr
+
+
+def test_kill_9_at_random_moments_then_resume_finishes(tmp_path, tiny_mnist):
+    rng = random.Random(9)
+    outcomes = {"resumed": 0, "restarted": 0}
+    for trial in range(3 * TRIALS):
+        run = tmp_path / f"run{trial}"
+        argv = train_args(tiny_mnist, run, "--max-steps", "40", "--checkpoint-every", "3",
+                          "--sample-every", "2", "--quiet")
+        process = start(*argv)
+        time.sleep(rng.uniform(1.0, 6.0))
+        process.kill()
+        process.communicate()
+        if (run / "checkpoints" / "last.pt").exists():
+            result = gankit("train", "--resume", run, "--max-steps", "40")
+            assert result.returncode in (0, 2), result.stderr  # 2: it had already finished
+            outcomes["resumed"] += 1
+        else:
+            result = gankit(*argv)
+            assert result.returncode == 0, result.stderr
+            outcomes["restarted"] += 1
+        assert step_of(run) == 40
+        no_debris(run)
+        assert gankit("report", run).returncode == 0
+        assert gankit("sample", run, "--out", tmp_path / f"grid{trial}.png").returncode == 0
+    print(f"kill -9 trials: {3 * TRIALS} survived ({outcomes['resumed']} resumed, "
+          f"{outcomes['restarted']} started again, having no checkpoint yet)")
+
+
+def test_temporaries_of_killed_processes_are_removed_at_the_next_start(tmp_path, tiny_mnist):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    dead, alive = 2**22 + 1, os.getpid()  # above Linux's largest pid: never running
+    stale = run / "checkpoints" / f".last.pt.tmp{dead}"
+    theirs = run / "samples" / f".step_0000003.png.tmp{alive}"
+    stale.write_bytes(b"half a checkpoint")
+    theirs.write_bytes(b"being written")
+    train(config_for(tmp_path, tiny_mnist, "run", max_steps=6), quiet=True, resume=run)
+    assert not stale.exists()
+    assert theirs.exists()  # a live process's own
+
+
+# 5. and 7. Reading is tolerant ------------------------------------------------------------
+
+def test_bad_metrics_lines_never_block_resume_runs_or_report(tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=6), quiet=True)
+    good = (run / "metrics.jsonl").read_bytes()
+    bad = [b"\xff\xfe not text\n", b"[1, 2]\n",
+           b'{"event": "step", "step": 7, "epoch": 0, "batch": 7, "d_loss": "x", '
+           b'"g_loss": 1.0}\n', b'{"step": 3, "d_loss": null, "g_loss": 2}\n']
+    (run / "metrics.jsonl").write_bytes(good + b"".join(bad))
+    assert main(["runs", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "skipped 4 line(s)" in one_line(captured.err)
+    assert main(["report", str(run)]) == 0
+    assert main(["train", "--resume", str(run), "--max-steps", "9", "--quiet"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert step_of(run) == 9
+
+
+def test_an_evaluation_appended_after_half_a_line_is_kept(tmp_path, tiny_mnist):
+    from gankit import records
+
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    with open(run / "metrics.jsonl", "ab") as f:
+        f.write(b'{"event": "step", "step": 4, "epo')  # a crash mid-line
+    assert main(["evaluate", str(run), "--n", "500", "--metrics", "fid", "--data-dir",
+                 str(tiny_mnist)]) == 0
+    evaluated = records.of_kind(records.read(run / "metrics.jsonl", quiet=True), "evaluate")
+    assert len(evaluated) == 1 and evaluated[0]["samples"] == 500
+
+
+def test_runs_lists_a_run_it_cannot_read_beside_the_others(tmp_path, tiny_mnist, capsys):
+    train(config_for(tmp_path, tiny_mnist, "good", max_steps=3), quiet=True)
+    broken = train(config_for(tmp_path, tiny_mnist, "broken", max_steps=3), quiet=True)
+    (broken / "config.toml").write_bytes(b"preset = \xff[[")
+    assert main(["runs", str(tmp_path)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("good ") and " 3 " in line for line in table), table
+    assert any(line.startswith("broken ") and "corrupt" in line for line in table), table
+    assert main(["report", str(broken)]) == 2
+    assert "config.toml is corrupt" in one_line(capsys.readouterr().err)
+
+
+# 8. and 9. Paths ------------------------------------------------------------------------------
+
+def test_bad_paths_get_one_line(tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a checkpoint\n")
+    commands = [["train", "--resume", str(loop)], ["train", "--resume", str(dangling)],
+                ["report", str(loop)], ["report", str(dangling)],
+                ["sample", str(loop), "--out", str(tmp_path / "a.png")],
+                ["sample", str(a_file), "--out", str(tmp_path / "b.png")],
+                ["sample", str(run), "--out", str(a_file / "c.png")],
+                ["evaluate", str(dangling)], ["runs", str(loop)],
+                [*train_args(tiny_mnist, a_file / "run", "--max-steps", "1")],
+                [*train_args(tiny_mnist, loop / "run", "--max-steps", "1")]]
+    for argv in commands:
+        assert main(argv) in (1, 2), argv
+        one_line(capsys.readouterr().err)
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "b.png").exists()
+
+
+def test_a_report_elsewhere_writes_nothing_in_the_run_dir(tmp_path, tiny_mnist):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    (run / "samples" / "evolution.gif").unlink()
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    assert main(["report", str(run), "--out", str(tmp_path / "elsewhere.html")]) == 0
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+    assert "image/gif" in (tmp_path / "elsewhere.html").read_text()
+
+
+# 10. Stray files --------------------------------------------------------------------------------
+
+def test_stray_copies_in_checkpoints_and_samples_are_left_alone(tmp_path, tiny_mnist):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3, sample_every=1),
+                quiet=True)
+    strays = [run / "checkpoints" / "epoch_001 copy.pt", run / "samples" / "step_0000002 (1).png",
+              run / "samples" / "step_0000003.png~"]
+    for stray in strays:
+        stray.write_bytes(b"the user's")
+    (run / "samples" / "step_0000001.png").write_bytes(b"")  # a grid a full disk cut off
+    train(config_for(tmp_path, tiny_mnist, "run", max_steps=25, keep_checkpoints=1), quiet=True,
+          resume=run)
+    assert main(["report", str(run)]) == 0
+    assert all(stray.read_bytes() == b"the user's" for stray in strays)
+    assert [p.name for p in (run / "checkpoints").glob("epoch_*")] != []
+
+
+# 13. Checksums: every bit flip detected or harmless ------------------------------------------
+
+def flip(data: bytes, rng: random.Random) -> tuple[bytes, int]:
+    position = rng.randrange(len(data))
+    changed = bytearray(data)
+    changed[position] ^= 1 << rng.randrange(8)
+    return bytes(changed), position
+
+
+def same_contents(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys()
+                and all(same_contents(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(same_contents(x, y) for x, y in zip(a, b, strict=True)))
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
+def test_every_bit_flip_in_a_checkpoint_or_export_is_detected_or_harmless(tmp_path, tiny_mnist):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    rng = random.Random(13)
+    tally = {}
+    for path, load in ((run / "checkpoints" / "last.pt", load_checkpoint),
+                       (run / "generator.safetensors", read_export)):
+        original, data = load(path), path.read_bytes()
+        copy = tmp_path / path.name
+        detected = harmless = 0
+        for _ in range(150 * TRIALS):
+            changed, position = flip(data, rng)
+            copy.write_bytes(changed)
+            try:
+                loaded = load(copy)
+            except GankitError:
+                detected += 1
+                continue
+            assert same_contents(loaded[0] if isinstance(loaded, tuple) else loaded,
+                                 original[0] if isinstance(original, tuple) else original), (
+                f"{path.name}: a flip at byte {position} changed what loads, undetected")
+            harmless += 1
+        tally[path.name] = (detected, harmless)
+    print("bit flips: " + "; ".join(f"{name}: {detected} detected, {harmless} harmless of "
+                                    f"{detected + harmless}"
+                                    for name, (detected, harmless) in tally.items()))
+
+
+def test_a_corrupt_last_checkpoint_names_the_newest_intact_snapshot(tmp_path, tiny_mnist,
+                                                                    capsys):
+    # 300 images in batches of 32: 10 steps an epoch.
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=25), quiet=True)
+    last = run / "checkpoints" / "last.pt"
+    data = bytearray(last.read_bytes())
+    data[len(data) // 2] ^= 0x10  # inside the tensors
+    last.write_bytes(bytes(data))
+    with pytest.raises(Corrupt, match="checksum"):
+        load_checkpoint(last)
+    assert main(["train", "--resume", str(run), "--max-steps", "30"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "last.pt is corrupt" in line and "epoch_001.pt (step 20)" in line
+    assert f"gankit train --resume {run} --fallback" in line
+    assert main(["train", "--resume", str(run), "--max-steps", "30", "--fallback"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming from" in out and "epoch_001.pt (step 20)" in out
+    assert step_of(run) == 30
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in logged if r.get("event") == "step"]
+    assert steps == sorted(set(steps))  # what followed step 20 was forgotten, then redone
+
+
+# 14. The export and last.pt agree -------------------------------------------------------------
+
+def test_an_export_older_than_last_pt_is_not_sampled_and_resume_rewrites_it(
+        tmp_path, tiny_mnist, capsys):
+    from gankit.checkpoint import export_step
+    from gankit.sample import load_generator
+
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=4), quiet=True)
+    older = (run / "generator.safetensors").read_bytes()
+    train(config_for(tmp_path, tiny_mnist, "run", max_steps=8), quiet=True, resume=run)
+    (run / "generator.safetensors").write_bytes(older)  # as if the last export never happened
+    generator, _ = load_generator(run)
+    assert "is from step 4, older than" in one_line(capsys.readouterr().err)
+    last = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert all(torch.equal(v, last["generator"][k]) for k, v in generator.state_dict().items())
+    assert main(["train", "--resume", str(run), "--max-steps", "8"]) == 2
+    assert "generator.safetensors, missing or older, was written" in one_line(
+        capsys.readouterr().err)
+    assert export_step(run / "generator.safetensors") == 8
