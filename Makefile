@@ -36,8 +36,12 @@ notebook: $(STAMP)
 # are kept in .hypothesis/ and replayed first next time. On 2 cores the file's five parser
 # and config tests take a few minutes; its CLI test (3,333 one-step trainings) ran past 15
 # minutes on 2026-12-02: PYTEST_ARGS='-k "not cli"' leaves it out.
+# Then the fault trials (tests/test_faults.py: signals and kill -9 at random moments, bit
+# flips in checkpoints and exports) FAULT_TRIALS times as many as make test runs.
+FAULT_TRIALS ?= 10
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
+	GANKIT_FAULT_TRIALS=$(FAULT_TRIALS) $(BIN)/python -m pytest -q -s tests/test_faults.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py $(ARGS)
