@@ -71,7 +71,7 @@ def test_non_empty_run_dir_is_never_overwritten(tmp_path, capsys):
     run.mkdir()
     (run / "precious.txt").write_text("keep me")
     assert main(["train", "--run-dir", str(run), "--max-steps", "1"]) == 2
-    assert "already exists and is not empty" in capsys.readouterr().err
+    assert "already exists and is not a gankit run dir" in capsys.readouterr().err
     assert [p.name for p in run.iterdir()] == ["precious.txt"]
 
 

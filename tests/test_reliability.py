@@ -314,8 +314,13 @@ def test_pruning_keeps_the_newest_epochs_by_number_and_only_rank_0_prunes(tmp_pa
     for epoch in (8, 998, 999, 1000, 1001):
         run.epoch_checkpoint(epoch).write_bytes(b"")
     # Under torchrun every rank reaches the epoch's end; a second rank deleting the same
-    # files would race rank 0 (FileNotFoundError) and leave the others waiting.
-    Checkpointer(run, Processes(rank=1, world_size=2)).prune(3)
+    # files would race rank 0 (FileNotFoundError) and leave the others waiting. Rank 1
+    # only learns whether rank 0's deletions failed (here: they did not).
+    class Rank1(Processes):
+        def gather(self, obj):
+            return [None, obj]
+
+    Checkpointer(run, Rank1(rank=1, world_size=2)).prune(3)
     assert len(list(run.checkpoints.iterdir())) == 5
     Checkpointer(run, Processes()).prune(3)
     assert sorted(p.name for p in run.checkpoints.iterdir()) == [

@@ -28,7 +28,7 @@ import torch
 from gankit.atomic import write_bytes
 from gankit.config import Config, check_bounds, continued
 from gankit.distributed import Processes
-from gankit.errors import ConfigError, GankitError, storage_error
+from gankit.errors import ConfigError, GankitError, first_line, storage_error
 from gankit.resolve import config_from_dict
 from gankit.rundir import RunDir
 from gankit.state import Restored, TrainingState
@@ -63,8 +63,7 @@ class Checkpointer:
                       "training": state.state_dict(resumable)}
         if nets.ema:
             checkpoint["ema"] = nets.ema.model.state_dict()
-        if self.procs.is_main:
-            save_checkpoint(checkpoint, path)
+        self.procs.on_main(lambda: save_checkpoint(checkpoint, path))
 
     def save_last(self, nets, state, config) -> None:
         self.save(self.dir.last, nets, state, config)
@@ -81,21 +80,23 @@ class Checkpointer:
     def prune(self, keep: int) -> None:
         """Delete all but the newest `keep` epoch snapshots (none with 0). Rank 0 alone:
         two ranks deleting the same file would race, and the loser would stop."""
-        if keep and self.procs.is_main:
-            for old in self.dir.epoch_checkpoints()[:-keep]:
-                old.unlink()
+        if keep:
+            self.procs.on_main(lambda: delete(self.dir.epoch_checkpoints()[:-keep]))
 
     def export(self, sampler: torch.nn.Module, config: Config, step: int) -> None:
         """generator.safetensors: the sampler's weights at `step` (last.pt's), with the
         config as metadata."""
-        if self.procs.is_main:
-            write_export(sampler, config, self.dir.generator, step)
+        self.procs.on_main(lambda: write_export(sampler, config, self.dir.generator, step))
 
     def forget_export(self) -> None:
         """A resumed run's export is older than what it trains next: remove it, so that
         `sample` and `evaluate` read last.pt until the new export replaces it."""
-        if self.procs.is_main:
-            self.dir.generator.unlink(missing_ok=True)
+        self.procs.on_main(lambda: self.dir.generator.unlink(missing_ok=True))
+
+
+def delete(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink()
 
 
 def restore(checkpoint: dict, nets: Networks, state: TrainingState,
@@ -112,8 +113,8 @@ def restore(checkpoint: dict, nets: Networks, state: TrainingState,
             nets.ema.model.load_state_dict(checkpoint["ema"])
         return state.load_state_dict(checkpoint["training"])
     except (KeyError, IndexError, RuntimeError, ValueError, TypeError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise GankitError(f"checkpoint does not match its configuration ({reason})") from None
+        raise GankitError(f"checkpoint does not match its configuration ({first_line(e)})"
+                          ) from None
 
 
 @dataclass(frozen=True)
@@ -253,15 +254,15 @@ def load_checkpoint(path: str | Path) -> dict:
     except OSError as e:
         raise storage_error(e, path, "read") from None
     except Exception as e:  # a damaged zip or pickle fails in many ways inside torch
-        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise Corrupt(f"{path} is not a loadable gankit checkpoint: corrupt or not a PyTorch "
-                      f"file ({reason})") from None
+                      f"file ({first_line(e)})") from None
     if not isinstance(state, dict):
         raise Corrupt(f"{path} is not a gankit checkpoint (it holds no dict)")
-    check_digest(state, path)
-    if not isinstance(state.get("format", 1), int) or state.get("format", 1) > FORMAT:
+    version = state.get("format", 1)
+    if isinstance(version, int) and FORMAT < version < 100:  # else a flipped bit: corrupt
         raise GankitError(f"{path} was written by a newer gankit (checkpoint format "
-                          f"{state['format']}); upgrade gankit to read it")
+                          f"{version}); upgrade gankit to read it")
+    check_digest(state, path)
     if "format" not in state and "step" in state:
         state = _from_format_1(state)
     if not all(key in state for key in REQUIRED_KEYS):
@@ -377,6 +378,5 @@ def _load_export(path: Path, weights: bool = True) -> tuple[dict, dict]:
     except OSError as e:
         raise storage_error(e, path, "read") from None
     except Exception as e:  # SafetensorError, or a damaged header's JSON or offsets
-        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise Corrupt(f"{path} is not a readable safetensors file: corrupt, or not one "
-                      f"({reason})") from None
+                      f"({first_line(e)})") from None

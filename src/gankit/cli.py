@@ -11,7 +11,14 @@ import threading
 from pathlib import Path
 
 from gankit.config import PER_SESSION, PRESET_PURPOSES, PRESETS, Config, to_toml
-from gankit.errors import EXIT_CODES, GankitError, Interrupted, raise_stopped, storage_error
+from gankit.errors import (
+    EXIT_CODES,
+    GankitError,
+    Interrupted,
+    handle,
+    raise_stopped,
+    storage_error,
+)
 from gankit.language import LANGUAGES
 
 # What a signal outside the training loop leaves, by command (in the loop, training
@@ -158,25 +165,31 @@ def main(argv: list[str] | None = None) -> int:
     # nothing is written yet: an exception raised inside an import may be swallowed by a
     # library, and leave a module half made. Then `armed()`.
     handled = threading.current_thread() is threading.main_thread()
-    previous = {signum: signal.signal(signum, signal.SIG_DFL)
-                for signum in EXIT_CODES} if handled else {}
+    previous = {signum: signal.getsignal(signum) for signum in EXIT_CODES} if handled else {}
+    for signum in previous:
+        handle(signum, signal.SIG_DFL)
     thread_errors, threading.excepthook = threading.excepthook, quiet_storage_errors
+    for stream in (sys.stdout, sys.stderr):  # a path that is not UTF-8 prints, escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return COMMANDS[args.command](args)
     except Interrupted as e:
-        print(f"{e.prefix} {e}{e.resume_hint()}", file=sys.stderr)
+        last_words(f"{e.prefix} {e}{e.resume_hint()}")
         return e.exit_code
     except KeyboardInterrupt as e:
+        from gankit.guards import StopSignal
+
         signum = getattr(e, "signum", signal.SIGINT)
-        print(f"gankit: stopped by {signal.Signals(signum).name}{STOPPED.get(args.command, '')}",
-              file=sys.stderr)
+        stopped = "" if StopSignal.entered else STOPPED.get(args.command, "")
+        last_words(f"gankit: stopped by {signal.Signals(signum).name}{stopped}")
         return EXIT_CODES.get(signum, 128 + signum)
     except GankitError as e:
-        print(f"gankit: error: {e}", file=sys.stderr)
+        last_words(f"gankit: error: {e}")
         return getattr(e, "exit_code", 2)
     except OSError as e:  # what gankit's own writes did not already name
         error = storage_error(e, doing="write or read")
-        print(f"gankit: error: {error}", file=sys.stderr)
+        last_words(f"gankit: error: {error}")
         return error.exit_code
     finally:
         threading.excepthook = thread_errors
@@ -187,10 +200,19 @@ def main(argv: list[str] | None = None) -> int:
 def armed() -> None:
     """From here on, SIGINT, SIGTERM and SIGHUP (a closed terminal) raise Stopped, a
     KeyboardInterrupt, so that what is half-written is removed on the way out; the
-    training loop handles them itself, saving first."""
+    training loop handles them itself, saving first. An ignored signal stays ignored."""
     if threading.current_thread() is threading.main_thread():
         for signum in EXIT_CODES:
-            signal.signal(signum, raise_stopped)
+            handle(signum, raise_stopped)
+
+
+def last_words(line: str) -> None:
+    """The one line gankit ends with, on stderr; a terminal gone (SIGHUP) does not
+    turn it into a traceback."""
+    try:
+        print(line, file=sys.stderr)
+    except OSError:
+        pass
 
 
 def quiet_storage_errors(args) -> None:

@@ -268,11 +268,13 @@ def validate(config: Config, bounds: bool = True) -> Config:
     if not config.dataset:
         raise ConfigError("dataset must not be empty")
     for name in ("dataset", "run_dir", "data_dir"):
-        # A byte that is not UTF-8 (0xFF) reaches Python as a surrogate, which is not
-        # printable, and config.toml, being UTF-8 text, could not hold it.
-        if not getattr(config, name).isprintable():
-            raise ConfigError(f"{name} {getattr(config, name)!r} holds a character or byte "
-                              "that is not printable UTF-8 text: rename the folder")
+        # A byte of a name that is not UTF-8 (0xFF) reaches Python as a lone surrogate,
+        # which config.toml, being UTF-8 text, cannot hold.
+        try:
+            getattr(config, name).encode()
+        except UnicodeEncodeError:
+            raise ConfigError(f"{name} {getattr(config, name)!r} holds a byte that is not "
+                              "UTF-8 text: rename the folder") from None
     if config.preset not in PRESETS:
         raise ConfigError(f"unknown preset {config.preset!r}; choose from {', '.join(PRESETS)}")
     return config

@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, GankitError, storage_error
 
 STOP_CHECK_EVERY = 10  # steps between agreements on a stop signal under torchrun
 
@@ -70,6 +70,24 @@ class Processes:
             dist.all_reduce(value, op=dist.ReduceOp.SUM)
             value /= self.world_size
         return value
+
+    def on_main(self, action):
+        """`action()`'s result on rank 0 (None on the others). What it raises (a refusal,
+        a full disk) is raised on every rank, each with rank 0's message, so that none
+        waits for rank 0 at the next collective."""
+        result, error = None, None
+        if self.is_main:
+            try:
+                result = action()
+            except GankitError as e:
+                error = e
+            except OSError as e:
+                error = storage_error(e)
+        if self.distributed:
+            error = self.gather(error)[0]
+        if error:
+            raise error
+        return result
 
     def gather(self, obj) -> list:
         """Every rank's `obj`, in rank order (on every rank)."""

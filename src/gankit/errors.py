@@ -6,7 +6,23 @@ import signal
 
 # The signals that stop a training after it saves: Ctrl-C, `kill`, and a closed terminal
 # or dropped SSH link (SIGHUP). The exit codes are the shell's 128 + signal number.
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+# (Windows has no SIGHUP.)
+EXIT_CODES = {signum: 128 + signum for signum in
+              (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if signum}
+
+
+def handle(signum: int, handler) -> None:
+    """Install `handler` for `signum`, unless the signal is ignored: `nohup gankit ...`
+    ignores SIGHUP, and a training it started must outlive the terminal."""
+    if signal.getsignal(signum) is not signal.SIG_IGN:
+        signal.signal(signum, handler)
+
+
+def first_line(error: BaseException) -> str:
+    """An exception's message cut to its first line (a library's may run to many), or its
+    type's name when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 class GankitError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -24,6 +25,9 @@ class StopSignal:
     raises KeyboardInterrupt and the kernel lives on).
     """
 
+    # Whether a training loop began in this process (the CLI's last words depend on it).
+    entered = False
+
     def __init__(self):
         self.signum: int | None = None
         self._previous: dict = {}
@@ -36,7 +40,9 @@ class StopSignal:
         self._in_kernel = in_notebook()
         if threading.current_thread() is threading.main_thread():
             for signum in EXIT_CODES:
-                self._previous[signum] = signal.signal(signum, self._handle)
+                if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's SIGHUP stays so
+                    self._previous[signum] = signal.signal(signum, self._handle)
+        StopSignal.entered = True
         return self
 
     def __exit__(self, *exc) -> None:
@@ -46,8 +52,20 @@ class StopSignal:
 
     def _handle(self, signum, frame) -> None:
         self.signum = signum
-        for other in EXIT_CODES:
+        for other in self._previous:
             signal.signal(other, self._previous[other] if self._in_kernel else signal.SIG_DFL)
+        if signum == getattr(signal, "SIGHUP", None):
+            silence_closed_terminal()
+
+
+def silence_closed_terminal() -> None:
+    """After a hangup the terminal is gone and writing to it fails (EIO): what gankit
+    still prints on its way out (status lines, the resume hint) goes nowhere instead."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for descriptor in (1, 2):
+        if os.isatty(descriptor):
+            os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 class DivergenceGuard:

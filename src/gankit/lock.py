@@ -7,11 +7,20 @@ only read a run (sample, evaluate, report, runs) never take it and never wait.
 
 from __future__ import annotations
 
-import fcntl
+import errno
 import os
+import sys
 from pathlib import Path
 
 from gankit.errors import GankitError, storage_error
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not locked there
+    fcntl = None
+
+# What a file system that cannot lock (some network and FUSE mounts) answers flock with.
+NO_LOCKS = {errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 class RunInUse(GankitError):
@@ -31,11 +40,20 @@ class RunLock:
         except OSError as e:
             raise storage_error(e, path, "lock") from None
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = holder_pid(descriptor)
             os.close(descriptor)
             raise RunInUse(in_use_message(path.parent, holder)) from None
+        except OSError as e:
+            os.close(descriptor)
+            if e.errno not in NO_LOCKS:
+                raise storage_error(e, path, "lock") from None
+            print(f"gankit: warning: the file system of {path.parent} cannot lock it "
+                  f"({e.strerror}): nothing stops a second process from writing this run",
+                  file=sys.stderr)
+            return
         self.descriptor = descriptor
 
     def release(self) -> None:

@@ -12,6 +12,7 @@ Runs written before the kinds were named have step records without "event".
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -109,15 +110,26 @@ class RecordFile:
     loses at most the line being written); `None` writes nowhere (ranks other than 0)."""
 
     def __init__(self, path: Path | None):
+        self.path = path
         if path:
             end_line(path)
-        self.file = open(path if path else os.devnull, "a", buffering=1)
+        with self.naming_path():
+            self.file = open(path if path else os.devnull, "a", buffering=1)
 
     def write(self, record: dict) -> None:
-        self.file.write(json.dumps(record) + "\n")
+        with self.naming_path():
+            self.file.write(json.dumps(record) + "\n")
 
     def close(self) -> None:
-        self.file.close()
+        with self.naming_path():
+            self.file.close()
+
+    @contextlib.contextmanager
+    def naming_path(self):
+        try:
+            yield
+        except OSError as e:  # a full disk: say which file
+            raise storage_error(e, self.path) from None
 
 
 def _lines(path: Path) -> list[bytes]:

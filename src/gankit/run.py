@@ -27,7 +27,7 @@ from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import StepTimer
-from gankit.errors import ConfigError, GankitError, Interrupted, storage_error
+from gankit.errors import ConfigError, GankitError, Interrupted
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import to_uint8
 from gankit.language import check_language, number, say
@@ -85,7 +85,7 @@ class Run:
         self.fresh = point is None
         try:
             if point:  # one writer per run: rank 0 holds its lock until the Run ends
-                self.lock = on_main(self.procs, lambda: RunLock(point.run_dir.lock))
+                self.lock = self.procs.on_main(lambda: RunLock(point.run_dir.lock))
                 point = point.current()  # another training may have saved it meanwhile
             self.construct(config, point, overwrite, quiet, display, language)
         except BaseException:
@@ -283,6 +283,9 @@ class Run:
         dir is removed, and the lock released."""
         if self.fresh and self.dir is not None and self.procs.is_main:
             shutil.rmtree(self.dir.root, ignore_errors=True)
+        self.release_lock()
+
+    def release_lock(self) -> None:
         if self.lock:
             self.lock.release()
 
@@ -318,7 +321,7 @@ class Run:
             self.stop.__enter__()
         except BaseException:  # __exit__ will not run: close what opened
             self.logger.close()
-            self.lock.release() if self.lock else None
+            self.release_lock()
             raise
         return self
 
@@ -331,7 +334,7 @@ class Run:
                 self.logger.close()
             finally:
                 self.stop.__exit__(exc_type, exc, traceback)
-                self.lock.release() if self.lock else None
+                self.release_lock()
 
     def finish(self) -> None:
         """The loop ended (or left early): last grid and checkpoint, the exported
@@ -375,27 +378,7 @@ def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
 def shared_run_dir(config: Config, overwrite: bool, procs) -> tuple[RunDir, RunLock | None]:
     """Rank 0 makes and locks the run dir; every rank learns its name, or rank 0's
     refusal."""
-    made = on_main(procs, lambda: create_run_dir(config.run_dir, config.preset,
-                                                 dataset_slug(config.dataset), overwrite))
+    made = procs.on_main(lambda: create_run_dir(config.run_dir, config.preset,
+                                                dataset_slug(config.dataset), overwrite))
     root = procs.gather(made and str(made[0].root))[0]
     return RunDir(root), made and made[1]
-
-
-def on_main(procs, action):
-    """`action()`'s result on rank 0 (None on the others); a GankitError or OSError it
-    raises is raised on every rank, so that none waits for the others at the next
-    collective."""
-    result, refusal = None, None
-    if procs.is_main:
-        try:
-            result = action()
-        except GankitError as e:
-            refusal = e
-        except OSError as e:  # a run dir that cannot be made: a full or read-only disk
-            refusal = storage_error(e)
-    refused = procs.gather(refusal and (type(refusal).__name__, str(refusal)))[0]
-    if refusal:
-        raise refusal
-    if refused:
-        raise GankitError(refused[1])
-    return result

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gankit.atomic import TEMPORARY
 from gankit.errors import GankitError
 from gankit.lock import RunLock
 
@@ -96,11 +98,36 @@ class RunDir:
         """What the folder holds, but for the lock file (none when it does not exist)."""
         return [p for p in self.root.iterdir() if p != self.lock] if self.root.is_dir() else []
 
+    def foreign(self) -> list[str]:
+        """The names in the folder that gankit does not write: the user's."""
+        names = {p.name for p in (self.config, self.metrics, self.tensorboard, self.samples,
+                                  self.checkpoints, self.generator, self.report)}
+        return sorted(p.name for p in self.contents()
+                      if p.name not in names and not TEMPORARY.fullmatch(p.name))
+
     def refuse_foreign(self) -> None:
-        """Refuse a non-empty folder that holds no gankit run: it is the user's."""
-        if self.contents() and not self.is_run():
-            raise GankitError(f"run dir {self.root} already exists and is not empty, and is "
-                              "not a gankit run dir (it is never written into)")
+        """Refuse a folder that is not a gankit run (a config.toml of gankit's), or that
+        holds anything gankit did not write: it is (also) the user's, and neither a new
+        run nor --overwrite may empty it. Temporaries alone (a run killed while writing
+        its config) are gankit's."""
+        contents = self.contents()
+        if all(TEMPORARY.fullmatch(p.name) for p in contents):
+            return
+        foreign = self.foreign() if self.is_gankit_run() else [p.name for p in contents]
+        if foreign:
+            shown = ", ".join(sorted(foreign)[:3]) + (", ..." if len(foreign) > 3 else "")
+            kind = ("a gankit run dir, and also holds files gankit did not write"
+                    if self.is_gankit_run() else "not a gankit run dir")
+            raise GankitError(f"run dir {self.root} already exists and is {kind} ({shown}); "
+                              "it is never emptied")
+
+    def is_gankit_run(self) -> bool:
+        """Whether config.toml is gankit's (TOML naming a preset and an architecture)."""
+        try:
+            saved = tomllib.loads(self.config.read_text())
+        except (OSError, ValueError):
+            return False
+        return "preset" in saved and "arch" in saved
 
     def has_checkpoint(self) -> bool:
         return self.last.is_file() or bool(self.epoch_checkpoints())

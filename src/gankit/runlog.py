@@ -52,8 +52,8 @@ class RunLog:
         self.purge_step = resume_step + 1 if resume_step else None
         if not active:
             return
+        write_text(run_dir.config, toml_text(config))  # first: it marks the folder gankit's
         run_dir.samples.mkdir(parents=True, exist_ok=True)
-        write_text(run_dir.config, toml_text(config))
         if resume_step:  # forget what a crashed run logged after its last checkpoint
             records.truncate(run_dir.metrics, resume_step)
         if not self.quiet and (display == "notebook" or display == "auto" and in_notebook()):
@@ -204,6 +204,7 @@ class RunLog:
                 self.bar.write(text, file=sys.stdout)
             else:
                 print(text, flush=True)
-        except BrokenPipeError:  # e.g. `gankit train | head`: keep training, stop printing
+        except OSError:  # `gankit train | head` (a broken pipe), a terminal gone (EIO):
+            # keep training, stop printing
             self.quiet = True
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -19,7 +19,7 @@ from gankit.checkpoint import (
     saved_config,
 )
 from gankit.config import Config
-from gankit.errors import GankitError
+from gankit.errors import GankitError, first_line
 from gankit.images import make_grid, save_png, to_uint8
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
@@ -49,8 +49,8 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     try:
         generator.load_state_dict(weights)
     except RuntimeError as e:
-        reason = str(e).strip().splitlines()[0]
-        raise GankitError(f"{path}: weights do not match its configuration ({reason})") from None
+        raise GankitError(f"{path}: weights do not match its configuration ({first_line(e)})"
+                          ) from None
     return generator.to(device).eval(), config
 
 
