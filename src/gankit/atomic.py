@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from gankit.errors import storage_error
+from gankit.errors import naming, storage_error
 
 TEMPORARY = re.compile(r"\..+\.tmp(\d+)")
 
@@ -51,24 +51,18 @@ def write_text(path: str | Path, text: str) -> None:
 def append_line(path: str | Path, line: str) -> None:
     """Append `line` to a text file, on a line of its own even when the file ends in
     half a line (a crash mid-write): the new line never glues onto the broken one."""
-    try:
-        with open(path, "ab+") as f:
-            _end_line(f)
-            f.write(line.encode() + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError as e:
-        raise storage_error(e, path) from None
+    with naming(path), open(path, "ab+") as f:
+        _end_line(f)
+        f.write(line.encode() + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def end_line(path: str | Path) -> None:
     """End a text file that ends in half a line, so that what is appended next starts
     on a line of its own."""
-    try:
-        with open(path, "ab+") as f:
-            _end_line(f)
-    except OSError as e:
-        raise storage_error(e, path) from None
+    with naming(path), open(path, "ab+") as f:
+        _end_line(f)
 
 
 def _end_line(f) -> None:
@@ -96,10 +90,9 @@ def sync(path: Path) -> None:
         os.close(descriptor)
 
 
-def remove_stale_temporaries(*folders: Path) -> int:
+def remove_stale_temporaries(*folders: Path) -> None:
     """Delete the temporary files that killed processes left in `folders` (a live
-    process's are its own, and kept); return how many went."""
-    removed = 0
+    process's are its own, and kept)."""
     for folder in folders:
         if not folder.is_dir():
             continue
@@ -108,8 +101,6 @@ def remove_stale_temporaries(*folders: Path) -> int:
             if match and not process_alive(int(match.group(1))):
                 with contextlib.suppress(OSError):
                     entry.unlink()
-                    removed += 1
-    return removed
 
 
 def process_alive(pid: int) -> bool:

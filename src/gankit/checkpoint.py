@@ -28,7 +28,7 @@ import torch
 from gankit.atomic import write_bytes
 from gankit.config import Config, check_bounds, continued
 from gankit.distributed import Processes
-from gankit.errors import ConfigError, GankitError, first_line, storage_error
+from gankit.errors import ConfigError, GankitError, first_line, naming, storage_error
 from gankit.resolve import config_from_dict
 from gankit.rundir import RunDir
 from gankit.state import Restored, TrainingState
@@ -232,10 +232,8 @@ def save_checkpoint(state: dict, path: str | Path) -> None:
     buffer = io.BytesIO()  # torch.save into a file hides a full disk's OSError
     contents = {key: value for key, value in state.items() if key != "sha256"}
     torch.save({**contents, "sha256": contents_digest(contents)}, buffer)
-    try:
+    with naming(path.parent):
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise storage_error(e, path.parent) from None
     write_bytes(path, buffer.getbuffer())
 
 

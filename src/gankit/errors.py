@@ -1,6 +1,7 @@
 """Errors that the CLI reports as one line on stderr (exit code 2, or 1 for a fault of
 the machine's), and interrupts."""
 
+import contextlib
 import errno
 import signal
 
@@ -70,6 +71,15 @@ def storage_error(error: OSError, path=None, doing: str = "write") -> StorageErr
     advice = STORAGE_ADVICE.get(error.errno, "")
     what = where if where is not None else "a file"
     return StorageError(f"cannot {doing} {what}: {reason}" + (f" ({advice})" if advice else ""))
+
+
+@contextlib.contextmanager
+def naming(path, doing: str = "write"):
+    """Within the block, an OSError becomes the StorageError that names `path`."""
+    try:
+        yield
+    except OSError as e:
+        raise storage_error(e, path, doing) from None
 
 
 class Stopped(KeyboardInterrupt):

@@ -12,14 +12,13 @@ Runs written before the kinds were named have step records without "event".
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
 from pathlib import Path
 
 from gankit.atomic import append_line, end_line, replacing
-from gankit.errors import storage_error
+from gankit.errors import naming
 
 KINDS = ("step", "eval", "evaluate", "end")
 # Reading is tolerant, writing strict: a line that is not a record of a known kind with
@@ -113,27 +112,18 @@ class RecordFile:
         self.path = path
         if path:
             end_line(path)
-        with self.naming_path():
+        with naming(path):
             self.file = open(path if path else os.devnull, "a", buffering=1)
 
     def write(self, record: dict) -> None:
-        with self.naming_path():
+        with naming(self.path):  # a full disk: say which file
             self.file.write(json.dumps(record) + "\n")
 
     def close(self) -> None:
-        with self.naming_path():
+        with naming(self.path):
             self.file.close()
-
-    @contextlib.contextmanager
-    def naming_path(self):
-        try:
-            yield
-        except OSError as e:  # a full disk: say which file
-            raise storage_error(e, self.path) from None
 
 
 def _lines(path: Path) -> list[bytes]:
-    try:
+    with naming(path, "read"):
         return Path(path).read_bytes().splitlines(keepends=True) if Path(path).is_file() else []
-    except OSError as e:
-        raise storage_error(e, path, "read") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gankit import records
 from gankit.atomic import write_bytes, write_text
-from gankit.errors import GankitError, storage_error
+from gankit.errors import GankitError, naming
 from gankit.inline import bytes_uri, data_uri
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
@@ -83,11 +83,10 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
 def read_config(run: RunDir) -> dict:
     """A run's config.toml as a dict; one line naming it when it cannot be read."""
     try:
-        return tomllib.loads(run.config.read_text())
+        with naming(run.config, "read"):
+            return tomllib.loads(run.config.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise GankitError(f"{run.config} is corrupt: not TOML text ({e})") from None
-    except OSError as e:
-        raise storage_error(e, run.config, "read") from None
 
 
 def is_image(path: Path) -> bool:

@@ -113,11 +113,12 @@ class RunDir:
         contents = self.contents()
         if all(TEMPORARY.fullmatch(p.name) for p in contents):
             return
-        foreign = self.foreign() if self.is_gankit_run() else [p.name for p in contents]
+        gankits = self.is_gankit_run()
+        foreign = self.foreign() if gankits else [p.name for p in contents]
         if foreign:
             shown = ", ".join(sorted(foreign)[:3]) + (", ..." if len(foreign) > 3 else "")
             kind = ("a gankit run dir, and also holds files gankit did not write"
-                    if self.is_gankit_run() else "not a gankit run dir")
+                    if gankits else "not a gankit run dir")
             raise GankitError(f"run dir {self.root} already exists and is {kind} ({shown}); "
                               "it is never emptied")
 

@@ -6,7 +6,6 @@ with display "notebook", to the live panel in a Jupyter output area instead.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -17,7 +16,7 @@ from tqdm import tqdm
 from gankit import records
 from gankit.atomic import write_text
 from gankit.config import Config, toml_text
-from gankit.errors import storage_error
+from gankit.errors import naming
 from gankit.images import make_grid, save_png
 from gankit.language import number, say
 from gankit.report import OUTPUT_LABELS
@@ -146,7 +145,9 @@ class RunLog:
         grid = make_grid(images)
         path = self.paths.grid(step)
         save_png(grid, path)
-        with self._tensorboard_writes():
+        # TensorBoard writes in a thread; its OSError (a full disk) surfaces at the next
+        # call without a file name: name its folder.
+        with naming(self.paths.tensorboard):
             self.tensorboard.add_image("samples", grid, step, dataformats="HWC")
         if self.panel:
             self.panel.grid(path.read_bytes(), step)
@@ -175,7 +176,7 @@ class RunLog:
             self.panel.refresh(force=True)
         try:
             if self.tensorboard is not None:
-                with self._tensorboard_writes():
+                with naming(self.paths.tensorboard):
                     self.tensorboard.close()
         finally:
             if self.metrics is not None:
@@ -183,18 +184,9 @@ class RunLog:
 
     def _scalars(self, group: str, values: dict, step: int) -> None:
         if self.tensorboard is not None:
-            with self._tensorboard_writes():
+            with naming(self.paths.tensorboard):
                 for name, value in values.items():
                     self.tensorboard.add_scalar(f"{group}/{name}", value, step)
-
-    @contextlib.contextmanager
-    def _tensorboard_writes(self):
-        """TensorBoard writes in a thread of its own; a failure there (a full disk)
-        surfaces at the next call, without a file name: name its folder."""
-        try:
-            yield
-        except OSError as e:
-            raise storage_error(e, self.paths.tensorboard) from None
 
     def _print(self, text: str) -> None:
         if self.quiet:
