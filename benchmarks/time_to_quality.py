@@ -5,7 +5,6 @@ epoch in its metrics.jsonl; the notebook as written (notebook_as_written.py) get
 same evaluation from `reference`. Minutes are training time: the evaluations' own time
 is left out of every line.
 
-    pip install -e '.[bench]'     # matplotlib, for the chart
     python benchmarks/time_to_quality.py reference --epochs 10 --out runs/presets/notebook.jsonl
     python benchmarks/time_to_quality.py plot \
         runs/presets/{seed,mlp-plus,dcgan,dcgan-clusters,cdcgan}-mnist \

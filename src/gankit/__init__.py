@@ -1,4 +1,4 @@
-"""gankit: train, sample and evaluate GANs on image data.
+"""gankit: train, sample and evaluate GANs on image data, and on 2-D points in the lab.
 
 The blocks below `train` are public, so that a notebook can write the loop itself:
 `load_dataset`, `build_models`, `make_optimizer`, `get_loss`, `discriminator_step`,
@@ -18,6 +18,8 @@ _HOMES = {
     "GankitError": "gankit.errors",
     "get_loss": "gankit.losses",
     "html_image": "gankit.inline",
+    "Lab": "gankit.gan_lab", "lab": "gankit.gan_lab", "lab_animation": "gankit.gan_lab",
+    "lab_metrics": "gankit.gan_lab", "dirac_figure": "gankit.dirac",
     "evaluate": "gankit.metrics",
     "build_models": "gankit.models", "count_parameters": "gankit.models",
     "Resume": "gankit.checkpoint", "Run": "gankit.run",

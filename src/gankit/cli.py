@@ -23,8 +23,8 @@ from gankit.language import LANGUAGES
 
 # What a signal outside the training loop leaves, by command (in the loop, training
 # saves first and says how to resume).
-STOPPED = {"train": " before training began: nothing was saved, and the same command starts "
-                    "it again",
+BEFORE_TRAINING = " before training began: nothing was saved, and the same command starts it again"
+STOPPED = {"train": BEFORE_TRAINING, "lab": BEFORE_TRAINING,
            "sample": ": nothing was written",
            "evaluate": ": nothing was recorded",
            "report": ": the previous report is unchanged"}
@@ -51,30 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=list(PRESETS),
                        help="named set of settings (default: seed): " + "; ".join(
                            f"{name}: {purpose}" for name, purpose in PRESET_PURPOSES.items()))
-    train.add_argument("--resume", metavar="RUN_DIR",
-                       help="continue RUN_DIR from checkpoints/last.pt, on this machine "
-                       "(a run saved on a GPU continues on a CPU); the experiment's settings "
-                       "stay, and only these may change: " + ", ".join(
-                           "--" + name.replace("_", "-") for name in PER_SESSION))
-    train.add_argument("--fallback", action="store_true",
-                       help="with --resume, when checkpoints/last.pt is corrupt or missing, "
-                       "continue from the newest intact epoch snapshot instead (its optimizer "
-                       "state and random streams were not saved: they start afresh)")
-    train.add_argument("--overwrite", action="store_true",
-                       help="replace an earlier gankit run in --run-dir instead of refusing "
-                       "(never one that a process is training)")
-    train.add_argument("--config", metavar="FILE.toml",
-                       help="TOML file of settings (keys as in a run's config.toml)")
-    for field in dataclasses.fields(Config):
-        if field.metadata["flag"]:
-            add_setting(train, field)
-    train.add_argument("--dry-run", action="store_true",
-                       help="print the resolved configuration as TOML and exit")
-    train.add_argument("--quiet", action="store_true", help="print nothing while training")
-    train.add_argument("--language", choices=LANGUAGES, default="en",
-                       help="language of gankit's messages (default: en); the status lines "
-                       "(Epoch, Discriminator Loss, D(x)) stay in English, as the original "
-                       "notebook printed them")
+    add_training_flags(train, lab=False)
+    lab = commands.add_parser(
+        "lab", help="train a GAN on 2-D points, drawn frame by frame (the GAN Lab)",
+        description="Train a small GAN on 2-D points with known modes, through the same "
+        "losses and loop as the image models. Every --sample-every steps it measures the "
+        "fakes (modes covered, high-quality share, JS divergence) and saves a frame: D's "
+        "output over the plane, the real and fake points, where G's loss pushes the fakes, "
+        "and G's map of the noise plane. With no flag, the healthy run on ring8. Settings "
+        "come from the lab preset, then --config, then flags.")
+    lab.add_argument("--toy", dest="dataset", metavar="NAME", default=argparse.SUPPRESS,
+                     help="ring8 (default: 8 Gaussians on a circle), grid25 (5 x 5 "
+                     "Gaussians), moons, spiral, or points:FILE (a .npy of N x 2 points, a "
+                     ".npz with 'points' and optionally 'modes' and 'sigma', or a .csv of "
+                     "x,y rows)")
+    add_training_flags(lab, lab=True)
 
     sample = commands.add_parser(
         "sample", help="draw images from a trained generator",
@@ -134,10 +125,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field) -> None:
-    """A flag for a Config field: --field-name, its help and default from the field."""
+# Settings of image data and models that the lab's 2-D points have no use for.
+IMAGE_ONLY = ("dataset", "data_dir", "image_size", "channels", "arch", "conditional",
+              "clusters", "aux_classifier", "base_width", "spectral_norm", "minibatch_std",
+              "eval_every", "tf32", "compile", "grid_size")
+
+
+def add_training_flags(parser: argparse.ArgumentParser, lab: bool) -> None:
+    """The flags that `train` and `lab` share: resuming, the settings, the output."""
+    parser.add_argument("--resume", metavar="RUN_DIR",
+                        help="continue RUN_DIR from checkpoints/last.pt, on this machine "
+                        "(a run saved on a GPU continues on a CPU); the experiment's settings "
+                        "stay, and only these may change: " + ", ".join(
+                            "--" + name.replace("_", "-") for name in PER_SESSION
+                            if not (lab and name in IMAGE_ONLY)))
+    parser.add_argument("--fallback", action="store_true",
+                        help="with --resume, when checkpoints/last.pt is corrupt or missing, "
+                        "continue from the newest intact epoch snapshot instead (its "
+                        "optimizer state and random streams were not saved: they start "
+                        "afresh)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier gankit run in --run-dir instead of refusing "
+                        "(never one that a process is training)")
+    parser.add_argument("--config", metavar="FILE.toml",
+                        help="TOML file of settings (keys as in a run's config.toml)")
+    for field in dataclasses.fields(Config):
+        if field.metadata["flag"] and not (lab and field.name in IMAGE_ONLY):
+            add_setting(parser, field, PRESETS["lab"] if lab else {})
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the resolved configuration as TOML and exit")
+    parser.add_argument("--quiet", action="store_true", help="print nothing while training")
+    parser.add_argument("--language", choices=LANGUAGES, default="en",
+                        help="language of gankit's messages (default: en); the status lines "
+                        "(Epoch, Discriminator Loss, D(x)) stay in English, as the original "
+                        "notebook printed them")
+
+
+def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field,
+                preset: dict | None = None) -> None:
+    """A flag for a Config field: --field-name, its help, and its default: the `preset`'s
+    value where it sets one, else the field's."""
     flag = "--" + field.name.replace("_", "-")
     default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+    default = (preset or {}).get(field.name, default)
     text = field.metadata["help"]
     if isinstance(default, bool):  # --no-FLAG switches off what a preset or file set
         parser.add_argument(flag, action=argparse.BooleanOptionalAction,
@@ -229,24 +259,28 @@ def run_train(args: argparse.Namespace) -> int:
 
     from gankit.checkpoint import Resume
     from gankit.resolve import resolve_config
+    from gankit.toys import get_toy
     from gankit.training import train
 
     armed()
 
     fields = {f.name for f in dataclasses.fields(Config) if f.metadata["flag"]}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
+    preset = "lab" if args.command == "lab" else args.preset
+    if preset == "lab" and "dataset" in overrides:  # in the lab's own words: a toy
+        get_toy(overrides["dataset"])
     point = None
     if args.fallback and not args.resume:
         raise GankitError("--fallback is for --resume RUN_DIR")
     if args.resume:
         if args.config or args.overwrite:
             raise GankitError("--resume takes no --config or --overwrite: the run keeps its own")
-        if args.preset:
-            overrides["preset"] = args.preset
+        if preset:
+            overrides["preset"] = preset
         point = Resume.load(args.resume, fallback=args.fallback)
         config = point.config(**overrides)
     else:
-        config = resolve_config(args.preset or "seed", args.config, overrides)
+        config = resolve_config(preset or "seed", args.config, overrides)
     if args.dry_run:
         print(to_toml(config), end="")
         return 0
@@ -259,6 +293,7 @@ def run_sample(args: argparse.Namespace) -> int:
     import PIL.Image  # noqa: F401  imported before armed()
 
     from gankit.device import pick_device
+    from gankit.gan_lab import sample_points, write_points
     from gankit.sample import (
         class_labels,
         interpolation_frames,
@@ -267,6 +302,7 @@ def run_sample(args: argparse.Namespace) -> int:
         write_gif,
         write_samples,
     )
+    from gankit.toys import is_toy
 
     armed()
 
@@ -278,8 +314,13 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.interpolate is None and out.suffix == ".gif":
         raise GankitError("a .gif output needs --interpolate K")
     _check_writable(out, args.overwrite, (".png", ".npz", ".gif"), folder=True)
-    generator, _ = load_generator(args.source, pick_device(args.device), args.raw)
-    if args.interpolate:
+    generator, config = load_generator(args.source, pick_device(args.device), args.raw)
+    if is_toy(config.dataset):
+        if args.interpolate or args.label is not None or out.suffix not in (".npz", ".png"):
+            raise GankitError("a lab run draws 2-D points: --out must end in .npz (float32 "
+                              "N x 2 under 'points') or .png (a scatter over the real points)")
+        write_points(sample_points(generator, args.n, args.seed), out, config)
+    elif args.interpolate:
         write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
     else:
         labels = class_labels(generator, args.n, args.label)
@@ -290,8 +331,10 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from gankit.device import pick_device
     from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
-    from gankit.sample import samples_to_score
+    from gankit.sample import load_generator, samples_to_score
+    from gankit.toys import is_toy
 
     armed()
 
@@ -305,12 +348,43 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         args.n = 10_000 if args.n is None else args.n
         check_sample_count(names, args.n)
-    samples, labels, dataset = samples_to_score(source, args.n, args.seed, args.device,
-                                                args.raw, args.dataset)
+    loaded = None
+    if source.suffix != ".npz":
+        loaded = load_generator(source, pick_device(args.device), args.raw)
+        if is_toy(loaded[1].dataset):
+            return evaluate_lab_run(args, source, *loaded)
+    samples, labels, dataset = samples_to_score(source, args.n, args.seed, loaded, args.dataset)
     results = {"source": str(source),
                **evaluate(samples, dataset, requested, args.data_dir, labels)}
     print(json.dumps(results, indent=2) if args.json else format_results(results), flush=True)
-    if source.is_dir():  # a run dir keeps its evaluations beside its training records
+    record_evaluation(source, results)
+    return 0
+
+
+def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) -> int:
+    """A lab run is measured as during training, on `--n` fakes: modes covered,
+    high-quality share and JS divergence against the toy's held-out points."""
+    from gankit.gan_lab import metrics_line, sample_points
+    from gankit.toys import get_toy, toy_metrics, toy_points
+
+    if args.metrics or args.dataset:
+        raise GankitError("a lab run is measured by its toy's own metrics (modes, "
+                          "high_quality, js): it takes no --metrics or --dataset")
+    toy = get_toy(config.dataset)
+    points = sample_points(generator, args.n, args.seed)
+    results = {"source": str(source), "samples": args.n,
+               "reference": f"{config.dataset} test",
+               **toy_metrics(points, toy, toy_points(config.dataset, "test").numpy())}
+    print(json.dumps(results, indent=2) if args.json
+          else f"{source}: {args.n} points vs {results['reference']}: "
+               f"{metrics_line(results, toy)}", flush=True)
+    record_evaluation(source, results)
+    return 0
+
+
+def record_evaluation(source: Path, results: dict) -> None:
+    """A run dir keeps its evaluations beside its training records."""
+    if source.is_dir():
         from gankit import records
         from gankit.rundir import RunDir
 
@@ -318,7 +392,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
             records.append(RunDir(source).metrics, records.make("evaluate", **results))
         except GankitError as e:  # the result above stands; only its record is missing
             print(f"gankit: this evaluation was not recorded in the run: {e}", file=sys.stderr)
-    return 0
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -363,6 +436,7 @@ def _check_writable(out: Path, overwrite: bool, suffixes: tuple[str, ...],
 
 COMMANDS = {
     "train": run_train,
+    "lab": run_train,
     "sample": run_sample,
     "evaluate": run_evaluate,
     "report": run_report,

@@ -40,16 +40,17 @@ class Config:
     Each field's help is `gankit train --help`'s; its bounds are checked by `validate`."""
 
     preset: str = setting("seed", "named set of settings", flag=False)
-    dataset: str = setting("mnist", "mnist (bundled), fashion-mnist, or folder:PATH of png/jpg "
-                           "images", "NAME")
+    dataset: str = setting("mnist", "mnist (bundled), fashion-mnist, folder:PATH of png/jpg "
+                           "images, or 2-D points for the lab: ring8, grid25, moons, spiral, "
+                           "points:FILE", "NAME")
     data_dir: str = setting("", "folder holding the dataset's IDX files (default: bundled "
                             "MNIST; Debian's dataset-fashion-mnist; an empty DIR is filled by "
                             "download)", "DIR", per_session=True)
     image_size: int = setting(28, "image side in pixels; image folders are resized to it", "N",
                               8, 1024)
     channels: int = setting(1, "1 (grayscale) or 3 (RGB), for image folders", "C", 1, 3)
-    arch: str = setting("mlp", "architecture: mlp (the notebook's) or dcgan (convolutional)",
-                        "NAME")
+    arch: str = setting("mlp", "architecture: mlp (the notebook's), dcgan (convolutional) or "
+                        "toy (the lab's MLPs on 2-D points)", "NAME")
     conditional: bool = setting(False, "class-conditional G (label embedding) and D "
                                 "(projection); mnist and fashion-mnist")
     num_classes: int = setting(0, "set from the data when conditional", minimum=0,
@@ -95,10 +96,16 @@ class Config:
                              0, 10**12, per_session=True)
     batch_size: int = setting(128, "images per batch (per process under torchrun)", "N", 1,
                               65_536)
-    lr: float = setting(2e-4, "Adam learning rate of both networks", "F", 1e-12, 10.0)
+    lr: float = setting(2e-4, "learning rate of both networks", "F", 1e-12, 10.0)
+    g_lr: float = setting(0.0, "the generator's own learning rate (0: --lr)", "F", 0.0, 10.0)
+    d_lr: float = setting(0.0, "the discriminator's own learning rate (0: --lr)", "F", 0.0,
+                          10.0)
+    optimizer: str = setting("adam", "adam (with --betas), or sgd (plain gradient descent)",
+                             "NAME")
     lr_schedule: str = setting("constant", "constant, or linear: both learning rates fall "
                                "in a straight line to 0 at the end of --epochs", "NAME")
-    betas: list[float] = setting([0.9, 0.999], "Adam betas, two numbers", "B", 0.0, below=1.0)
+    betas: list[float] = setting([0.9, 0.999], "Adam's betas, two numbers", "B", 0.0,
+                                 below=1.0)
     seed: int = setting(0, "random seed for weights, noise and data order", "N", 0, 2**32 - 1)
     device: str = setting("auto", "auto, cpu, cuda or cuda:N (auto picks CUDA when present)",
                           "DEV", per_session=True)
@@ -154,6 +161,15 @@ PRESETS: dict[str, dict] = {
     "cdcgan": {"arch": "dcgan", "conditional": True, "r1": 0.02, "r1_every": 16,
                "aux_classifier": 1.0, "batch_size": 32, "lr": 5e-4, "betas": [0.5, 0.999],
                "ema_decay": 0.999, "epochs": 8},
+    # The lab's healthy run on the ring of 8 (2-D noise, so that G's map can be drawn): a
+    # deep G and a falling learning rate make G steep enough between modes for 90 % of
+    # fakes to land within 3 sigma of one, and a little R1 keeps all 8 modes (without it,
+    # 3 runs of 3 seeds kept 6, 8 and 7); benchmarks/RESULTS.md, "GAN Lab".
+    "lab": {"dataset": "ring8", "arch": "toy", "latent_dim": 2,
+            "g_hidden": [128, 128, 128, 128], "d_hidden": [128, 128, 128], "r1": 0.1,
+            "dropout": 0.0, "batch_size": 512, "lr": 2e-3,
+            "betas": [0.5, 0.999], "lr_schedule": "linear", "epochs": 10, "log_every": 100,
+            "sample_every": 200, "keep_checkpoints": 1},
 }
 PRESET_PURPOSES = {
     "seed": "the notebook exactly: its MLPs, loss, optimiser and 50 epochs",
@@ -163,6 +179,7 @@ PRESET_PURPOSES = {
                       "clusters of the images (no labels), light lazy R1, 8 epochs",
     "cdcgan": "class-conditional DCGAN (sample --label K) with an AC-GAN head and light "
               "lazy R1 (heavier on Fashion-MNIST), 8 epochs",
+    "lab": "2-D toys (gankit lab): small MLPs on the ring of 8 Gaussians, 4,000 steps",
 }
 
 # Values a preset takes on one dataset only, over its own: what that dataset needs to

@@ -25,6 +25,7 @@ import torch
 
 from gankit.distributed import main_process_first
 from gankit.errors import ConfigError, DataError
+from gankit.toys import TOY_NAMES, get_toy, is_toy, toy_points
 
 BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -70,7 +71,8 @@ _IDX_DTYPES = {
 
 @dataclass
 class ImageData:
-    """A dataset split: images uint8 N x C x H x W, labels int64 N (or None). After
+    """A dataset split: images uint8 N x C x H x W (or, for the lab's toys, 2-D points:
+    float32 N x 2, already in the models' units), labels int64 N (or None). After
     `cluster_images(data, k, seed)` the labels are the images' k-means clusters, and
     `clusters` is k (0 for a dataset's own labels)."""
 
@@ -96,8 +98,10 @@ def load_dataset(
     image_size: int = 28,
     channels: int = 1,
 ) -> ImageData:
-    """Load a dataset by name: mnist, fashion-mnist or folder:PATH."""
+    """Load a dataset by name: mnist, fashion-mnist, folder:PATH, or a toy of 2-D points."""
     check_dataset(dataset, image_size, channels)
+    if is_toy(dataset):
+        return ImageData(toy_points(dataset, split), None, dataset)
     if dataset.startswith("folder:"):
         return load_image_folder(dataset.removeprefix("folder:"), image_size, channels)
     return DATASETS[dataset](split, data_dir)
@@ -106,13 +110,18 @@ def load_dataset(
 def check_dataset(dataset: str, image_size: int, channels: int,
                   conditional: bool = False) -> None:
     """Refuse a dataset name that is not registered, a size it does not come in, or
-    class labels it does not have (image folders have none)."""
+    class labels it does not have (image folders and toys have none)."""
+    if is_toy(dataset):
+        get_toy(dataset)
+        if conditional:
+            raise ConfigError(f"the lab's toys train unconditional GANs; {dataset} has no labels")
+        return
     if dataset.startswith("folder:"):
         if conditional:
             raise ConfigError(f"--conditional needs a labelled dataset; {dataset} has none")
         return
     if dataset not in DATASETS:
-        names = ", ".join([*DATASETS, "folder:PATH"])
+        names = ", ".join([*DATASETS, "folder:PATH", *TOY_NAMES])
         raise ConfigError(f"unknown dataset {dataset!r}; choose from {names}")
     if channels != 1 or image_size != 28:
         raise ConfigError(f"{dataset} is 28x28 grayscale: use image_size 28 and channels 1")
@@ -120,9 +129,11 @@ def check_dataset(dataset: str, image_size: int, channels: int,
 
 def dataset_slug(dataset: str) -> str:
     """A short, path-safe name for run directories."""
-    if dataset.startswith("folder:"):
-        name = Path(dataset.removeprefix("folder:")).resolve().name or "folder"
-        return "folder-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    for kind in ("folder", "points"):
+        if dataset.startswith(f"{kind}:"):
+            path = Path(dataset.removeprefix(f"{kind}:")).resolve()
+            name = (path.stem if kind == "points" else path.name) or kind
+            return f"{kind}-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
     return dataset
 
 
@@ -143,7 +154,8 @@ def iterate_batches(
     images: torch.Tensor, batch_size: int, seed: int, epoch: int, start: int = 0,
     rank: int = 0, world_size: int = 1, labels: torch.Tensor | None = None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """Yield (images in [-1, 1], labels or None) batches of one epoch, from batch `start` on.
+    """Yield (images in [-1, 1], labels or None) batches of one epoch, from batch `start` on;
+    float data (the lab's points) come as they are.
 
     With several processes every rank draws the same order and takes its own part of
     each global batch of batch_size x world_size images.
@@ -152,8 +164,10 @@ def iterate_batches(
     global_batch = batch_size * world_size
     for i in range(start, num_batches(len(images), batch_size, world_size)):
         index = order[i * global_batch : (i + 1) * global_batch].tensor_split(world_size)[rank]
-        yield (images[index].float().div_(127.5).sub_(1.0),
-               None if labels is None else labels[index])
+        batch = images[index]
+        if batch.dtype == torch.uint8:
+            batch = batch.float().div_(127.5).sub_(1.0)
+        yield batch, None if labels is None else labels[index]
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -49,6 +49,20 @@ MESSAGES = {
         "critic_x": "mean critic(x)", "critic_g_z": "mean critic(G(z))",
         "fid_chart": "FID during training",
         "no_values": "No finite values.",
+        "toy_evaluation": "Step {step}: {metrics}",
+        "lab_frame": "the lab at step {step}",
+        "lab_settings": "{toy}, {loss} loss, G lr {g_lr}, D lr {d_lr} ({optimizer}), "
+                        "{n_critic} D step(s) per G step, batch {batch}",
+        "lab_critic": "critic(x)",
+        "lab_real": "real", "lab_fake": "fake",
+        "lab_plane": "D's output, the points, and where G's loss pushes fakes",
+        "lab_map": "G's map: a grid of the noise plane, through G",
+        "lab_curves": "Losses (solid) and metrics (dashed)",
+        "lab_modes_share": "modes covered (share)", "lab_quality": "high-quality share",
+        "lab_metrics": "{modes}/{total} modes, {quality} high-quality, JS {js}",
+        "lab_updates": "{d} D updates, {g} G updates",
+        "modes_chart": "Modes covered", "quality_chart": "High-quality share and JS divergence",
+        "modes": "modes", "high_quality": "high-quality share", "js": "JS divergence",
     },
     "fr": {
         "start": "gankit" + NBSP + ": entraînement du préréglage {preset} sur {dataset} "
@@ -89,6 +103,21 @@ MESSAGES = {
         "critic_x": "critique moyen(x)", "critic_g_z": "critique moyen(G(z))",
         "fid_chart": "FID au fil de l'entraînement",
         "no_values": "Aucune valeur finie.",
+        "toy_evaluation": "Pas {step}" + NBSP + ": {metrics}",
+        "lab_frame": "le labo au pas {step}",
+        "lab_settings": "{toy}, perte {loss}, lr de G {g_lr}, lr de D {d_lr} ({optimizer}), "
+                        "{n_critic} pas de D par pas de G, lots de {batch}",
+        "lab_critic": "critique(x)",
+        "lab_real": "vrais", "lab_fake": "faux",
+        "lab_plane": "Sortie de D, les points, et où la perte de G pousse les faux",
+        "lab_map": "La carte de G" + NBSP + ": une grille du plan du bruit, passée par G",
+        "lab_curves": "Pertes (traits pleins) et mesures (tirets)",
+        "lab_modes_share": "modes couverts (part)", "lab_quality": "part de bonne qualité",
+        "lab_metrics": "{modes}/{total} modes, {quality} de bonne qualité, JS {js}",
+        "lab_updates": "{d} mises à jour de D, {g} de G",
+        "modes_chart": "Modes couverts",
+        "quality_chart": "Part de bonne qualité et divergence de JS",
+        "modes": "modes", "high_quality": "part de bonne qualité", "js": "divergence de JS",
     },
 }
 LANGUAGES = tuple(MESSAGES)

@@ -10,6 +10,7 @@ from torch import nn
 
 from gankit.config import Config
 from gankit.errors import ConfigError
+from gankit.toys import is_toy
 
 
 class Dropout(nn.Dropout):
@@ -28,9 +29,11 @@ class Dropout(nn.Dropout):
 
 
 class MLPGenerator(nn.Module):
-    """The notebook's generator: Linear layers with LeakyReLU(0.2), tanh output."""
+    """The notebook's generator: Linear layers with LeakyReLU(0.2), tanh output (pixels
+    in [-1, 1]), or a linear one with `bounded=False` (2-D points, which are unbounded)."""
 
-    def __init__(self, latent_dim: int, hidden: list[int], image_shape: tuple[int, int, int]):
+    def __init__(self, latent_dim: int, hidden: list[int], image_shape: tuple[int, ...],
+                 bounded: bool = True):
         super().__init__()
         self.latent_dim = latent_dim
         self.image_shape = tuple(image_shape)
@@ -39,7 +42,7 @@ class MLPGenerator(nn.Module):
         for out in hidden:
             layers += [nn.Linear(width, out), nn.LeakyReLU(0.2)]
             width = out
-        layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh()]
+        layers += [nn.Linear(width, math.prod(image_shape))] + ([nn.Tanh()] if bounded else [])
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -155,9 +158,17 @@ def build_dcgan(config: Config, image_shape: tuple[int, int, int]):
     return generator, discriminator
 
 
+def build_toy(config: Config, point_shape: tuple[int, ...]):
+    """The lab's MLPs on 2-D points: the notebook's, but G's output is unbounded."""
+    generator = MLPGenerator(config.latent_dim, config.g_hidden, point_shape, bounded=False)
+    discriminator = MLPDiscriminator(point_shape, config.d_hidden, config.dropout)
+    return generator, discriminator
+
+
 ARCHITECTURES = {
     "mlp": build_mlp,
     "dcgan": build_dcgan,
+    "toy": build_toy,
 }
 
 
@@ -256,6 +267,11 @@ def check_architecture(config: Config) -> None:
         raise ConfigError(
             f"unknown architecture {config.arch!r}; choose from {', '.join(ARCHITECTURES)}"
         )
+    if is_toy(config.dataset) and config.arch != "toy":
+        raise ConfigError(f"{config.dataset} is 2-D points, which only --arch toy trains on: "
+                          f"gankit lab --toy {config.dataset}")
+    if config.arch == "toy" and not is_toy(config.dataset):
+        raise ConfigError("--arch toy is for the lab's 2-D points; use mlp or dcgan for images")
     if config.arch == "dcgan":
         dcgan_plan(config.image_size)
     elif config.spectral_norm or config.minibatch_std:

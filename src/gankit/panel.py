@@ -34,11 +34,13 @@ class LivePanel:
 
     def __init__(self, title: str, total_steps: int, step: int = 0,
                  records: list[dict] | None = None, grid_png: bytes | None = None,
-                 grid_step: int = 0, language: str = "en"):
+                 grid_step: int = 0, language: str = "en", lab: bool = False):
+        """`lab` shows a lab frame, drawn wide, where an image run shows its grid."""
         from IPython.display import display
 
         self.title = title
         self.language = language
+        self.lab = lab
         self.total_steps = total_steps
         self.first_step = self.step = step
         self.epoch_text = ""
@@ -103,13 +105,14 @@ class LivePanel:
         figures = []
         if self.grid_png:
             uri = "data:image/png;base64," + base64.b64encode(self.grid_png).decode()
+            size = ("width: 100%; max-width: 980px" if self.lab
+                    else "width: 280px; image-rendering: pixelated")
+            caption = phrase("lab_frame" if self.lab else "fixed_noise", step=self.grid_step)
             figures.append(f'<figure style="margin: 0 12px 0 0; text-align: center">'
                            f'<img src="{uri}" '
                            f'alt="{html.escape(phrase("samples_at", step=self.grid_step))}" '
-                           f'style="width: 280px; image-rendering: pixelated">'
-                           f'<figcaption style="font-size: 12px; color: #666">'
-                           f'{html.escape(phrase("fixed_noise", step=self.grid_step))}'
-                           "</figcaption></figure>")
+                           f'style="{size}"><figcaption style="font-size: 12px; color: #666">'
+                           f'{html.escape(caption)}</figcaption></figure>')
         charts = "".join(f'<div style="font-size: 12px; color: #555">{html.escape(title)}</div>'
                          f"{chart}" for title, chart in training_charts(self.records,
                                                                         language=self.language))

@@ -4,6 +4,8 @@ Each line is one JSON record of a kind (its "event"):
 - "step": the numbers of the status lines (step, epoch, batch, d_loss, g_loss, D's mean
   outputs, time_s), every log_every batches;
 - "eval": FID during training (step, epoch, fid, samples, time_s, eval_s);
+- "toy": a lab run's measures of its fakes at each frame (step, epoch, modes,
+  high_quality, js, time_s, eval_s; modes and high_quality for toys with known modes);
 - "evaluate": the results of `gankit evaluate RUN_DIR`;
 - "end": a session's end (step, train_time_s, session_time_s, setup_time_s,
   eval_time_s, steps_per_s, device, world_size).
@@ -20,17 +22,18 @@ from pathlib import Path
 from gankit.atomic import append_line, end_line, replacing
 from gankit.errors import naming
 
-KINDS = ("step", "eval", "evaluate", "end")
+KINDS = ("step", "eval", "toy", "evaluate", "end")
 # Reading is tolerant, writing strict: a line that is not a record of a known kind with
 # these fields, numbers where numbers belong, is skipped (and counted), so that one bad
 # line never blocks a resume, `runs` or a report.
 REQUIRED = {"step": ("step", "d_loss", "g_loss"), "eval": ("step", "fid", "samples"),
+            "toy": ("step", "js"),
             "evaluate": (), "end": ("step", "train_time_s", "steps_per_s")}
 NUMBERS = {"step", "epoch", "batch", "d_loss", "g_loss", "d_x", "d_g_z", "critic_x",
            "critic_g_z", "time_s", "eval_s", "fid", "samples", "train_time_s",
            "session_time_s", "setup_time_s", "eval_time_s", "steps_per_s", "ms_per_step",
-           "peak_memory_gib", "world_size"}
-WHOLE = {"step", "epoch", "batch", "samples", "world_size"}
+           "peak_memory_gib", "world_size", "modes", "high_quality", "js"}
+WHOLE = {"step", "epoch", "batch", "samples", "world_size", "modes"}
 
 
 def kind(record: dict) -> str:

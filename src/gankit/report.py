@@ -23,6 +23,7 @@ from gankit.rundir import RunDir, grid_step
 # its size and the time to rebuild it at each epoch end stay bounded.
 STRIP_GRIDS = 12
 GIF_FRAMES = 25
+GIF_WIDTH = 640  # pixels, at most: a grid of 64 digits is 242 wide, a lab frame 1008
 # What D's mean outputs are called in the status lines: probabilities for BCE losses, raw
 # critic values otherwise.
 OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))", "critic_x": MESSAGES["en"]["critic_x"],
@@ -32,6 +33,10 @@ OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))", "critic_x": MESSAGES["en"]["
 CURVES = [("losses", [("d_loss", "#d62728"), ("g_loss", "#1f77b4")]),
           ("outputs", [("d_x", "#2ca02c"), ("d_g_z", "#9467bd"),
                        ("critic_x", "#2ca02c"), ("critic_g_z", "#9467bd")])]
+# The charts of measures, unsmoothed: (title, record kind, [(record key, colour)]).
+MEASURE_CURVES = [("fid_chart", "eval", [("fid", "#ff7f0e")]),
+                  ("modes_chart", "toy", [("modes", "#2ca02c")]),
+                  ("quality_chart", "toy", [("high_quality", "#ff7f0e"), ("js", "#7f7f7f")])]
 # A series with at most this many points marks each one: a short run's curve is then
 # still readable, and a single point is seen at all.
 MARKED_POINTS = 40
@@ -161,7 +166,8 @@ def evenly_spaced(items: list, count: int) -> list:
 
 def training_charts(logged: list[dict], max_points: int = 500,
                     language: str = "en") -> list[tuple[str, str]]:
-    """(title, inline SVG) for the losses, D's outputs and FID during training, from
+    """(title, inline SVG) for the losses, D's outputs and FID (or a lab run's measures)
+    during training, from
     metrics.jsonl records, in `language`; charts without data are left out. Curves keep
     at most `max_points` evenly spaced records, so a chart's size does not grow with the
     run."""
@@ -174,10 +180,13 @@ def training_charts(logged: list[dict], max_points: int = 500,
         series = [s for s in series if s[2]]
         if series:
             charts.append((names[title], line_chart(series, language=language)))
-    fids = [(r["step"], r["fid"]) for r in records.of_kind(logged, "eval")]
-    if fids:
-        charts.append((names["fid_chart"], line_chart([("FID", "#ff7f0e", fids)], smooth=False,
-                                                      language=language)))
+    for title, kind, curves in MEASURE_CURVES:
+        measured = records.of_kind(logged, kind)
+        series = [(names.get(key, key), color, [(r["step"], r[key]) for r in measured
+                                                if key in r]) for key, color in curves]
+        series = [s for s in series if s[2]]
+        if series:
+            charts.append((names[title], line_chart(series, smooth=False, language=language)))
     return charts
 
 
@@ -191,7 +200,9 @@ def evolution_gif(grids: list[Path], frame_ms: int = 400) -> bytes | None:
     for grid in grids:
         try:
             with Image.open(grid) as image:
-                frames.append(image.convert("L" if image.mode == "L" else "RGB"))
+                frame = image.convert("L" if image.mode == "L" else "RGB")
+            frame.thumbnail((GIF_WIDTH, GIF_WIDTH))  # a lab's wide frames: quantised faster
+            frames.append(frame)
         except Exception:  # a damaged grid is left out, not the whole GIF
             continue
     if not frames:

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from gankit.config import Config, combine, from_dict, validate
 from gankit.data import check_dataset
+from gankit.errors import ConfigError
 from gankit.losses import get_loss
 from gankit.models import check_architecture
-from gankit.steps import check_lr_schedule
+from gankit.steps import check_lr_schedule, check_optimizer
+from gankit.toys import is_toy
 
 
 def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
@@ -34,8 +36,12 @@ def check_config(config: Config) -> Config:
 
 
 def check_names(config: Config) -> Config:
+    if is_toy(config.dataset) and config.eval_every:
+        raise ConfigError("--eval-every computes FID, for images; a lab run measures its "
+                          "toy (modes, high-quality share, JS) at each frame, --sample-every")
     check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
     get_loss(config.loss)
     check_architecture(config)
     check_lr_schedule(config.lr_schedule)
+    check_optimizer(config.optimizer)
     return config

@@ -28,8 +28,9 @@ from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import StepTimer
 from gankit.errors import ConfigError, GankitError, Interrupted
+from gankit.gan_lab import Frames, metrics_line
 from gankit.guards import DivergenceGuard, StopSignal
-from gankit.images import to_uint8
+from gankit.images import make_grid, to_uint8
 from gankit.language import check_language, number, say
 from gankit.lock import RunLock
 from gankit.metrics import evaluate, reference
@@ -41,6 +42,7 @@ from gankit.runlog import DISPLAYS, RunLog
 from gankit.sample import sample_images
 from gankit.state import TrainingState
 from gankit.steps import schedule_learning_rate
+from gankit.toys import is_toy
 
 
 class Run:
@@ -114,6 +116,7 @@ class Run:
         if config.clusters:  # grids show the clusters in order, as conditional grids do classes
             self.fixed_noise[:, 0] = generator.noise_for(
                 torch.arange(config.grid_size, device=self.device) % config.clusters)
+        self.lab = Frames(config, self.device) if is_toy(config.dataset) else None
         self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
@@ -177,7 +180,7 @@ class Run:
                                                 self.procs.world_size, self.labels):
                 before = self.step
                 if config.lr_schedule != "constant":  # a custom loop's own rates stay its own
-                    schedule_learning_rate((self.opt_g, self.opt_d), config,
+                    schedule_learning_rate(self.opt_g, self.opt_d, config,
                                            self.step / (config.epochs * self.per_epoch))
                 yield real, labels
                 if self.step != before + 1:
@@ -211,7 +214,9 @@ class Run:
             self.logger.status(epoch, batch, state.step,
                                dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)),
                                self.timer.lap(state.step))
-        if config.sample_every and state.step % config.sample_every == 0:
+        # An epoch's end saves its own grid, once its EMA's statistics are settled.
+        if (config.sample_every and state.step % config.sample_every == 0
+                and state.step % self.per_epoch):
             self.save_grid()
         # At an epoch's end, last.pt is the last thing end_epoch writes: saved here, a
         # crash in the epoch's end work (FID) would resume past it and lose that work.
@@ -262,9 +267,27 @@ class Run:
             recompute_batchnorm(self.nets.ema.model, seed=self.config.seed)
 
     def save_grid(self) -> None:
-        """The fixed noise through the sampler, as samples/step_XXXXXXX.png."""
-        self.logger.samples(self.step, to_uint8(generate(self.nets.sampler, self.fixed_noise,
-                                                         self.fixed_labels)))
+        """The fixed noise through the sampler, as samples/step_XXXXXXX.png; a lab run
+        measures its fakes and saves a lab frame there instead."""
+        if self.lab:
+            self.save_frame()
+            return
+        self.logger.samples(self.step, make_grid(to_uint8(
+            generate(self.nets.sampler, self.fixed_noise, self.fixed_labels))))
+
+    def save_frame(self) -> None:
+        """Measure a lab run (modes covered, high-quality share, JS), log it, and save the
+        frame that draws it beside D, G's map and the curves so far."""
+        if not self.procs.is_main:
+            return
+        started = time.perf_counter()
+        result = self.lab.measure(self.nets.sampler)
+        self.logger.evaluation(self.step, self.step // self.per_epoch, result,
+                               time.perf_counter() - started,
+                               metrics_line(result, self.lab.toy, self.language))
+        frame = self.lab.frame(self.nets.sampler, self.nets.discriminator,
+                               records.read(self.dir.metrics), self.step, self.language)
+        self.logger.samples(self.step, frame)
 
     def save_last(self) -> None:
         self.guard.check()  # a diverged model never replaces a good checkpoint

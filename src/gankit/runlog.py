@@ -17,10 +17,11 @@ from gankit import records
 from gankit.atomic import write_text
 from gankit.config import Config, toml_text
 from gankit.errors import naming
-from gankit.images import make_grid, save_png
+from gankit.images import save_png
 from gankit.language import number, say
 from gankit.report import OUTPUT_LABELS
 from gankit.rundir import RunDir, grid_step
+from gankit.toys import is_toy
 
 DISPLAYS = ("auto", "terminal", "notebook")
 
@@ -61,7 +62,8 @@ class RunLog:
             self.panel = LivePanel(run_dir.root.name, total_steps, resume_step,
                                    records.read(run_dir.metrics),
                                    grids[-1].read_bytes() if grids else None,
-                                   grid_step(grids[-1]) if grids else 0, language)
+                                   grid_step(grids[-1]) if grids else 0, language,
+                                   lab=is_toy(config.dataset))
 
     def open(self, started: float) -> None:
         """Open metrics.jsonl and the TensorBoard writer, and time the records from
@@ -122,27 +124,30 @@ class RunLog:
         else:
             self._print(text)
 
-    def evaluation(self, step: int, epoch: int, results: dict, seconds: float) -> None:
+    def evaluation(self, step: int, epoch: int, results: dict, seconds: float,
+                   summary: str = "") -> None:
         """Record an evaluation during training in metrics.jsonl and TensorBoard, with
-        `time_s`, the run's time before it, and `eval_s`, the `seconds` it took."""
-        record = records.make("eval", step=step, epoch=epoch, **results,
+        `time_s`, the run's time before it, and `eval_s`, the `seconds` it took: FID, or,
+        told as `summary`, a lab run's measures of its toy."""
+        record = records.make("toy" if summary else "eval", step=step, epoch=epoch, **results,
                               time_s=time.perf_counter() - self.started - seconds, eval_s=seconds)
         self.record(record)
-        self._scalars("eval", results, step)
+        self._scalars("toy" if summary else "eval", results, step)
         if self.panel:
             self.panel.evaluation(record)
-        self.message(say(self.language, "evaluation", epoch=epoch,
-                         fid=number(results["fid"], self.language, 2),
-                         samples=number(results["samples"], self.language)))
+        self.message(say(self.language, "toy_evaluation", step=step, metrics=summary) if summary
+                     else say(self.language, "evaluation", epoch=epoch,
+                              fid=number(results["fid"], self.language, 2),
+                              samples=number(results["samples"], self.language)))
 
     def record(self, record: dict) -> None:
         self.metrics.write(record)
 
-    def samples(self, step: int, images: np.ndarray) -> None:
-        """Save a grid of the fixed-noise samples as samples/step_XXXXXXX.png and to TB."""
+    def samples(self, step: int, grid: np.ndarray) -> None:
+        """Save a picture, uint8 H x W x C (a grid of the fixed-noise samples, or a lab
+        frame), as samples/step_XXXXXXX.png and to TB."""
         if not self.active:
             return
-        grid = make_grid(images)
         path = self.paths.grid(step)
         save_png(grid, path)
         # TensorBoard writes in a thread; its OSError (a full disk) surfaces at the next

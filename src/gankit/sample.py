@@ -23,6 +23,7 @@ from gankit.errors import GankitError, first_line
 from gankit.images import make_grid, save_png, to_uint8
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
+from gankit.toys import is_toy
 
 
 def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: bool = False):
@@ -45,7 +46,7 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
         checkpoint = load_checkpoint(path)
         weights = generator_weights(checkpoint, raw)
         config = saved_config(checkpoint, str(path))
-    generator, _ = build_models(config, image_shape(config))
+    generator, _ = build_models(config, data_shape(config))
     try:
         generator.load_state_dict(weights)
     except RuntimeError as e:
@@ -69,8 +70,10 @@ def generator_file(run_dir: RunDir, raw: bool) -> Path:
     return run_dir.generator
 
 
-def image_shape(config: Config) -> tuple[int, int, int]:
-    return (config.channels, config.image_size, config.image_size)
+def data_shape(config: Config) -> tuple[int, ...]:
+    """The shape of one image (C x H x W), or of one point (2) for the lab's toys."""
+    return (2,) if is_toy(config.dataset) else (config.channels, config.image_size,
+                                                 config.image_size)
 
 
 def sample_images(generator, n: int, seed: int = 0, labels: np.ndarray | None = None,
@@ -162,17 +165,16 @@ def _slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
-def samples_to_score(source: Path, n: int, seed: int = 0, device: str = "auto",
-                     raw: bool = False, dataset: str | None = None):
+def samples_to_score(source: Path, n: int, seed: int = 0, loaded: tuple | None = None,
+                     dataset: str | None = None):
     """(uint8 samples, their classes or None, reference dataset) for `gankit evaluate`:
-    an .npz's own images (and labels), or `n` drawn from a generator with `seed`. The
-    dataset is `dataset`, else the generator's own (mnist for an .npz)."""
-    if source.suffix == ".npz":
+    an .npz's own images (and labels), or `n` drawn with `seed` from the (generator,
+    config) `loaded` from `source`. The dataset is `dataset`, else the generator's own
+    (mnist for an .npz)."""
+    if loaded is None:
         samples, labels = read_samples(source)
         return samples, labels, dataset or "mnist"
-    from gankit.device import pick_device
-
-    generator, config = load_generator(source, pick_device(device), raw)
+    generator, config = loaded
     classes = class_labels(generator, n)
     samples = sample_images(generator, n, seed, classes)
     return samples, None if classes is None else classes.numpy(), dataset or config.dataset

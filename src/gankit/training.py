@@ -60,7 +60,8 @@ def train_loop(config: Config, point: Resume | None, quiet: bool, overwrite: boo
         data = cluster_images(data, config.clusters, config.seed)
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, data.image_shape)
-    opt_g, opt_d = make_optimizer(generator, config), make_optimizer(discriminator, config)
+    opt_g = make_optimizer(generator, config, "g")
+    opt_d = make_optimizer(discriminator, config, "d")
     loss = get_loss(config.loss)
 
     with Run(config, data, generator, discriminator, opt_g, opt_d, resume=point,

@@ -1,0 +1,178 @@
+"""The GAN Lab: toys with known modes, their metrics, lab runs from the CLI and Python,
+stepping by hand, and the measured healthy and collapsed runs of the tutorial."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import gankit
+from gankit import records
+from gankit.cli import main
+from gankit.errors import ConfigError
+from gankit.gan_lab import Lab, lab_animation, lab_metrics
+from gankit.resolve import resolve_config
+from gankit.rundir import RunDir
+from gankit.steps import make_optimizer
+from gankit.toys import TOYS, binned_js, get_toy, toy_metrics, toy_points
+
+# The tutorial's collapse (notebooks/gan_lab.ipynb): a D of 2 layers of 32 units. Measured
+# on 2026-12-02: 0 modes at step 4,000, and never more than 1 at any frame before.
+COLLAPSE = {"d_hidden": [32, 32]}
+
+
+@pytest.mark.parametrize("name", list(TOYS))
+def test_each_toy_is_a_fixed_sample_that_its_own_metrics_call_perfect(name):
+    toy = get_toy(name)
+    train, test = toy_points(name, "train"), toy_points(name, "test")
+    assert train.dtype == torch.float32 and train.shape[1] == 2
+    assert torch.equal(train, toy_points(name, "train")), "the same points every time"
+    assert not torch.equal(train[:len(test)], test), "the test split is another draw"
+    result = toy_metrics(test.numpy(), toy, train.numpy())
+    assert result["js"] < 0.05
+    if len(toy.modes):
+        assert result["modes"] == len(toy.modes)
+        # A 2-D Gaussian holds 1 - exp(-9/2) = 98.9 % of its mass within 3 sigma.
+        assert result["high_quality"] == pytest.approx(0.989, abs=0.01)
+
+
+def test_the_metrics_see_collapse_and_distance():
+    ring = get_toy("ring8")
+    real = toy_points("ring8", "test").numpy()
+    one_mode = np.tile(ring.modes[:1], (1000, 1)) + 0.01
+    result = toy_metrics(one_mode, ring, real)
+    assert (result["modes"], result["high_quality"]) == (1, 1.0)
+    assert result["js"] > 0.8
+    far = np.full((1000, 2), 0.0)  # the centre of the ring: near no mode
+    assert toy_metrics(far, ring, real)["high_quality"] == 0.0
+    assert binned_js(real, real, 3.0) == 0.0
+    assert binned_js(real, real + 10, 3.0) == pytest.approx(1.0)  # disjoint (border cells)
+
+
+def test_points_files_are_toys(tmp_path):
+    points = np.random.default_rng(0).normal(size=(300, 2)).astype(np.float32)
+    np.save(tmp_path / "p.npy", points)
+    np.savez(tmp_path / "m.npz", points=points, modes=np.zeros((1, 2)), sigma=1.0)
+    np.savetxt(tmp_path / "p.csv", points, delimiter=",")
+    for name in ("p.npy", "p.csv"):
+        toy = get_toy(f"points:{tmp_path / name}")
+        assert len(toy.modes) == 0
+        assert set(toy_metrics(points, toy, points)) == {"js"}
+    toy = get_toy(f"points:{tmp_path / 'm.npz'}")
+    assert toy.sigma == 1.0 and toy_metrics(points, toy, points)["modes"] == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    (np.zeros((5, 3)), "N x 2"),
+    (np.array([[0.0, np.nan]]), "finite"),
+    (np.zeros((0, 2)), "no points"),
+])
+def test_bad_points_are_refused_in_one_line(tmp_path, capsys, content, message):
+    np.save(tmp_path / "bad.npy", content)
+    assert main(["lab", "--toy", f"points:{tmp_path / 'bad.npy'}", "--run-dir",
+                 str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--dataset", "ring8"], "gankit lab --toy ring8"),
+    (["train", "--arch", "toy"], "--arch toy is for the lab's 2-D points"),
+    (["lab", "--toy", "ring9"], "unknown toy 'ring9'"),
+    (["lab", "--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'"),
+    (["train", "--dataset", "ring8", "--arch", "toy", "--eval-every", "1"], "FID, for images"),
+])
+def test_what_the_lab_cannot_do_is_refused(capsys, argv, message):
+    assert main([*argv, "--dry-run"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_each_network_gets_its_own_learning_rate_and_optimizer():
+    config = resolve_config("lab", overrides={"g_lr": 0.01, "optimizer": "sgd"})
+    generator, discriminator = gankit.build_models(config, (2,))
+    opt_g = make_optimizer(generator, config, "g")
+    opt_d = make_optimizer(discriminator, config, "d")
+    assert isinstance(opt_g, torch.optim.SGD)
+    assert (opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]) == (0.01, config.lr)
+    with pytest.raises(ConfigError, match="name the network"):
+        make_optimizer(generator, config)
+
+
+def test_lab_command_trains_measures_and_draws(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["lab", "--max-steps", "400", "--run-dir", str(run), "--quiet"]) == 0
+    paths = RunDir(run)
+    config = gankit.Config(**__import__("tomllib").loads(paths.config.read_text()))
+    assert (config.preset, config.dataset, config.arch) == ("lab", "ring8", "toy")
+    measured = records.of_kind(records.read(paths.metrics), "toy")
+    assert [r["step"] for r in measured] == [200, 400]
+    assert {"modes", "high_quality", "js"} <= set(measured[-1])
+    frames = paths.grids()
+    assert [f.name for f in frames] == ["step_0000200.png", "step_0000400.png"]
+    from PIL import Image
+    with Image.open(frames[-1]) as frame:
+        assert frame.width > 900 and frame.mode == "RGB"  # a lab frame, not a grid
+    page = paths.report.read_text()
+    assert "Modes covered" in page and "image/gif" in page
+    assert paths.last.is_file() and paths.generator.is_file()
+    assert lab_metrics(run)["step"] == 400
+
+    out = tmp_path / "points.npz"
+    assert main(["sample", str(run), "--n", "300", "--out", str(out)]) == 0
+    with np.load(out) as archive:
+        assert archive["points"].shape == (300, 2) and archive["points"].dtype == np.float32
+    assert main(["sample", str(run), "--n", "300", "--out", str(tmp_path / "p.png")]) == 0
+    assert main(["sample", str(run), "--out", str(tmp_path / "folder")]) == 2
+    assert not (tmp_path / "folder").exists()
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--n", "2000", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["samples"] == 2000 and 0 <= result["modes"] <= 8
+    assert records.of_kind(records.read(paths.metrics), "evaluate")[-1]["js"] == result["js"]
+
+    # A lab run resumes like any other, and its animation shows every frame.
+    assert main(["train", "--resume", str(run), "--max-steps", "600", "--quiet"]) == 0
+    assert [f.name for f in paths.grids()][-1] == "step_0000600.png"
+    movie = lab_animation(run)
+    assert movie.webp[:4] == b"RIFF" and b"ANIM" in movie.webp[:64]
+    assert "data:image/webp;base64," in movie._repr_html_()
+
+
+def test_stepping_by_hand_moves_one_network_at_a_time():
+    lab = Lab(display="none", seed=3)
+    weights = [[p.detach().clone() for p in net.parameters()]
+               for net in (lab.nets.generator, lab.nets.discriminator)]
+
+    def changed(index):
+        net = (lab.nets.generator, lab.nets.discriminator)[index]
+        return any(not torch.equal(a, b) for a, b in zip(weights[index], net.parameters(),
+                                                         strict=True))
+
+    result = lab.step(d=1, g=0)
+    assert changed(1) and not changed(0)
+    assert (lab.d_updates, lab.g_updates) == (1, 0)
+    lab.step(d=0, g=1)
+    assert changed(0) and (lab.d_updates, lab.g_updates) == (1, 1)
+    assert {"modes", "high_quality", "js"} == set(result)
+    assert lab.picture().png[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ConfigError):
+        lab.step(d=0, g=0)
+
+
+def test_the_healthy_run_finds_all_eight_modes(tmp_path):
+    """`gankit lab --toy ring8` with no other flag, seed 0."""
+    started = time.perf_counter()
+    run = gankit.lab(run_dir=str(tmp_path / "healthy"), quiet=True)
+    seconds = time.perf_counter() - started
+    result = lab_metrics(run)
+    assert result["modes"] == 8 and result["high_quality"] >= 0.9, result
+    assert seconds < 90, seconds  # 60 s alone on 2 cores; a busy machine gets some slack
+
+
+def test_the_collapse_of_the_tutorial_keeps_few_modes(tmp_path):
+    run = gankit.lab(run_dir=str(tmp_path / "collapse"), quiet=True, **COLLAPSE)
+    result = lab_metrics(run)
+    assert result["modes"] <= 1 and result["high_quality"] < 0.1, result
