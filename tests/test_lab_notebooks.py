@@ -1,0 +1,85 @@
+"""The GAN Lab tutorials, in English and French, run on a real Jupyter kernel."""
+
+import re
+
+import nbformat
+import pytest
+
+from tests.test_notebooks import NOTEBOOKS, defined_names, formulas, outputs, tagged
+
+LABS = ["gan_lab.ipynb", "gan_lab.fr.ipynb"]
+QUICK_STEPS = 200
+# Executed in the quick setting: four panels (a frame each), two animations, a figure.
+SIZE_BOUND = 2_500_000
+MIN_EXERCISES = 4
+# What the French lab must not show: the lab's and the panel's English words.
+ENGLISH = ["real", "fake", "modes covered", "high-quality", "step", "Losses",
+           "noise plane", "updates", "simultaneous", "alternating", "equilibrium",
+           "elapsed", "left", "the lab at"]
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_committed_labs_are_stripped_and_parametrised(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "strip the outputs"
+    assert "max_steps = 0" in tagged(notebook, "parameters").source
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_each_lab_exercise_has_a_question_and_a_hidden_answer(name):
+    cells = nbformat.read(NOTEBOOKS / name, as_version=4).cells
+    exercises = [i for i, c in enumerate(cells) if "exercise" in c.metadata.get("tags", [])]
+    assert len(exercises) >= MIN_EXERCISES
+    heading = "### Your turn" if name == LABS[0] else "### À vous de jouer"
+    questions = [c for c in cells if c.cell_type == "markdown" and c.source.startswith(heading)]
+    assert len(questions) == len(exercises)
+    for i in exercises:
+        answer = cells[i + 1]
+        assert answer.cell_type == "markdown" and answer.source.startswith("<details>")
+
+
+def test_the_two_labs_match_cell_for_cell():
+    english, french = (nbformat.read(NOTEBOOKS / name, as_version=4) for name in LABS)
+    assert [(c.cell_type, c.metadata.get("tags")) for c in english.cells] == \
+        [(c.cell_type, c.metadata.get("tags")) for c in french.cells]
+    for en, fr in zip(english.cells, french.cells, strict=True):
+        assert formulas(en.source) == formulas(fr.source), en.source[:80]
+        assert en.source.count("```") == fr.source.count("```"), en.source[:80]
+        if en.cell_type == "code":
+            assert defined_names(en.source) == defined_names(fr.source), en.source[:80]
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_lab_runs_on_a_real_kernel(name, tmp_path):
+    import papermill
+
+    executed = tmp_path / name
+    papermill.execute_notebook(str(NOTEBOOKS / name), str(executed), cwd=str(tmp_path),
+                               parameters={"max_steps": QUICK_STEPS}, progress_bar=False,
+                               kernel_name="python3")
+    notebook = nbformat.read(executed, as_version=4)
+    assert outputs(notebook, "error") == []
+    assert [o.text for o in outputs(notebook, "stream") if o.name == "stderr"] == []
+    assert executed.stat().st_size < SIZE_BOUND
+
+    shown = [o for o in outputs(notebook, "display_data") + outputs(notebook, "execute_result")
+             if "text/html" in o.get("data", {})]
+    pages = "".join(o.data["text/html"] for o in shown)
+    # Four training panels, each at its last step with its frame; the Lab's own panel.
+    step = "step" if name == LABS[0] else "pas"
+    assert pages.count(f"{step} {QUICK_STEPS}/{QUICK_STEPS}") == 4
+    assert pages.count("data:image/webp;base64,") == 2  # the two animations
+    assert any("image/png" in o.get("data", {}) for o in outputs(notebook, "execute_result")
+               + outputs(notebook, "display_data")), "the Dirac-GAN figure"
+    # Every run measured itself, and the exercises printed what their answers discuss.
+    text = "".join(o.text for o in outputs(notebook, "stream"))
+    assert len(re.findall(r"\d/8 modes", text)) >= 4
+    exercises = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
+    assert all(any(o.output_type == "stream" for o in c.outputs) for c in exercises)
+    assert list((tmp_path / "runs").iterdir()), "the runs are in ./runs"
+    if name == LABS[1]:
+        words = re.sub(r"<[^>]*>", " ", pages + text)
+        words = re.sub(r"runs/\S+", "", words)
+        assert [w for w in ENGLISH if re.search(rf"\b{re.escape(w)}\b", words)] == []
