@@ -64,6 +64,22 @@ def test_points_files_are_toys(tmp_path):
     assert toy.sigma == 1.0 and toy_metrics(points, toy, points)["modes"] == 1
 
 
+def test_a_points_run_keeps_working_where_its_file_is_not(tmp_path, monkeypatch):
+    points = np.random.default_rng(0).normal(size=(500, 2)).astype(np.float32)
+    monkeypatch.chdir(tmp_path)
+    np.save("mine.npy", points)
+    assert main(["lab", "--toy", "points:mine.npy", "--max-steps", "20", "--sample-every",
+                 "10", "--run-dir", "run", "--quiet"]) == 0
+    config = (tmp_path / "run" / "config.toml").read_text()
+    assert f'dataset = "points:{tmp_path / "mine.npy"}"' in config  # where it was, in full
+    (tmp_path / "mine.npy").unlink()
+    monkeypatch.chdir(tmp_path.parent)
+    out = tmp_path / "fakes.npz"
+    assert main(["sample", str(tmp_path / "run"), "--n", "10", "--out", str(out)]) == 0
+    with np.load(out) as archive:
+        assert archive["points"].shape == (10, 2)
+
+
 @pytest.mark.parametrize("content, message", [
     (np.zeros((5, 3)), "N x 2"),
     (np.array([[0.0, np.nan]]), "finite"),
@@ -84,6 +100,9 @@ def test_bad_points_are_refused_in_one_line(tmp_path, capsys, content, message):
     (["lab", "--toy", "ring9"], "unknown toy 'ring9'"),
     (["lab", "--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'"),
     (["train", "--dataset", "ring8", "--arch", "toy", "--eval-every", "1"], "FID, for images"),
+    (["lab", "--latent-dim", "1"], "--latent-dim 2 or more"),
+    (["train", "--preset", "lab", "--clusters", "8"], "unconditional GANs"),
+    (["lab", "--toy", "points:p.txt"], "give a .npy, .npz or .csv file"),
 ])
 def test_what_the_lab_cannot_do_is_refused(capsys, argv, message):
     assert main([*argv, "--dry-run"]) == 2
@@ -128,14 +147,20 @@ def test_lab_command_trains_measures_and_draws(tmp_path, capsys):
     assert main(["sample", str(run), "--out", str(tmp_path / "folder")]) == 2
     assert not (tmp_path / "folder").exists()
     capsys.readouterr()
-    assert main(["evaluate", str(run), "--n", "2000", "--json"]) == 0
+    assert main(["evaluate", str(run), "--n", "5", "--json"]) == 0  # no image metric's minimum
     result = json.loads(capsys.readouterr().out)
-    assert result["samples"] == 2000 and 0 <= result["modes"] <= 8
+    assert result["samples"] == 5 and 0 <= result["modes"] <= 8
     assert records.of_kind(records.read(paths.metrics), "evaluate")[-1]["js"] == result["js"]
+    assert main(["report", str(run)]) == 0
+    page = paths.report.read_text()
+    assert "cannot be shown" not in page and "high_quality" in page
 
-    # A lab run resumes like any other, and its animation shows every frame.
+    # A lab run resumes like any other, and ends mid-epoch on a frame's step (600 of 400 a
+    # epoch) measured once; its animation shows every frame.
     assert main(["train", "--resume", str(run), "--max-steps", "600", "--quiet"]) == 0
     assert [f.name for f in paths.grids()][-1] == "step_0000600.png"
+    measured = [r["step"] for r in records.of_kind(records.read(paths.metrics), "toy")]
+    assert measured == [200, 400, 600]
     movie = lab_animation(run)
     assert movie.webp[:4] == b"RIFF" and b"ANIM" in movie.webp[:64]
     assert "data:image/webp;base64," in movie._repr_html_()

@@ -316,7 +316,10 @@ def run_sample(args: argparse.Namespace) -> int:
     _check_writable(out, args.overwrite, (".png", ".npz", ".gif"), folder=True)
     generator, config = load_generator(args.source, pick_device(args.device), args.raw)
     if is_toy(config.dataset):
-        if args.interpolate or args.label is not None or out.suffix not in (".npz", ".png"):
+        if args.interpolate or args.label is not None:
+            raise GankitError("a lab run draws unconditional 2-D points: no --label or "
+                              "--interpolate")
+        if out.suffix not in (".npz", ".png"):
             raise GankitError("a lab run draws 2-D points: --out must end in .npz (float32 "
                               "N x 2 under 'points') or .png (a scatter over the real points)")
         write_points(sample_points(generator, args.n, args.seed), out, config)
@@ -341,18 +344,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
     names = metric_names(requested)
     source = Path(args.source)
+    loaded = None
     if source.suffix == ".npz":
         if args.n is not None:
             raise GankitError("--n counts samples drawn from a generator; an .npz brings its "
                               "own (evaluate uses all of them)")
     else:
         args.n = 10_000 if args.n is None else args.n
-        check_sample_count(names, args.n)
-    loaded = None
-    if source.suffix != ".npz":
         loaded = load_generator(source, pick_device(args.device), args.raw)
         if is_toy(loaded[1].dataset):
             return evaluate_lab_run(args, source, *loaded)
+        check_sample_count(names, args.n)
     samples, labels, dataset = samples_to_score(source, args.n, args.seed, loaded, args.dataset)
     results = {"source": str(source),
                **evaluate(samples, dataset, requested, args.data_dir, labels)}
@@ -364,12 +366,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) -> int:
     """A lab run is measured as during training, on `--n` fakes: modes covered,
     high-quality share and JS divergence against the toy's held-out points."""
-    from gankit.gan_lab import metrics_line, sample_points
+    from gankit.frames import metrics_line
+    from gankit.gan_lab import sample_points
     from gankit.toys import get_toy, toy_metrics, toy_points
 
     if args.metrics or args.dataset:
         raise GankitError("a lab run is measured by its toy's own metrics (modes, "
                           "high_quality, js): it takes no --metrics or --dataset")
+    if args.n < 1:
+        raise GankitError(f"--n must be at least 1, got {args.n}")
     toy = get_toy(config.dataset)
     points = sample_points(generator, args.n, args.seed)
     results = {"source": str(source), "samples": args.n,

@@ -25,7 +25,7 @@ import torch
 
 from gankit.distributed import main_process_first
 from gankit.errors import ConfigError, DataError
-from gankit.toys import TOY_NAMES, get_toy, is_toy, toy_points
+from gankit.toys import TOY_NAMES, check_toy, is_toy, toy_points
 
 BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -112,7 +112,7 @@ def check_dataset(dataset: str, image_size: int, channels: int,
     """Refuse a dataset name that is not registered, a size it does not come in, or
     class labels it does not have (image folders and toys have none)."""
     if is_toy(dataset):
-        get_toy(dataset)
+        check_toy(dataset)
         if conditional:
             raise ConfigError(f"the lab's toys train unconditional GANs; {dataset} has no labels")
         return

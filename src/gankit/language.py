@@ -110,7 +110,7 @@ MESSAGES = {
         "lab_critic": "critique(x)",
         "lab_real": "vrais", "lab_fake": "faux",
         "lab_plane": "Sortie de D, les points, et où la perte de G pousse les faux",
-        "lab_map": "La carte de G" + NBSP + ": une grille du plan du bruit, passée par G",
+        "lab_map": "La carte de G" + NBSP + ": une grille du plan du bruit, transformée par G",
         "lab_curves": "Pertes (traits pleins) et mesures (tirets)",
         "lab_modes_share": "modes couverts (part)", "lab_quality": "part de bonne qualité",
         "lab_metrics": "{modes}/{total} modes, {quality} de bonne qualité, JS {js}",

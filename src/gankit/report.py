@@ -18,12 +18,13 @@ from gankit.errors import GankitError, naming
 from gankit.inline import bytes_uri, data_uri
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
+from gankit.toys import is_toy
 
 # However long the run, the report inlines at most this many grids and GIF frames, so
 # its size and the time to rebuild it at each epoch end stay bounded.
 STRIP_GRIDS = 12
 GIF_FRAMES = 25
-GIF_WIDTH = 640  # pixels, at most: a grid of 64 digits is 242 wide, a lab frame 1008
+LAB_GIF_WIDTH = 640
 # What D's mean outputs are called in the status lines: probabilities for BCE losses, raw
 # critic values otherwise.
 OUTPUT_LABELS = {"d_x": "D(x)", "d_g_z": "D(G(z))", "critic_x": MESSAGES["en"]["critic_x"],
@@ -56,7 +57,9 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     evaluations = records.of_kind(logged, "evaluate")
     ends = records.of_kind(logged, "end")
     grids = paths.grids()
-    gif = evolution_gif(evenly_spaced(grids, GIF_FRAMES))
+    lab = is_toy(str(config.get("dataset", "")))
+    # A lab's frames are 1008 pixels wide: smaller in the GIF, and quantised faster.
+    gif = evolution_gif(evenly_spaced(grids, GIF_FRAMES), max_width=LAB_GIF_WIDTH if lab else 0)
     if gif and out is None:
         write_bytes(paths.evolution, gif)
     # Only the grids shown are opened: a run may have thousands.
@@ -64,7 +67,8 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
 
     parts = [f"<h1>{html.escape(paths.root.name)}</h1>", _summary(config, steps, ends)]
     if newest:
-        parts.append("<h2>Samples (one fixed noise batch)</h2>")
+        parts.append("<h2>Frames of the lab</h2>" if lab
+                     else "<h2>Samples (one fixed noise batch)</h2>")
         parts.append(_figure(data_uri(newest), f"step {grid_step(newest)} (newest)", "latest"))
         if gif:
             parts.append(_figure(bytes_uri(gif, "image/gif"), "evolution", "latest"))
@@ -190,8 +194,9 @@ def training_charts(logged: list[dict], max_points: int = 500,
     return charts
 
 
-def evolution_gif(grids: list[Path], frame_ms: int = 400) -> bytes | None:
-    """An animated GIF of the fixed-noise grids over training (the last frame held)."""
+def evolution_gif(grids: list[Path], frame_ms: int = 400, max_width: int = 0) -> bytes | None:
+    """An animated GIF of the fixed-noise grids over training (the last frame held),
+    shrunk to `max_width` pixels when wider (0: as they are)."""
     import io
 
     from PIL import Image
@@ -201,7 +206,8 @@ def evolution_gif(grids: list[Path], frame_ms: int = 400) -> bytes | None:
         try:
             with Image.open(grid) as image:
                 frame = image.convert("L" if image.mode == "L" else "RGB")
-            frame.thumbnail((GIF_WIDTH, GIF_WIDTH))  # a lab's wide frames: quantised faster
+            if max_width:
+                frame.thumbnail((max_width, frame.height))
             frames.append(frame)
         except Exception:  # a damaged grid is left out, not the whole GIF
             continue
@@ -326,6 +332,11 @@ def _summary(config: dict, steps: list[dict], ends: list[dict]) -> str:
 def _evaluation_table(result: dict) -> str:
     from gankit.metrics import result_rows
 
+    if "js" in result:  # `gankit evaluate` of a lab run: its toy's measures
+        return _table([("samples / reference", f"{result.get('samples')} vs "
+                                               f"{result.get('reference')}"),
+                       *((key, result[key]) for key in ("modes", "high_quality", "js")
+                         if key in result)])
     try:
         return _table([("samples / reference", f"{result['samples']} vs {result['reference']}"),
                        ("features", result["feature_network"]), *result_rows(result)])

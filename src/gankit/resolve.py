@@ -7,6 +7,7 @@ in the modules that build on config.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from gankit.config import Config, combine, from_dict, validate
@@ -21,7 +22,11 @@ from gankit.toys import is_toy
 def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
                    overrides: dict | None = None) -> Config:
     """Build a checked Config: preset, then the TOML file, then explicit overrides."""
-    return check_names(combine(preset, config_file, overrides))
+    config = combine(preset, config_file, overrides)
+    if config.dataset.startswith("points:"):  # a run resumes, samples and reports elsewhere
+        path = Path(config.dataset.removeprefix("points:")).absolute()
+        config = dataclasses.replace(config, dataset=f"points:{path}")
+    return check_names(config)
 
 
 def config_from_dict(values: dict, source: str = "config") -> Config:
@@ -36,12 +41,25 @@ def check_config(config: Config) -> Config:
 
 
 def check_names(config: Config) -> Config:
-    if is_toy(config.dataset) and config.eval_every:
-        raise ConfigError("--eval-every computes FID, for images; a lab run measures its "
-                          "toy (modes, high-quality share, JS) at each frame, --sample-every")
+    if is_toy(config.dataset):
+        check_lab(config)
     check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
     get_loss(config.loss)
     check_architecture(config)
     check_lr_schedule(config.lr_schedule)
     check_optimizer(config.optimizer)
     return config
+
+
+def check_lab(config: Config) -> None:
+    """What a lab run (2-D points) cannot do: FID, classes, or a noise of one number (its
+    frames draw G's map of a noise plane)."""
+    if config.eval_every:
+        raise ConfigError("--eval-every computes FID, for images; a lab run measures its "
+                          "toy (modes, high-quality share, JS) at each frame, --sample-every")
+    if config.clusters or config.aux_classifier:
+        raise ConfigError("the lab's toys train unconditional GANs: no --clusters or "
+                          "--aux-classifier")
+    if config.latent_dim < 2:
+        raise ConfigError("a lab run needs --latent-dim 2 or more: its frames draw G's map "
+                          "of a plane of noise")

@@ -28,7 +28,7 @@ from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import StepTimer
 from gankit.errors import ConfigError, GankitError, Interrupted
-from gankit.gan_lab import Frames, metrics_line
+from gankit.frames import Frames, metrics_line
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import make_grid, to_uint8
 from gankit.language import check_language, number, say
@@ -139,6 +139,7 @@ class Run:
             self.checkpointer.forget_export()
         self.first_step = self.step
         self.epoch_ended = self.step  # the step of the last epoch end whose work was done
+        self.frame_step = -1  # the step of a lab run's last frame
         self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
         self.stop = StopSignal()
         self.entered = False
@@ -278,16 +279,20 @@ class Run:
     def save_frame(self) -> None:
         """Measure a lab run (modes covered, high-quality share, JS), log it, and save the
         frame that draws it beside D, G's map and the curves so far."""
-        if not self.procs.is_main:
+        # Measured once a step: --max-steps on a --sample-every step ends where log() drew.
+        if not self.procs.is_main or self.frame_step == self.step:
             return
+        self.frame_step = self.step
+        self.guard.check()  # a diverged model draws nothing but NaN
         started = time.perf_counter()
         result = self.lab.measure(self.nets.sampler)
         self.logger.evaluation(self.step, self.step // self.per_epoch, result,
-                               time.perf_counter() - started,
-                               metrics_line(result, self.lab.toy, self.language))
+                               time.perf_counter() - started, kind="toy",
+                               summary=metrics_line(result, self.lab.toy, self.language))
         frame = self.lab.frame(self.nets.sampler, self.nets.discriminator,
                                records.read(self.dir.metrics), self.step, self.language)
         self.logger.samples(self.step, frame)
+        self.state.eval_time += time.perf_counter() - started  # as FID's: not training
 
     def save_last(self) -> None:
         self.guard.check()  # a diverged model never replaces a good checkpoint

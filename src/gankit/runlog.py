@@ -125,14 +125,14 @@ class RunLog:
             self._print(text)
 
     def evaluation(self, step: int, epoch: int, results: dict, seconds: float,
-                   summary: str = "") -> None:
+                   kind: str = "eval", summary: str = "") -> None:
         """Record an evaluation during training in metrics.jsonl and TensorBoard, with
-        `time_s`, the run's time before it, and `eval_s`, the `seconds` it took: FID, or,
-        told as `summary`, a lab run's measures of its toy."""
-        record = records.make("toy" if summary else "eval", step=step, epoch=epoch, **results,
+        `time_s`, the run's time before it, and `eval_s`, the `seconds` it took: FID
+        ("eval"), or a lab run's measures of its toy ("toy", told as `summary`)."""
+        record = records.make(kind, step=step, epoch=epoch, **results,
                               time_s=time.perf_counter() - self.started - seconds, eval_s=seconds)
         self.record(record)
-        self._scalars("toy" if summary else "eval", results, step)
+        self._scalars(kind, results, step)
         if self.panel:
             self.panel.evaluation(record)
         self.message(say(self.language, "toy_evaluation", step=step, metrics=summary) if summary

@@ -32,9 +32,8 @@ BINS = 40
 class Toy:
     """A 2-D distribution: `sample(n, rng)` draws n points; `modes` (K x 2) and `sigma`
     are its mixture's centres and standard deviation, or empty for points without
-    known modes; `extent` is the half-width of the square that shows it."""
+    known modes; `extent` is the half-width of the square around 0 that shows it."""
 
-    name: str
     sample: object  # (n, numpy Generator) -> n x 2 float array
     modes: np.ndarray
     sigma: float
@@ -81,11 +80,11 @@ TOYS = {
     # Metz et al. 2017's ring of 8 modes at radius 2, with sigma 0.05 rather than their
     # 0.02: with 2-D noise, G must stretch between modes, and at 0.02 no lab run of under
     # a minute here put even 80 % of its fakes within 3 sigma of a mode.
-    "ring8": Toy("ring8", mixture(ring(8, 2.0), 0.05), ring(8, 2.0), 0.05, 3.0),
+    "ring8": Toy(mixture(ring(8, 2.0), 0.05), ring(8, 2.0), 0.05, 3.0),
     # Srivastava et al. 2017's grid: 25 modes, 1 apart here, sigma 0.05.
-    "grid25": Toy("grid25", mixture(grid(5, 1.0), 0.05), grid(5, 1.0), 0.05, 3.0),
-    "moons": Toy("moons", moons, NO_MODES, 0.0, 2.0),
-    "spiral": Toy("spiral", spiral, NO_MODES, 0.0, 2.5),
+    "grid25": Toy(mixture(grid(5, 1.0), 0.05), grid(5, 1.0), 0.05, 3.0),
+    "moons": Toy(moons, NO_MODES, 0.0, 2.5),  # x reaches 2.25
+    "spiral": Toy(spiral, NO_MODES, 0.0, 2.5),
 }
 TOY_NAMES = (*TOYS, "points:FILE")
 
@@ -95,23 +94,36 @@ def is_toy(dataset: str) -> bool:
     return dataset in TOYS or dataset.startswith("points:")
 
 
+POINT_FILES = (".npy", ".npz", ".csv")
+
+
+def check_toy(dataset: str) -> None:
+    """Refuse an unknown toy, or a points file of a kind gankit cannot read, without
+    reading the file: a saved run's config is checked where its data may not be."""
+    if dataset.startswith("points:"):
+        if Path(dataset.removeprefix("points:")).suffix not in POINT_FILES:
+            raise ConfigError(f"{dataset}: give a .npy, .npz or .csv file")
+    elif dataset not in TOYS:
+        raise ConfigError(f"unknown toy {dataset!r}; choose from {', '.join(TOY_NAMES)}")
+
+
 def get_toy(dataset: str) -> Toy:
+    check_toy(dataset)
     if dataset.startswith("points:"):
         return points_toy(dataset.removeprefix("points:"))
-    if dataset not in TOYS:
-        raise ConfigError(f"unknown toy {dataset!r}; choose from {', '.join(TOY_NAMES)}")
     return TOYS[dataset]
 
 
 def points_toy(path: str) -> Toy:
     """Points from a .npy file (N x 2), a .npz (`points`, and optionally `modes` K x 2
-    and `sigma`) or a .csv of two columns; training resamples them with replacement."""
+    and `sigma`) or a .csv of two columns; training resamples them with replacement.
+    Frames show the square around 0 that holds them all: centre them near 0."""
     points, modes, sigma = read_points(Path(path))
     extent = float(np.abs(points).max()) * 1.15 or 1.0
 
     def sample(n: int, rng: np.random.Generator) -> np.ndarray:
         return points[rng.integers(len(points), size=n)]
-    return Toy(f"points:{path}", sample, modes, sigma, extent)
+    return Toy(sample, modes, sigma, extent)
 
 
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
@@ -127,9 +139,7 @@ def read_points(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
                 points = archive["points"]
                 modes = archive["modes"] if "modes" in archive else NO_MODES
                 sigma = float(archive["sigma"]) if "sigma" in archive else 0.0
-        else:
-            raise DataError(f"points:{path}: give a .npy, .npz or .csv file")
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, TypeError, zipfile.BadZipFile) as e:
         raise DataError(f"cannot read points from {path}: {e}") from None
     for name, array in (("points", points), ("modes", modes)):
         if array.ndim != 2 or array.shape[1] != 2 or not np.isfinite(array).all():
