@@ -163,8 +163,8 @@ PRESETS: dict[str, dict] = {
                "ema_decay": 0.999, "epochs": 8},
     # The lab's healthy run on the ring of 8 (2-D noise, so that G's map can be drawn): a
     # deep G and a falling learning rate make G steep enough between modes for 90 % of
-    # fakes to land within 3 sigma of one, and a little R1 keeps all 8 modes (without it,
-    # 3 runs of 3 seeds kept 6, 8 and 7); benchmarks/RESULTS.md, "GAN Lab".
+    # fakes to land within 3 sigma of one, and a little R1 keeps all 8 modes (a 3-layer G
+    # without it kept 6, 8 and 7 with seeds 0 to 2); benchmarks/RESULTS.md, "GAN Lab".
     "lab": {"dataset": "ring8", "arch": "toy", "latent_dim": 2,
             "g_hidden": [128, 128, 128, 128], "d_hidden": [128, 128, 128], "r1": 0.1,
             "dropout": 0.0, "batch_size": 512, "lr": 2e-3,
