@@ -5,7 +5,14 @@ import re
 import nbformat
 import pytest
 
-from tests.test_notebooks import NOTEBOOKS, defined_names, formulas, outputs, tagged
+from tests.test_notebooks import (
+    NOTEBOOKS,
+    defined_names,
+    formulas,
+    outputs,
+    run_on_a_kernel,
+    tagged,
+)
 
 LABS = ["gan_lab.ipynb", "gan_lab.fr.ipynb"]
 QUICK_STEPS = 200
@@ -53,15 +60,7 @@ def test_the_two_labs_match_cell_for_cell():
 
 @pytest.mark.parametrize("name", LABS)
 def test_lab_runs_on_a_real_kernel(name, tmp_path):
-    import papermill
-
-    executed = tmp_path / name
-    papermill.execute_notebook(str(NOTEBOOKS / name), str(executed), cwd=str(tmp_path),
-                               parameters={"max_steps": QUICK_STEPS}, progress_bar=False,
-                               kernel_name="python3")
-    notebook = nbformat.read(executed, as_version=4)
-    assert outputs(notebook, "error") == []
-    assert [o.text for o in outputs(notebook, "stream") if o.name == "stderr"] == []
+    executed, notebook = run_on_a_kernel(name, tmp_path, QUICK_STEPS)
     assert executed.stat().st_size < SIZE_BOUND
 
     shown = [o for o in outputs(notebook, "display_data") + outputs(notebook, "execute_result")

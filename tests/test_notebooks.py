@@ -158,17 +158,24 @@ def test_the_notebook_loop_is_gankit_train(name, tmp_path, monkeypatch):
     assert len(losses(from_cell)) == 10  # every 3rd step of 30: the quick setting's cadence
 
 
-@pytest.mark.parametrize("name", TUTORIALS)
-def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
+def run_on_a_kernel(name: str, tmp_path, max_steps: int):
+    """notebooks/NAME executed by papermill in tmp_path with `max_steps`: its path, and
+    the notebook, checked to have raised nothing and written nothing on stderr."""
     import papermill
 
     executed = tmp_path / name
     papermill.execute_notebook(str(NOTEBOOKS / name), str(executed), cwd=str(tmp_path),
-                               parameters={"max_steps": QUICK_STEPS}, progress_bar=False,
+                               parameters={"max_steps": max_steps}, progress_bar=False,
                                kernel_name="python3")
     notebook = nbformat.read(executed, as_version=4)
     assert outputs(notebook, "error") == []
     assert [o.text for o in outputs(notebook, "stream") if o.name == "stderr"] == []
+    return executed, notebook
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
+    executed, notebook = run_on_a_kernel(name, tmp_path, QUICK_STEPS)
 
     # The training cell leaves one panel: progress, the newest status lines, a grid, the
     # curves, with a point marked for each of the ten status lines of the quick setting.
