@@ -39,7 +39,8 @@ class OneLineErrors(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrors(
-        prog="gankit", description="Train, sample and evaluate GANs on image data."
+        prog="gankit", description="Train, sample and evaluate GANs on image data, and "
+        "watch them learn on 2-D points (gankit lab)."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=OneLineErrors)
@@ -76,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=64, help="number of images (default: 64)")
     sample.add_argument("--out", required=True, metavar="FILE",
                         help="grid.png, samples.npz (uint8 'images'), walk.gif (with "
-                        "--interpolate), or a new folder for one PNG per image")
+                        "--interpolate), or a new folder for one PNG per image; from a lab "
+                        "run, points.npz (float32 N x 2 'points') or a .png scatter of them")
     add_generator_flags(sample)
     sample.add_argument("--label", type=int, metavar="K",
                         help="class to draw, for a conditional generator (default: all "
@@ -89,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="score samples: FID, IS, precision/recall, coverage, Parzen LL",
         description="Score a generator's samples against the dataset's test split, in the "
         "feature space of gankit's own classifier (FID, IS, precision/recall, coverage) "
-        "and in pixel space (Parzen window log-likelihood, Goodfellow et al. 2014).")
+        "and in pixel space (Parzen window log-likelihood, Goodfellow et al. 2014). A lab "
+        "run is measured as during training: modes covered, high-quality share and JS "
+        "divergence against its toy's held-out points.")
     evaluate.add_argument("source", metavar="SOURCE",
                           help="run dir, .pt checkpoint, generator .safetensors, or .npz "
                           "of uint8 samples under 'images'")
@@ -125,10 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Settings of image data and models that the lab's 2-D points have no use for.
+# Settings that a lab run on 2-D points has no use for: image data and models, and the
+# GPU's (its networks are too small to gain from them).
 IMAGE_ONLY = ("dataset", "data_dir", "image_size", "channels", "arch", "conditional",
               "clusters", "aux_classifier", "base_width", "spectral_norm", "minibatch_std",
               "eval_every", "tf32", "compile", "grid_size")
+# What some settings mean in a lab run, in `gankit lab --help`.
+LAB_HELP = {
+    "sample_every": "measure the fakes (modes, high-quality share, JS) and save a frame "
+                    "every N steps (0: each epoch's end)",
+    "eval_samples": "fakes measured at each frame",
+    "batch_size": "points per batch (per process under torchrun)",
+    "r1": "R1 gradient penalty on the real points, weight GAMMA (0: none)",
+}
 
 
 def add_training_flags(parser: argparse.ArgumentParser, lab: bool) -> None:
@@ -151,7 +164,8 @@ def add_training_flags(parser: argparse.ArgumentParser, lab: bool) -> None:
                         help="TOML file of settings (keys as in a run's config.toml)")
     for field in dataclasses.fields(Config):
         if field.metadata["flag"] and not (lab and field.name in IMAGE_ONLY):
-            add_setting(parser, field, PRESETS["lab"] if lab else {})
+            add_setting(parser, field, PRESETS["lab"] if lab else {},
+                        LAB_HELP.get(field.name) if lab else None)
     parser.add_argument("--dry-run", action="store_true",
                         help="print the resolved configuration as TOML and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing while training")
@@ -162,13 +176,13 @@ def add_training_flags(parser: argparse.ArgumentParser, lab: bool) -> None:
 
 
 def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field,
-                preset: dict | None = None) -> None:
-    """A flag for a Config field: --field-name, its help, and its default: the `preset`'s
-    value where it sets one, else the field's."""
+                preset: dict | None = None, help: str | None = None) -> None:
+    """A flag for a Config field: --field-name, its help (the field's, or `help`), and its
+    default: the `preset`'s value where it sets one, else the field's."""
     flag = "--" + field.name.replace("_", "-")
     default = field.default_factory() if field.default is dataclasses.MISSING else field.default
     default = (preset or {}).get(field.name, default)
-    text = field.metadata["help"]
+    text = help or field.metadata["help"]
     if isinstance(default, bool):  # --no-FLAG switches off what a preset or file set
         parser.add_argument(flag, action=argparse.BooleanOptionalAction,
                             default=argparse.SUPPRESS, help=f"{text} (default: {default})")
