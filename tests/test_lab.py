@@ -161,6 +161,9 @@ def test_lab_command_trains_measures_and_draws(tmp_path, capsys):
     assert [f.name for f in paths.grids()][-1] == "step_0000600.png"
     measured = [r["step"] for r in records.of_kind(records.read(paths.metrics), "toy")]
     assert measured == [200, 400, 600]
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--max-steps", "800", "--eval-every", "1"]) == 2
+    assert "FID, for images" in capsys.readouterr().err  # a resume is refused in the lab's words
     movie = lab_animation(run)
     assert movie.webp[:4] == b"RIFF" and b"ANIM" in movie.webp[:64]
     assert "data:image/webp;base64," in movie._repr_html_()

@@ -194,7 +194,10 @@ class Resume:
     def check(self, requested: Config) -> Config:
         """The saved experiment with `requested`'s settings for this invocation, in this
         run dir; any other change is refused, naming the setting."""
-        return continued(self.saved, requested, str(self.run_dir.root))
+        from gankit.resolve import check_names  # resolve builds on this module's registries
+
+        # What a resume may change is checked as any config is: a lab run's refusals too.
+        return check_names(continued(self.saved, requested, str(self.run_dir.root)))
 
 
 def newest_intact_snapshot(paths: RunDir) -> Resume | None:

@@ -95,14 +95,16 @@ def measure(generator: nn.Module, toy: Toy, real: torch.Tensor, noise: torch.Ten
 
 def settings_line(config: Config, language: str = "en") -> str:
     """The settings in effect, one line: toy, loss, rates, optimizer, D steps, R1."""
-    g_lr, d_lr = (network_lr(config, network) for network in "gd")
-    words = say(language, "lab_settings", toy=config.dataset, loss=config.loss,
-                g_lr=f"{g_lr:g}", d_lr=f"{d_lr:g}", optimizer=config.optimizer,
-                n_critic=config.n_critic, batch=config.batch_size)
+    g_lr, d_lr = (number(network_lr(config, network), language) for network in "gd")
+    d_steps = (say(language, "lab_d_steps") if config.n_critic == 1
+               else say(language, "lab_d_steps_many", n=config.n_critic))
+    words = say(language, "lab_settings", toy=config.dataset, loss=config.loss, g_lr=g_lr,
+                d_lr=d_lr, optimizer=config.optimizer, d_steps=d_steps,
+                batch=config.batch_size)
     if config.r1:
-        words += f", R1 γ={config.r1:g}"
+        words += f", R1 γ={number(config.r1, language)}"
     if config.lr_schedule != "constant":
-        words += f", lr {config.lr_schedule}"
+        words += ", " + say(language, "lab_schedule", name=config.lr_schedule)
     return words
 
 

@@ -52,7 +52,9 @@ MESSAGES = {
         "toy_evaluation": "Step {step}: {metrics}",
         "lab_frame": "the lab at step {step}",
         "lab_settings": "{toy}, {loss} loss, G lr {g_lr}, D lr {d_lr} ({optimizer}), "
-                        "{n_critic} D step(s) per G step, batch {batch}",
+                        "{d_steps} per G step, batch {batch}",
+        "lab_d_steps": "1 D step", "lab_d_steps_many": "{n} D steps",
+        "lab_schedule": "lr {name}",
         "lab_critic": "critic(x)",
         "lab_real": "real", "lab_fake": "fake",
         "lab_plane": "D's output, the points, and where G's loss pushes fakes",
@@ -105,8 +107,10 @@ MESSAGES = {
         "no_values": "Aucune valeur finie.",
         "toy_evaluation": "Pas {step}" + NBSP + ": {metrics}",
         "lab_frame": "le labo au pas {step}",
-        "lab_settings": "{toy}, perte {loss}, lr de G {g_lr}, lr de D {d_lr} ({optimizer}), "
-                        "{n_critic} pas de D par pas de G, lots de {batch}",
+        "lab_settings": "{toy}, perte {loss}, taux de G {g_lr}, taux de D {d_lr} ({optimizer}), "
+                        "{d_steps} par pas de G, lots de {batch}",
+        "lab_d_steps": "1 pas de D", "lab_d_steps_many": "{n} pas de D",
+        "lab_schedule": "taux" + NBSP + ": {name}",
         "lab_critic": "critique(x)",
         "lab_real": "vrais", "lab_fake": "faux",
         "lab_plane": "Sortie de D, les points, et où la perte de G pousse les faux",
