@@ -17,9 +17,9 @@ NARROW_NBSP, NBSP = "\u202f", "\u00a0"
 
 MESSAGES = {
     "en": {
-        "start": "gankit: training {preset} on {dataset} ({images} images, {batching}, "
+        "start": "gankit: training {preset} on {dataset} ({images} {kind}, {batching}, "
                  "{per_epoch} batches/epoch) on {device}; run dir {run_dir}",
-        "resume": "gankit: resuming at step {step} {preset} on {dataset} ({images} images, "
+        "resume": "gankit: resuming at step {step} {preset} on {dataset} ({images} {kind}, "
                   "{batching}, {per_epoch} batches/epoch) on {device}; run dir {run_dir}",
         "batch": "batch {size}",
         "batch_ranks": "batch {size} x {ranks} ranks = {total} global",
@@ -62,16 +62,16 @@ MESSAGES = {
         "lab_curves": "Losses (solid) and metrics (dashed)",
         "lab_modes_share": "modes covered (share)", "lab_quality": "high-quality share",
         "lab_metrics": "{modes}/{total} modes, {quality} high-quality, JS {js}",
-        "lab_updates": "{d} D updates, {g} G updates",
+        "lab_updates": "updates so far: D {d}, G {g}",
         "modes_chart": "Modes covered", "quality_chart": "High-quality share and JS divergence",
         "modes": "modes", "high_quality": "high-quality share", "js": "JS divergence",
     },
     "fr": {
         "start": "gankit" + NBSP + ": entraînement du préréglage {preset} sur {dataset} "
-                 "({images} images, {batching}, {per_epoch} lots par époque) sur {device}"
+                 "({images} {kind}, {batching}, {per_epoch} lots par époque) sur {device}"
                  + NARROW_NBSP + "; dossier {run_dir}",
         "resume": "gankit" + NBSP + ": reprise du préréglage {preset} au pas {step} sur {dataset} "
-                  "({images} images, {batching}, {per_epoch} lots par époque) sur {device}"
+                  "({images} {kind}, {batching}, {per_epoch} lots par époque) sur {device}"
                   + NARROW_NBSP + "; dossier {run_dir}",
         "batch": "lots de {size}",
         "batch_ranks": "lots de {size} × {ranks} processus = {total} au total",
@@ -118,7 +118,7 @@ MESSAGES = {
         "lab_curves": "Pertes (traits pleins) et mesures (tirets)",
         "lab_modes_share": "modes couverts (part)", "lab_quality": "part de bonne qualité",
         "lab_metrics": "{modes}/{total} modes, {quality} de bonne qualité, JS {js}",
-        "lab_updates": "{d} mises à jour de D, {g} de G",
+        "lab_updates": "mises à jour jusqu'ici" + NBSP + ": D {d}, G {g}",
         "modes_chart": "Modes couverts",
         "quality_chart": "Part de bonne qualité et divergence de JS",
         "modes": "modes", "high_quality": "part de bonne qualité", "js": "divergence de JS",

@@ -327,7 +327,8 @@ class Run:
                     else say(language, "batch", size=written(config.batch_size)))
         self.logger.message(say(language, "resume" if self.step else "start",
                                 preset=config.preset, dataset=config.dataset, step=self.step,
-                                images=written(len(self.images)), batching=batching,
+                                images=written(len(self.images)),
+                                kind="points" if self.lab else "images", batching=batching,
                                 per_epoch=written(self.per_epoch), device=self.device,
                                 run_dir=self.dir.root))
         if point and not point.exact:
