@@ -7,8 +7,7 @@ import pytest
 
 from tests.test_notebooks import (
     NOTEBOOKS,
-    defined_names,
-    formulas,
+    assert_twins,
     outputs,
     run_on_a_kernel,
     tagged,
@@ -48,14 +47,7 @@ def test_each_lab_exercise_has_a_question_and_a_hidden_answer(name):
 
 
 def test_the_two_labs_match_cell_for_cell():
-    english, french = (nbformat.read(NOTEBOOKS / name, as_version=4) for name in LABS)
-    assert [(c.cell_type, c.metadata.get("tags")) for c in english.cells] == \
-        [(c.cell_type, c.metadata.get("tags")) for c in french.cells]
-    for en, fr in zip(english.cells, french.cells, strict=True):
-        assert formulas(en.source) == formulas(fr.source), en.source[:80]
-        assert en.source.count("```") == fr.source.count("```"), en.source[:80]
-        if en.cell_type == "code":
-            assert defined_names(en.source) == defined_names(fr.source), en.source[:80]
+    assert_twins(*LABS)
 
 
 @pytest.mark.parametrize("name", LABS)

@@ -79,7 +79,14 @@ def test_each_exercise_has_a_question_and_a_hidden_answer(name):
 
 
 def test_the_two_tutorials_match_cell_for_cell():
-    english, french = (nbformat.read(NOTEBOOKS / name, as_version=4) for name in TUTORIALS)
+    assert_twins(*TUTORIALS)
+
+
+def assert_twins(english_name: str, french_name: str) -> None:
+    """The English and French notebooks have the same cells, tags, maths, code fences,
+    attachments and programs."""
+    english, french = (nbformat.read(NOTEBOOKS / name, as_version=4)
+                       for name in (english_name, french_name))
     assert [(c.cell_type, c.metadata.get("tags")) for c in english.cells] == \
         [(c.cell_type, c.metadata.get("tags")) for c in french.cells]
     for en, fr in zip(english.cells, french.cells, strict=True):
