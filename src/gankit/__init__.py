@@ -17,6 +17,7 @@ _HOMES = {
     "load_dataset": "gankit.data",
     "GankitError": "gankit.errors",
     "get_loss": "gankit.losses",
+    "set_language": "gankit.language",
     "html_image": "gankit.inline",
     "Lab": "gankit.gan_lab", "lab": "gankit.gan_lab", "lab_animation": "gankit.gan_lab",
     "lab_metrics": "gankit.gan_lab", "dirac_figure": "gankit.dirac",

@@ -125,11 +125,25 @@ MESSAGES = {
     },
 }
 LANGUAGES = tuple(MESSAGES)
+# The language of a session that sets none: a French notebook calls set_language("fr") once,
+# and every Run, Lab, figure, check and error after it speaks French.
+_session = {"language": "en"}
 
 
 def check_language(language: str) -> None:
     if language not in MESSAGES:
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+
+
+def set_language(language: str) -> None:
+    """Make `language` ("en" or "fr") the language of everything gankit says from now on."""
+    check_language(language)
+    _session["language"] = language
+
+
+def current_language() -> str:
+    """The language set by `set_language`, "en" until it is called."""
+    return _session["language"]
 
 
 def say(language: str, key: str, **values) -> str:
