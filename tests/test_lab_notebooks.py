@@ -59,7 +59,7 @@ def test_lab_runs_on_a_real_kernel(name, tmp_path):
              if "text/html" in o.get("data", {})]
     pages = "".join(o.data["text/html"] for o in shown)
     # Four training panels, each at its last step with its frame; the Lab's own panel.
-    step = "step" if name == LABS[0] else "pas"
+    step = "step" if name == LABS[0] else "itération"
     assert pages.count(f"{step} {QUICK_STEPS}/{QUICK_STEPS}") == 4
     assert pages.count("data:image/webp;base64,") == 2  # the two animations
     assert any("image/png" in o.get("data", {}) for o in outputs(notebook, "execute_result")

@@ -50,9 +50,9 @@ def test_a_run_speaks_french_and_keeps_the_original_status_lines(tiny_mnist, cap
                     max_steps=4, log_every=2, device="cpu")
     train(config, display="terminal", language="fr")
     printed = capsys.readouterr().out
-    assert (f"gankit{NBSP}: entraînement du préréglage seed sur mnist (300 images, lots de 50, "
-            "6 lots par époque) sur cpu") in printed
-    assert f"gankit{NBSP}: 4 pas en " in printed and " par époque)" in printed
+    assert (f"gankit{NBSP}: entraînement du préréglage seed sur MNIST (300 images, lots de 50, "
+            "6 lots par époque) sur le processeur (cpu)") in printed
+    assert f"gankit{NBSP}: 4 itérations en " in printed and " par époque)" in printed
     # The notebook's three lines stay as the original printed them.
     assert "Epoch: [0/50], Batch Num: [2/6]\nDiscriminator Loss: " in printed
     assert "training" not in printed and "steps in" not in printed
@@ -63,7 +63,7 @@ def test_the_command_line_speaks_french(tiny_mnist, capsys):
 
     assert main(["train", "--data-dir", str(tiny_mnist), "--run-dir", str(tiny_mnist / "run"),
                  "--max-steps", "2", "--device", "cpu", "--language", "fr"]) == 0
-    assert f"gankit{NBSP}: 2 pas en " in capsys.readouterr().out
+    assert f"gankit{NBSP}: 2 itérations en " in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["train", "--language", "de"])
     assert "invalid choice: 'de'" in capsys.readouterr().err
@@ -98,7 +98,8 @@ def test_an_interrupt_ends_in_the_run_language_and_resumes_in_it(tiny_mnist):
                     os.kill(os.getpid(), signal.SIGINT)
     [line] = stopped.value._render_traceback_()
     last = tiny_mnist / "run" / "checkpoints" / "last.pt"
-    assert line == (f"gankit{NBSP}: interrompu au pas 2{NARROW_NBSP}; sauvegardé dans {last}. "
+    assert line == (f"gankit{NBSP}: interrompu à l'itération 2{NARROW_NBSP}; sauvegardé dans "
+                    f"{last}. "
                     f"Pour reprendre{NBSP}: gankit.train(config, resume="
                     f"{str(tiny_mnist / 'run')!r}, language='fr')")
     assert stopped.value.resume_hint().endswith(" --language fr")
@@ -123,12 +124,13 @@ def test_the_panel_speaks_french(monkeypatch):
                                       "d_g_z": 0.25})
     panel.grid(b"\x89PNG", 20)
     page = shown[-1]._repr_html_()
-    for french in ("pas 20/200, époque 0/50", f"écoulé{NBSP}:", "Pertes", "perte de D",
-                   "Sorties du discriminateur", "bruit fixe, pas 20", "échantillons au pas 20"):
+    for french in ("itération 20/200, époque 0/50", f"écoulé{NBSP}:", "Pertes", "perte de D",
+                   "Sorties du discriminateur", "bruit fixe, itération 20",
+                   "échantillons à l&#x27;itération 20"):
         assert french in page, french
     for english in ("step", "elapsed", "Losses", "D loss", "fixed noise", "epoch"):
         assert not re.search(rf"\b{english}\b", page), english
-    assert repr(shown[-1]).startswith("run: pas 20/200, époque 0/50")
+    assert repr(shown[-1]).startswith("run: itération 20/200, époque 0/50")
 
 
 def test_chart_ticks_are_round_numbers():
@@ -139,7 +141,7 @@ def test_chart_ticks_are_round_numbers():
     assert nice_ticks(0, 12, 6, whole=True) == [0, 5, 10, 15]  # never 2.5 steps
     chart = line_chart([("D loss", "#000", [(1, 0.661), (2, 0.671), (3, 0.681)])], language="fr")
     labels = re.findall(r">([^<>]+)</text>", chart)
-    assert {"0,660", "0,665", "0,670", "0,675", "0,680", "pas"} <= set(labels)
+    assert {"0,660", "0,665", "0,670", "0,675", "0,680", "itération"} <= set(labels)
     quarters = re.findall(r">([^<>]+)</text>", line_chart([("x", "#000", [(0, 0), (1, 10)])]))
     assert {"2.5", "7.5"} <= set(quarters)  # not rounded to 2 and 8
 

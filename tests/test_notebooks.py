@@ -15,13 +15,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from gankit.language import NBSP
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIALS = ["gan_mnist.ipynb", "gan_mnist.fr.ipynb"]
 QUICK_STEPS = 100
 SIZE_BOUND = 1_000_000  # bytes of an executed notebook
 MIN_EXERCISES = 5
-# What the French notebook must not show: the panel's and gankit's English words. The
-# original's three status lines ("Epoch: [...], Batch Num: ...") stay as it printed them.
+# What the French notebook must not show: the panel's and gankit's English words. Its
+# panel shows the original's three status lines in French; the terminal's stay in English.
 ENGLISH = ["elapsed", "left", "Losses", "Discriminator outputs", "fixed noise", "steps/s",
            "samples at step", "gankit: training", "steps in", "run dir", "test split",
            "penultimate layer", "D loss", "G loss", "step", "epoch", "batches/epoch"]
@@ -189,13 +191,18 @@ def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
     [panel] = [o for o in tagged(notebook, "training-loop").outputs
                if o.output_type == "display_data"]
     page = panel.data["text/html"]
-    step = "step" if name == TUTORIALS[0] else "pas"
+    english = name == TUTORIALS[0]
+    step = "step" if english else "itération"
     assert f"{step} {QUICK_STEPS}/{QUICK_STEPS}" in page
-    assert "Epoch: [0/50], Batch Num: [90/469]" in page and "Discriminator Loss: " in page
-    assert "D(x): " in page and "D(G(z)): " in page
+    # The panel shows the status lines in the notebook's language (the terminal's stay
+    # as the original printed them).
+    epoch, loss, d_x = (("Epoch: [0/50], Batch Num: [90/469]", "Discriminator Loss: ", "D(x): ")
+                        if english else (f"Époque{NBSP}: [0/50], lot{NBSP}: [90/469]",
+                                         f"Perte du discriminateur{NBSP}: ", f"D(x){NBSP}: "))
+    assert epoch in page and loss in page and d_x in page and "D(G(z))" in page
     assert page.count("data:image/png;base64,") == 1 and page.count("<svg") == 2
     assert page.count("<circle") == 4 * 10  # D and G losses, D(x) and D(G(z))
-    assert "Discriminator Loss: " in panel.data["text/plain"]
+    assert loss in panel.data["text/plain"]
     assert executed.stat().st_size < SIZE_BOUND
     # The grids over the run are shown: every 20th step's in the quick setting.
     shown = "".join(o.data.get("text/html", "") for o in tagged(notebook, "watch").outputs

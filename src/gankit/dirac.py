@@ -24,8 +24,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from gankit.errors import ConfigError
-from gankit.language import NBSP, check_language, number
+from gankit.errors import ConfigError, phrase
+from gankit.language import NBSP, localise_ticks, number, resolve_language, setting_name
 from gankit.losses import GanLoss, get_loss, r1_penalty
 
 # The paper's game is the original GAN objective, gankit's "minimax" loss: without
@@ -63,14 +63,17 @@ WORDS = {
         "loss": "{name} loss", "start": "start", "end": "end", "equilibrium": "equilibrium",
         "theta": "θ (generator)", "psi": "ψ (discriminator)",
         "suptitle": "Dirac-GAN, {loss}: {steps} gradient steps, learning rate {lr}",
+        "suptitle_one": "Dirac-GAN, {loss}: {steps} gradient step, learning rate {lr}",
     },
     "fr": {
         "simultaneous": "mises à jour simultanées", "alternating": "mises à jour alternées",
         "r1": "+ R1, γ = {value}", "instance_noise": "+ bruit d'instance, σ = {value}",
         "loss": "perte «" + NBSP + "{name}" + NBSP + "»", "start": "départ", "end": "arrivée",
         "equilibrium": "équilibre", "theta": "θ (générateur)", "psi": "ψ (discriminateur)",
-        "suptitle": "Dirac-GAN, {loss}" + NBSP + ": {steps} pas de descente de gradient, "
-                    "taux d'apprentissage {lr}",
+        "suptitle": "Dirac-GAN, {loss}" + NBSP + ": {steps} itérations de descente de "
+                    "gradient, taux d'apprentissage {lr}",
+        "suptitle_one": "Dirac-GAN, {loss}" + NBSP + ": {steps} itération de descente de "
+                        "gradient, taux d'apprentissage {lr}",
     },
 }
 
@@ -119,22 +122,24 @@ def vector_field(thetas, psis, loss: str = LOSS, r1: float = 0.0,
     return d_theta, d_psi
 
 
-def dirac_figure(cases: Iterable[Mapping] = DEFAULT_CASES, language: str = "en",
+def dirac_figure(cases: Iterable[Mapping] = DEFAULT_CASES, language: str | None = None,
                  steps: int = STEPS, lr: float = LR) -> Figure:
     """One panel per case (a dict of `trajectory`'s method, loss, r1, instance_noise,
     start, seed): the vector field in grey, the trajectory coloured from its start to
     its end, and the equilibrium. A matplotlib Figure on the Agg canvas, not pyplot's, so
-    that nothing opens a window; a notebook displays it."""
-    check_language(language)
+    that nothing opens a window; a notebook displays it. Its words and the numbers on its
+    axes are in `language` (None: the session's, see gankit.set_language)."""
+    language = resolve_language(language)
     words = WORDS[language]
     cases = [dict(case) for case in cases]
     if not cases:
-        raise ConfigError("dirac_figure needs at least one case, e.g. {'method': 'alternating'}")
+        raise ConfigError(phrase("dirac_figure needs at least one case, e.g. "
+                                 "{{'method': 'alternating'}}"))
     for case in cases:
         unknown = sorted(set(case) - set(CASE_KEYS))
         if unknown:
-            raise ConfigError(f"unknown Dirac-GAN case key {unknown[0]!r}; "
-                              f"choose from {', '.join(CASE_KEYS)}")
+            raise ConfigError(phrase("unknown Dirac-GAN case key {key!r}; choose from {keys}",
+                                     key=unknown[0], keys=", ".join(CASE_KEYS)))
     figure = Figure(figsize=(3.2 * len(cases), 4.0), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, len(cases), squeeze=False)[0]
@@ -143,9 +148,11 @@ def dirac_figure(cases: Iterable[Mapping] = DEFAULT_CASES, language: str = "en",
         _panel(ax, case, path, words, language)
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3,
                   fontsize=8, frameon=False)
-    figure.suptitle(words["suptitle"].format(loss=words["loss"].format(name=LOSS),
-                                             steps=number(steps, language),
-                                             lr=number(lr, language)), fontsize=10)
+    suptitle = words["suptitle_one" if steps == 1 else "suptitle"]
+    loss = words["loss"].format(name=setting_name("loss", LOSS, language))
+    figure.suptitle(suptitle.format(loss=loss, steps=number(steps, language),
+                                    lr=number(lr, language)), fontsize=10)
+    localise_ticks(figure, language)
     return figure
 
 
@@ -208,14 +215,18 @@ def _seeded(seed: int):
 def _check(method: str = "simultaneous", steps: int = 1, lr: float = 0.0, r1: float = 0.0,
            instance_noise: float = 0.0, start: tuple[float, float] = (0.0, 0.0)) -> None:
     if method not in METHODS:
-        raise ConfigError(f"unknown Dirac-GAN method {method!r}; choose from {', '.join(METHODS)}")
+        raise ConfigError(phrase("unknown Dirac-GAN method {method!r}; choose from {methods}",
+                                 method=method, methods=", ".join(METHODS)))
     if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
-        raise ConfigError(f"steps must be a whole number >= 1, got {steps!r}")
+        raise ConfigError(phrase("steps must be a whole number >= 1, got {steps!r}",
+                                 steps=steps))
     for name, value in (("lr", lr), ("r1", r1), ("instance_noise", instance_noise)):
         if not _finite(value) or value < 0:
-            raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
+            raise ConfigError(phrase("{name} must be a finite number >= 0, got {value!r}",
+                                     name=name, value=value))
     if len(start) != 2 or not all(_finite(value) for value in start):
-        raise ConfigError(f"start must be two finite numbers (theta, psi), got {start!r}")
+        raise ConfigError(phrase("start must be two finite numbers (theta, psi), got {start!r}",
+                                 start=start))
 
 
 def _finite(value) -> bool:
@@ -265,5 +276,5 @@ def _title(case: Mapping, words: Mapping[str, str], language: str) -> str:
         lines.append(words["instance_noise"].format(value=number(case["instance_noise"],
                                                                  language)))
     if case.get("loss", LOSS) != LOSS:
-        lines.append(words["loss"].format(name=case["loss"]))
+        lines.append(words["loss"].format(name=setting_name("loss", case["loss"], language)))
     return "\n".join(lines)

@@ -19,7 +19,14 @@ from torch import nn
 
 from gankit import records
 from gankit.config import Config
-from gankit.language import number, percent, say
+from gankit.language import (
+    localise_ticks,
+    number,
+    percent,
+    resolve_language,
+    say,
+    setting_name,
+)
 from gankit.losses import GanLoss, get_loss
 from gankit.models import forward, generate
 from gankit.steps import network_lr
@@ -31,6 +38,7 @@ ARROWS = 40  # fakes that show the gradient of G's loss
 MAP_LINES = 11  # lines of the noise grid in each direction
 MAP_REACH = 2.5  # the noise grid spans [-MAP_REACH, MAP_REACH]: 99 % of N(0, 1) per axis
 FRAME_DPI = 72
+TITLE_CHARS = 130  # the longest one-line title the frame's width holds at 12 points
 REAL_COLOUR, FAKE_COLOUR = "#1b7837", "#762a83"  # GAN Lab's green and purple
 
 
@@ -93,30 +101,44 @@ def measure(generator: nn.Module, toy: Toy, real: torch.Tensor, noise: torch.Ten
     return toy_metrics(generate(generator, noise).cpu().numpy(), toy, real.cpu().numpy())
 
 
-def settings_line(config: Config, language: str = "en") -> str:
-    """The settings in effect, one line: toy, loss, rates, optimizer, D steps, R1."""
+def settings_line(config: Config, language: str | None = None) -> str:
+    """The settings in effect, one line: toy, loss, rates, optimizer, D steps, R1, in
+    `language` (None: the session's), loss, optimizer and schedule named in it."""
+    language = resolve_language(language)
     g_lr, d_lr = (number(network_lr(config, network), language) for network in "gd")
     d_steps = (say(language, "lab_d_steps") if config.n_critic == 1
                else say(language, "lab_d_steps_many", n=config.n_critic))
-    words = say(language, "lab_settings", toy=config.dataset, loss=config.loss, g_lr=g_lr,
-                d_lr=d_lr, optimizer=config.optimizer, d_steps=d_steps,
-                batch=config.batch_size)
+    words = say(language, "lab_settings", toy=config.dataset,
+                loss=setting_name("loss", config.loss, language), g_lr=g_lr, d_lr=d_lr,
+                optimizer=setting_name("optimizer", config.optimizer, language),
+                d_steps=d_steps, batch=number(config.batch_size, language))
     if config.r1:
-        words += f", R1 γ={number(config.r1, language)}"
+        words += ", " + say(language, "lab_r1", gamma=number(config.r1, language))
     if config.lr_schedule != "constant":
-        words += ", " + say(language, "lab_schedule", name=config.lr_schedule)
+        words += ", " + say(language, "lab_schedule",
+                            name=setting_name("schedule", config.lr_schedule, language))
     return words
 
 
 def draw(view: View, logged: list[dict], step: int, settings: str, toy: Toy,
-         language: str = "en") -> np.ndarray:
+         language: str | None = None) -> np.ndarray:
     """The lab frame as an RGB uint8 H x W x 3 array."""
+    canvas = frame_figure(view, logged, step, settings, toy, language).canvas
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def frame_figure(view: View, logged: list[dict], step: int, settings: str, toy: Toy,
+                 language: str | None = None):
+    """The lab frame as a matplotlib Figure on an Agg canvas, its words and the numbers on
+    its axes in `language` (None: the session's)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    language = resolve_language(language)
     words = functools.partial(say, language)
     figure = Figure(figsize=(14, 4.6), dpi=FRAME_DPI)
-    canvas = FigureCanvasAgg(figure)
+    FigureCanvasAgg(figure)
     # Fixed places (a constrained layout took half of each frame's time): the plane and
     # its colour bar, G's map, the curves with the metrics' axis on their right.
     plane, colour_bar, warped, curves = (figure.add_axes(box) for box in (
@@ -145,9 +167,15 @@ def draw(view: View, logged: list[dict], step: int, settings: str, toy: Toy,
     warped.set(xlim=(-e, e), ylim=(-e, e), aspect="equal")
     warped.set_title(words("lab_map"), fontsize=10)
     draw_curves(curves, logged, toy, language)
-    figure.suptitle(f"{words('step')} {step} · {settings}", fontsize=12)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    title = f"{words('step')} {step} · {settings}"
+    if len(title) > TITLE_CHARS:  # French settings run long: two lines, split at a comma
+        cut = min((i for i in range(len(title)) if title.startswith(", ", i)),
+                  key=lambda i: abs(i - len(title) / 2), default=None)
+        title = title if cut is None else title[:cut + 1] + "\n" + title[cut + 2:]
+    one_line = "\n" not in title
+    figure.suptitle(title, fontsize=12 if one_line else 10.5, y=0.98 if one_line else 0.995)
+    localise_ticks(figure, language)  # every axis, the colour bar's and the metrics' too
+    return figure
 
 
 def draw_curves(axes, logged: list[dict], toy: Toy, language: str) -> None:
@@ -176,8 +204,9 @@ def draw_curves(axes, logged: list[dict], toy: Toy, language: str) -> None:
                   transform=axes.transAxes, ha="center", fontsize=11)
 
 
-def metrics_line(result: dict, toy: Toy, language: str = "en") -> str:
-    """`8/8 modes, 93% high-quality, JS 0.090` in the run's language."""
+def metrics_line(result: dict, toy: Toy, language: str | None = None) -> str:
+    """`8/8 modes, 93% high-quality, JS 0.090` in `language` (None: the session's)."""
+    language = resolve_language(language)
     js = number(result["js"], language, 3)
     if "modes" not in result:
         return f"JS {js}"

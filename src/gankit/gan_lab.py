@@ -21,9 +21,9 @@ from torch import nn
 
 from gankit import records
 from gankit.config import Config
-from gankit.errors import ConfigError, GankitError
+from gankit.errors import ConfigError, GankitError, phrase
 from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, png_bytes
-from gankit.language import check_language, say
+from gankit.language import localise_ticks, number, resolve_language, say
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
 from gankit.toys import get_toy, toy_points
@@ -36,8 +36,10 @@ def sample_points(generator: nn.Module, n: int, seed: int = 0) -> np.ndarray:
     return generate(generator, noise.to(device)).cpu().numpy().astype(np.float32)
 
 
-def write_points(points: np.ndarray, out: Path, config: Config) -> None:
-    """.npz: the points under 'points'; .png: a scatter of them over the toy's real ones."""
+def write_points(points: np.ndarray, out: Path, config: Config,
+                 language: str | None = None) -> None:
+    """.npz: the points under 'points'; .png: a scatter of them over the toy's real ones,
+    in `language` (None: the session's)."""
     from gankit.atomic import replacing, write_bytes
 
     if out.suffix == ".npz":
@@ -47,28 +49,34 @@ def write_points(points: np.ndarray, out: Path, config: Config) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    language = resolve_language(language)
     toy = get_toy(config.dataset)
     figure = Figure(figsize=(5, 5), dpi=100, layout="constrained")
     canvas = FigureCanvasAgg(figure)
     axes = figure.subplots()
     real = toy_points(config.dataset, "test").numpy()[:len(points)]
-    axes.scatter(*real.T, s=4, c=REAL_COLOUR, label="real", linewidths=0, alpha=0.5)
-    axes.scatter(*points.T, s=4, c=FAKE_COLOUR, label=f"{len(points)} fakes", linewidths=0)
+    axes.scatter(*real.T, s=4, c=REAL_COLOUR, label=say(language, "lab_real"), linewidths=0,
+                 alpha=0.5)
+    axes.scatter(*points.T, s=4, c=FAKE_COLOUR, linewidths=0,
+                 label=say(language, "lab_fakes", n=number(len(points), language)))
     e = toy.extent
     axes.set(xlim=(-e, e), ylim=(-e, e), aspect="equal", title=config.dataset)
     axes.legend(loc="upper right")
+    localise_ticks(figure, language)
     canvas.draw()
     write_bytes(out, png_bytes(np.asarray(canvas.buffer_rgba())[..., :3].copy()))
 
 
 def lab(toy: str = "ring8", *, run_dir: str = "", quiet: bool = False, overwrite: bool = False,
-        display: str = "auto", language: str = "en", **settings) -> Path:
+        display: str = "auto", language: str | None = None, **settings) -> Path:
     """Train a lab run, as `gankit lab` does: the "lab" preset on `toy` with `settings`
     (any Config field: loss="minimax", g_lr=0.01, n_critic=5, r1=1.0, max_steps=2000...).
-    In Jupyter its panel shows the frames live. Returns the run dir."""
+    In Jupyter its panel shows the frames live, in `language` (None: the session's, see
+    gankit.set_language). Returns the run dir."""
     from gankit.resolve import resolve_config
     from gankit.training import train
 
+    language = resolve_language(language)
     get_toy(toy)  # an unknown name is told as a toy's, not a dataset's
     config = resolve_config("lab", overrides={"dataset": toy, "run_dir": run_dir, **settings})
     return train(config, quiet=quiet, overwrite=overwrite, display=display, language=language)
@@ -81,7 +89,8 @@ def lab_metrics(run_dir: str | Path) -> dict:
     logged = records.read(paths.metrics)
     measured = records.of_kind(logged, "toy")
     if not measured:
-        raise GankitError(f"{paths.root} has no lab measurements in its metrics.jsonl")
+        raise GankitError(phrase("{root} has no lab measurements in its metrics.jsonl",
+                                 root=paths.root))
     ends = records.of_kind(logged, "end")
     result = {key: measured[-1][key] for key in ("step", "modes", "high_quality", "js")
               if key in measured[-1]}
@@ -90,14 +99,17 @@ def lab_metrics(run_dir: str | Path) -> dict:
     return result
 
 
-def lab_animation(run_dir: str | Path, frame_ms: int = 150, width: int = 720) -> Animation:
+def lab_animation(run_dir: str | Path, frame_ms: int = 150, width: int = 720,
+                  language: str | None = None) -> Animation:
     """A lab run's frames (samples/step_*.png) as one animated WebP, `width` pixels wide,
-    that a notebook shows and keeps in its saved HTML (no JavaScript needed)."""
+    that a notebook shows and keeps in its saved HTML (no JavaScript needed); its alt text
+    in `language` (None: the session's)."""
     from PIL import Image
 
+    language = resolve_language(language)
     paths = RunDir(run_dir).grids()
     if not paths:
-        raise GankitError(f"{run_dir} has no frames in samples/")
+        raise GankitError(phrase("{run_dir} has no frames in samples/", run_dir=run_dir))
     frames = []
     for path in paths:
         with Image.open(path) as image:
@@ -107,22 +119,25 @@ def lab_animation(run_dir: str | Path, frame_ms: int = 150, width: int = 720) ->
     durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 10]  # the last frame held
     frames[0].save(buffer, format="WEBP", save_all=True, append_images=frames[1:],
                    duration=durations, loop=0, quality=70, method=4, minimize_size=True)
-    return Animation(buffer.getvalue(), Path(run_dir).name)
+    return Animation(buffer.getvalue(), Path(run_dir).name, language)
 
 
 @dataclass(repr=False)
 class Animation:
-    """An animated WebP that Jupyter shows inline."""
+    """An animated WebP that Jupyter shows inline, described in `language`."""
 
     webp: bytes
     name: str
+    language: str = "en"
 
     def __repr__(self) -> str:  # a notebook's text form: not the bytes
-        return f"<animation of {self.name}: {len(self.webp):,} bytes of WebP>"
+        return say(self.language, "animation_repr", name=self.name,
+                   size=number(len(self.webp), self.language))
 
     def _repr_html_(self) -> str:
         uri = "data:image/webp;base64," + base64.b64encode(self.webp).decode()
-        return f'<img src="{uri}" alt="{html.escape(self.name)}" style="max-width: 100%">'
+        alt = say(self.language, "lab_animation", name=self.name)
+        return f'<img src="{uri}" alt="{html.escape(alt)}" style="max-width: 100%">'
 
     def save(self, path: str | Path) -> None:
         from gankit.atomic import write_bytes
@@ -137,13 +152,13 @@ class Lab:
     how many updates of each network it makes (no n_critic), at a constant learning rate,
     with R1 (when set) on every D update, on the CPU, in fp32 and without an EMA."""
 
-    def __init__(self, toy: str = "ring8", *, language: str = "en", display: str = "auto",
-                 **settings):
+    def __init__(self, toy: str = "ring8", *, language: str | None = None,
+                 display: str = "auto", **settings):
         from gankit.panel import in_notebook
         from gankit.resolve import resolve_config
         from gankit.steps import Networks, make_optimizer
 
-        check_language(language)
+        language = resolve_language(language)  # None: the session's (gankit.set_language)
         # Updates by hand have no run length for a schedule to follow.
         self.config = resolve_config("lab", overrides={"dataset": toy, "lr_schedule": "constant",
                                                        **settings})
@@ -159,7 +174,8 @@ class Lab:
         self.g_loss = float("nan")
         self.logged: list[dict] = []
         if display not in ("auto", "notebook", "none"):
-            raise ConfigError(f"display must be auto, notebook or none, got {display!r}")
+            raise ConfigError(phrase("display must be auto, notebook or none, got {display!r}",
+                                     display=display))
         self.handle = None
         if display == "notebook" or display == "auto" and in_notebook():
             from IPython.display import display as show
@@ -172,8 +188,8 @@ class Lab:
         from gankit.steps import discriminator_step, generator_step
 
         if min(d, g, repeat) < 0 or repeat < 1 or d + g < 1:
-            raise ConfigError("step needs d >= 0 and g >= 0 updates, at least one, and "
-                              "repeat >= 1")
+            raise ConfigError(phrase("step needs d >= 0 and g >= 0 updates, at least one, and "
+                                     "repeat >= 1"))
         config = self.config
         for _ in range(repeat):
             for _ in range(d):
@@ -199,7 +215,8 @@ class Lab:
         frame = self.frames.frame(self.nets.generator, self.nets.discriminator, self.logged,
                                   self.d_updates, self.language)
         caption = say(self.language, "lab_updates", d=self.d_updates, g=self.g_updates)
-        return LabPicture(png_bytes(frame), caption)
+        return LabPicture(png_bytes(frame), caption,
+                          say(self.language, "lab_frame_alt", step=self.d_updates))
 
     def _repr_html_(self) -> str:
         return self.picture()._repr_html_()
@@ -209,10 +226,12 @@ class Lab:
 class LabPicture:
     png: bytes
     caption: str
+    alt: str = ""
 
     def _repr_html_(self) -> str:
         uri = "data:image/png;base64," + base64.b64encode(self.png).decode()
-        return (f'<figure style="margin: 0"><img src="{uri}" style="max-width: 100%">'
+        return (f'<figure style="margin: 0"><img src="{uri}" alt="{html.escape(self.alt)}" '
+                'style="max-width: 100%">'
                 f'<figcaption style="font-size: 12px; color: #555">{html.escape(self.caption)}'
                 "</figcaption></figure>")
 

@@ -1,15 +1,16 @@
 """What a run says, in the language of the notebook that runs it: English or French.
 
-A registry of message templates by language, and numbers written the way each language
-writes them. The notebook's three status lines are not here: they stay exactly as the
-original printed them, in every language.
+A registry of message templates by language, the names of gankit's settings as each
+language says them, and numbers written the way each language writes them. The
+notebook's three status lines are here too: English keeps them exactly as the original
+printed them (the terminal always shows those), French gives the panel its own.
 """
 
 from __future__ import annotations
 
 import math
 
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 
 # French typography: a narrow no-break space groups thousands and stands before ; ! ?
 # and inside « »; a no-break space stands before : and %.
@@ -23,6 +24,7 @@ MESSAGES = {
                   "{batching}, {per_epoch} batches/epoch) on {device}; run dir {run_dir}",
         "batch": "batch {size}",
         "batch_ranks": "batch {size} x {ranks} ranks = {total} global",
+        "device_cpu": "{device}", "device_gpu": "{device}",
         "no_time": "gankit: this checkpoint predates time keeping: the run's training time "
                    "will count this session only",
         "fallback": "gankit: resuming from {source} (step {step}), last.pt being corrupt or "
@@ -33,6 +35,11 @@ MESSAGES = {
                         "CUDA devices the run was saved on ({present} here); the noise "
                         "drawn differs from an uninterrupted run's",
         "end": "gankit: {steps} steps in {seconds} s ({per_epoch} s/epoch); run dir {run_dir}",
+        "end_one": "gankit: {steps} step in {seconds} s ({per_epoch} s/epoch); run dir {run_dir}",
+        "status": "Epoch: [{epoch}/{epochs}], Batch Num: [{batch}/{batches}]\n"
+                  "Discriminator Loss: {d_loss}, Generator Loss: {g_loss}",
+        "status_output": "{name}: {value}",
+        "status_timing": "Step: {ms} ms, peak GPU memory: {gib} GiB",
         "evaluation": "Evaluation at epoch {epoch}: FID {fid} ({samples} samples)",
         "report_failed": "gankit: report.html not updated: {error}",
         "prefix": "gankit:",
@@ -54,9 +61,15 @@ MESSAGES = {
         "lab_settings": "{toy}, {loss} loss, G lr {g_lr}, D lr {d_lr} ({optimizer}), "
                         "{d_steps} per G step, batch {batch}",
         "lab_d_steps": "1 D step", "lab_d_steps_many": "{n} D steps",
+        "lab_r1": "R1 γ={gamma}",
         "lab_schedule": "lr {name}",
         "lab_critic": "critic(x)",
-        "lab_real": "real", "lab_fake": "fake",
+        "lab_real": "real", "lab_fake": "fake", "lab_fakes": "{n} fakes",
+        "lab_frame_alt": "The lab at step {step}: D's output over the plane with the real and "
+                         "fake points, G's map of the noise plane, and the curves of the losses "
+                         "and the metrics",
+        "lab_animation": "The lab run {name}, frame by frame",
+        "animation_repr": "<animation of {name}: {size} bytes of WebP>",
         "lab_plane": "D's output, the points, and where G's loss pushes fakes",
         "lab_map": "G's map: a grid of the noise plane, through G",
         "lab_curves": "Losses (solid) and metrics (dashed)",
@@ -70,14 +83,15 @@ MESSAGES = {
         "start": "gankit" + NBSP + ": entraînement du préréglage {preset} sur {dataset} "
                  "({images} {kind}, {batching}, {per_epoch} lots par époque) sur {device}"
                  + NARROW_NBSP + "; dossier {run_dir}",
-        "resume": "gankit" + NBSP + ": reprise du préréglage {preset} au pas {step} sur {dataset} "
-                  "({images} {kind}, {batching}, {per_epoch} lots par époque) sur {device}"
-                  + NARROW_NBSP + "; dossier {run_dir}",
+        "resume": "gankit" + NBSP + ": reprise du préréglage {preset} à l'itération {step} sur "
+                  "{dataset} ({images} {kind}, {batching}, {per_epoch} lots par époque) sur "
+                  "{device}" + NARROW_NBSP + "; dossier {run_dir}",
         "batch": "lots de {size}",
         "batch_ranks": "lots de {size} × {ranks} processus = {total} au total",
+        "device_cpu": "le processeur ({device})", "device_gpu": "le GPU {device}",
         "no_time": "gankit" + NBSP + ": ce point de reprise est antérieur au suivi du temps"
                    + NARROW_NBSP + "; la durée d'entraînement ne comptera que cette session",
-        "fallback": "gankit" + NBSP + ": reprise depuis {source} (pas {step}), last.pt étant "
+        "fallback": "gankit" + NBSP + ": reprise depuis {source} (itération {step}), last.pt étant "
                     "corrompu ou absent" + NARROW_NBSP + "; un instantané d'époque ne garde ni "
                     "l'état des optimiseurs ni les flux aléatoires" + NARROW_NBSP + ": ils "
                     "repartent de zéro, et l'entraînement continue de près, mais pas à "
@@ -85,34 +99,49 @@ MESSAGES = {
         "cuda_streams": "gankit" + NBSP + ": flux aléatoires restaurés pour {restored} des "
                         "{saved} GPU de la sauvegarde ({present} ici)" + NARROW_NBSP + "; le "
                         "bruit tiré diffère de celui d'un entraînement sans interruption",
-        "end": "gankit" + NBSP + ": {steps} pas en {seconds}" + NBSP + "s ({per_epoch}" + NBSP
-               + "s par époque)" + NARROW_NBSP + "; dossier {run_dir}",
+        "end": "gankit" + NBSP + ": {steps} itérations en {seconds}" + NBSP + "s ({per_epoch}"
+               + NBSP + "s par époque)" + NARROW_NBSP + "; dossier {run_dir}",
+        "end_one": "gankit" + NBSP + ": {steps} itération en {seconds}" + NBSP + "s ({per_epoch}"
+                   + NBSP + "s par époque)" + NARROW_NBSP + "; dossier {run_dir}",
+        "status": "Époque" + NBSP + ": [{epoch}/{epochs}], lot" + NBSP + ": [{batch}/{batches}]\n"
+                  "Perte du discriminateur" + NBSP + ": {d_loss}, perte du générateur" + NBSP
+                  + ": {g_loss}",
+        "status_output": "{name}" + NBSP + ": {value}",
+        "status_timing": "Durée d'une itération" + NBSP + ": {ms}" + NBSP + "ms, pic de mémoire "
+                         "GPU" + NBSP + ": {gib}" + NBSP + "Gio",
         "evaluation": "Évaluation à l'époque {epoch}" + NBSP + ": FID {fid} ({samples} "
                       "échantillons)",
         "report_failed": "gankit" + NBSP + ": report.html n'a pas été mis à jour" + NBSP
                          + ": {error}",
         "prefix": "gankit" + NBSP + ":",
-        "interrupted": "interrompu au pas {step}" + NARROW_NBSP + "; sauvegardé dans {path}.",
+        "interrupted": "interrompu à l'itération {step}" + NARROW_NBSP
+                       + "; sauvegardé dans {path}.",
         "resume_with": "Pour reprendre" + NBSP + ":",
-        "step": "pas",
+        "step": "itération",
         "epoch": "époque {epoch}/{epochs}",
         "elapsed": "écoulé" + NBSP + ": {time}",
-        "speed": "{rate} pas/s, reste" + NBSP + ": {time}",
-        "fixed_noise": "bruit fixe, pas {step}",
-        "samples_at": "échantillons au pas {step}",
+        "speed": "{rate}" + NBSP + "it./s, reste" + NBSP + ": {time}",
+        "fixed_noise": "bruit fixe, itération {step}",
+        "samples_at": "échantillons à l'itération {step}",
         "losses": "Pertes", "d_loss": "perte de D", "g_loss": "perte de G",
         "outputs": "Sorties du discriminateur",
         "critic_x": "critique moyen(x)", "critic_g_z": "critique moyen(G(z))",
         "fid_chart": "FID au fil de l'entraînement",
         "no_values": "Aucune valeur finie.",
-        "toy_evaluation": "Pas {step}" + NBSP + ": {metrics}",
-        "lab_frame": "le labo au pas {step}",
-        "lab_settings": "{toy}, perte {loss}, taux de G {g_lr}, taux de D {d_lr} ({optimizer}), "
-                        "{d_steps} par pas de G, lots de {batch}",
-        "lab_d_steps": "1 pas de D", "lab_d_steps_many": "{n} pas de D",
+        "toy_evaluation": "Itération {step}" + NBSP + ": {metrics}",
+        "lab_frame": "le labo à l'itération {step}",
+        "lab_settings": "{toy}, perte {loss}, {optimizer}, taux d'apprentissage de G {g_lr} et "
+                        "de D {d_lr}, {d_steps} pour 1 de G, lots de {batch}",
+        "lab_d_steps": "1 mise à jour de D", "lab_d_steps_many": "{n} mises à jour de D",
+        "lab_r1": "R1 γ = {gamma}",
         "lab_schedule": "taux" + NBSP + ": {name}",
         "lab_critic": "critique(x)",
-        "lab_real": "vrais", "lab_fake": "faux",
+        "lab_real": "vrais", "lab_fake": "faux", "lab_fakes": "{n} faux",
+        "lab_frame_alt": "Le labo à l'itération {step}" + NBSP + ": la sortie de D sur le plan "
+                         "avec les vrais et les faux points, la carte de G du plan du bruit, et "
+                         "les courbes des pertes et des mesures",
+        "lab_animation": "L'entraînement du labo {name}, image par image",
+        "animation_repr": "<animation de {name}" + NBSP + ": {size} octets de WebP>",
         "lab_plane": "Sortie de D, les points, et où la perte de G pousse les faux",
         "lab_map": "La carte de G" + NBSP + ": une grille du plan du bruit, transformée par G",
         "lab_curves": "Pertes (traits pleins) et mesures (tirets)",
@@ -125,6 +154,21 @@ MESSAGES = {
     },
 }
 LANGUAGES = tuple(MESSAGES)
+# The names of settings as each language says them, by kind (gankit.losses' LOSSES,
+# gankit.steps' OPTIMIZERS and LR_SCHEDULES, gankit.data's DATASETS); a name not listed
+# (a folder, a toy, a newly registered loss) is written as it is.
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+NAMES = {
+    "en": {"dataset": DATASET_NAMES, "optimizer": {"adam": "Adam", "sgd": "SGD"}},
+    "fr": {
+        "dataset": DATASET_NAMES,
+        "loss": {"nonsaturating": "non saturante", "minimax": "minimax",
+                 "hinge": "charnière (hinge)", "lsgan": "moindres carrés (LSGAN)",
+                 "wgan-gp": "WGAN-GP"},
+        "optimizer": {"adam": "Adam", "sgd": "descente de gradient (SGD)"},
+        "schedule": {"constant": "constant", "linear": "décroissance linéaire vers 0"},
+    },
+}
 # The language of a session that sets none: a French notebook calls set_language("fr") once,
 # and every Run, Lab, figure, check and error after it speaks French.
 _session = {"language": "en"}
@@ -132,7 +176,8 @@ _session = {"language": "en"}
 
 def check_language(language: str) -> None:
     if language not in MESSAGES:
-        raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        raise ConfigError(phrase("language must be one of {choices}, got {language!r}",
+                                 choices=", ".join(LANGUAGES), language=language))
 
 
 def set_language(language: str) -> None:
@@ -146,10 +191,54 @@ def current_language() -> str:
     return _session["language"]
 
 
+def resolve_language(language: str | None) -> str:
+    """`language`, checked, or the session's (`current_language`) when it is None: what
+    each public entry that takes a language does first."""
+    if language is None:
+        return current_language()
+    check_language(language)
+    return language
+
+
 def say(language: str, key: str, **values) -> str:
     """The message `key` in `language`, with `values` filled in as given (format numbers
     with `number` first)."""
     return MESSAGES[language][key].format(**values)
+
+
+def say_count(language: str, key: str, count: float, **values) -> str:
+    """The message `key`, or `key`_one where `count` takes the singular in `language` (1 in
+    English; 0 and 1 in French, as « 0 itération »)."""
+    one = abs(count) < 2 if language == "fr" else count == 1
+    return say(language, f"{key}_one" if one else key, **values)
+
+
+def setting_name(kind: str, value: str, language: str) -> str:
+    """A setting's name as `language` says it: setting_name("loss", "hinge", "fr") is
+    « charnière (hinge) »; `kind` is loss, optimizer, schedule or dataset."""
+    return NAMES[language].get(kind, {}).get(value, value)
+
+
+def device_name(device, language: str) -> str:
+    """A torch device as `language` names it: « le processeur (cpu) », « le GPU cuda:0 »."""
+    device = str(device)
+    return say(language, "device_cpu" if device == "cpu" else "device_gpu", device=device)
+
+
+def localise_ticks(figure, language: str) -> None:
+    """Label the ticks of every axis of the matplotlib `figure` (colour bars and twin axes
+    included) as `language` writes numbers: 0,5 and 1 200 in French. English keeps
+    matplotlib's own labels."""
+    if language == "en":
+        return
+    from matplotlib.ticker import FuncFormatter
+
+    def written(value: float, position=None) -> str:
+        return number(value, language).replace("-", "\u2212")  # matplotlib's minus sign
+
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            axis.set_major_formatter(FuncFormatter(written))
 
 
 def number(value: float, language: str = "en", decimals: int | None = None) -> str:

@@ -15,7 +15,7 @@ import sys
 import time
 from collections import deque
 
-from gankit.language import number, say
+from gankit.language import number, resolve_language, say
 from gankit.report import training_charts
 
 REFRESH_S = 0.5  # at most two redraws a second, as notebook trainers do
@@ -34,12 +34,13 @@ class LivePanel:
 
     def __init__(self, title: str, total_steps: int, step: int = 0,
                  records: list[dict] | None = None, grid_png: bytes | None = None,
-                 grid_step: int = 0, language: str = "en", lab: bool = False):
-        """`lab` shows a lab frame, drawn wide, where an image run shows its grid."""
+                 grid_step: int = 0, language: str | None = None, lab: bool = False):
+        """`lab` shows a lab frame, drawn wide, where an image run shows its grid;
+        `language` None is the session's (gankit.set_language)."""
         from IPython.display import display
 
         self.title = title
-        self.language = language
+        self.language = resolve_language(language)
         self.lab = lab
         self.total_steps = total_steps
         self.first_step = self.step = step
@@ -58,6 +59,7 @@ class LivePanel:
         self.refresh()
 
     def status(self, text: str, record: dict) -> None:
+        """`text`: the status lines in the panel's language (runlog.status_lines)."""
         self.status_text = text
         self.records.append(record)
         self.refresh()
@@ -108,9 +110,9 @@ class LivePanel:
             size = ("width: 100%; max-width: 980px" if self.lab
                     else "width: 280px; image-rendering: pixelated")
             caption = phrase("lab_frame" if self.lab else "fixed_noise", step=self.grid_step)
+            alt = phrase("lab_frame_alt" if self.lab else "samples_at", step=self.grid_step)
             figures.append(f'<figure style="margin: 0 12px 0 0; text-align: center">'
-                           f'<img src="{uri}" '
-                           f'alt="{html.escape(phrase("samples_at", step=self.grid_step))}" '
+                           f'<img src="{uri}" alt="{html.escape(alt)}" '
                            f'style="{size}"><figcaption style="font-size: 12px; color: #666">'
                            f'{html.escape(caption)}</figcaption></figure>')
         charts = "".join(f'<div style="font-size: 12px; color: #555">{html.escape(title)}</div>'

@@ -27,11 +27,18 @@ from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import StepTimer
-from gankit.errors import ConfigError, GankitError, Interrupted
+from gankit.errors import ConfigError, GankitError, Interrupted, phrase
 from gankit.frames import Frames, metrics_line
 from gankit.guards import DivergenceGuard, StopSignal
 from gankit.images import make_grid, to_uint8
-from gankit.language import check_language, number, say
+from gankit.language import (
+    device_name,
+    number,
+    resolve_language,
+    say,
+    say_count,
+    setting_name,
+)
 from gankit.lock import RunLock
 from gankit.metrics import evaluate, reference
 from gankit.models import generate, recompute_batchnorm, unwrap
@@ -59,22 +66,23 @@ class Run:
     `display` is "terminal", "notebook" (the live panel) or "auto" (the panel inside a
     Jupyter kernel). `setup_time_s` is what preparing this session took before the Run
     (k-means clusters, say): the run's time counts it, and the Run's own construction.
-    `language` ("en" or "fr") is the language of its messages and of the panel; the
-    notebook's three status lines stay as the original printed them.
+    `language` ("en" or "fr"; None: the session's, see gankit.set_language) is the
+    language of its messages and of the panel; the terminal prints the notebook's three
+    status lines as the original did, the panel in its language.
     """
 
     def __init__(self, config: Config, data: ImageData, generator: torch.nn.Module,
                  discriminator: torch.nn.Module, opt_g: torch.optim.Optimizer,
                  opt_d: torch.optim.Optimizer, *, resume: str | Path | Resume | None = None,
                  overwrite: bool = False, quiet: bool = False, display: str = "auto",
-                 setup_time_s: float = 0.0, language: str = "en"):
+                 setup_time_s: float = 0.0, language: str | None = None):
         constructed = time.perf_counter()
-        check_language(language)
-        self.language = language
+        language = self.language = resolve_language(language)
         if display not in DISPLAYS:
-            raise ConfigError(f"display must be one of {', '.join(DISPLAYS)}, got {display!r}")
+            raise ConfigError(phrase("display must be one of {choices}, got {display!r}",
+                                     choices=", ".join(DISPLAYS), display=display))
         if display == "notebook" and not in_notebook():
-            raise ConfigError("display='notebook' needs a Jupyter kernel; use 'terminal'")
+            raise ConfigError(phrase("display='notebook' needs a Jupyter kernel; use 'terminal'"))
         point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
         if point:
             config = point.check(config)
@@ -130,9 +138,10 @@ class Run:
         self.checkpointer = Checkpointer(self.dir, self.procs)
         if point and self.step >= self.total_steps:
             written = self.complete_export(point)
-            raise ConfigError(f"{point.run_dir.root} is already at step {self.step}, the end of "
-                              f"its {self.total_steps} steps{written}; resume with a larger "
-                              "--epochs or --max-steps")
+            raise ConfigError(phrase("{root} is already at step {step}, the end of its {total} "
+                                     "steps{written}; resume with a larger --epochs or "
+                                     "--max-steps", root=point.run_dir.root, step=self.step,
+                                     total=self.total_steps, written=written))
         if self.procs.is_main:  # what killed processes left half-written
             remove_stale_temporaries(*self.dir.temporaries())
         if point:
@@ -171,7 +180,8 @@ class Run:
         epoch, until the run's length; call `log` once for each. Between batches the run
         ends epochs (grid, checkpoints, FID, report) and stops when interrupted."""
         if not self.entered:
-            raise GankitError("use the run as a context manager: with gankit.Run(...) as run:")
+            raise GankitError(phrase("use the run as a context manager: with gankit.Run(...) as "
+                                     "run:"))
         config = self.config
         while self.step < self.total_steps:
             epoch, first_batch = divmod(self.step, self.per_epoch)
@@ -185,7 +195,7 @@ class Run:
                                            self.step / (config.epochs * self.per_epoch))
                 yield real, labels
                 if self.step != before + 1:
-                    raise GankitError("call run.log(d, g) exactly once for each batch")
+                    raise GankitError(phrase("call run.log(d, g) exactly once for each batch"))
                 if self.step % self.per_epoch == 0:
                     self.end_epoch(epoch)
                 if self.step >= self.total_steps:  # a signal now lets the run finish
@@ -304,7 +314,8 @@ class Run:
         if point.source != self.dir.last or export_step(self.dir.generator) == self.step:
             return ""
         self.checkpointer.export(self.nets.sampler, self.config, self.step)
-        return f" (its generator.safetensors, missing or older, was written from {point.source})"
+        return phrase(" (its generator.safetensors, missing or older, was written from "
+                      "{source})", source=point.source)
 
     def abandon(self) -> None:
         """A construction that failed (or was stopped) leaves no half-made run: a new run
@@ -326,10 +337,12 @@ class Run:
                         total=written(config.batch_size * world)) if self.procs.distributed
                     else say(language, "batch", size=written(config.batch_size)))
         self.logger.message(say(language, "resume" if self.step else "start",
-                                preset=config.preset, dataset=config.dataset, step=self.step,
+                                preset=config.preset, step=self.step,
+                                dataset=setting_name("dataset", config.dataset, language),
                                 images=written(len(self.images)),
                                 kind="points" if self.lab else "images", batching=batching,
-                                per_epoch=written(self.per_epoch), device=self.device,
+                                per_epoch=written(self.per_epoch),
+                                device=device_name(self.device, language),
                                 run_dir=self.dir.root))
         if point and not point.exact:
             self.logger.message(say(language, "fallback", source=point.source,
@@ -379,7 +392,8 @@ class Run:
         self.guard.check()
         if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
                                                              self.nets.discriminator):
-            raise GankitError("the ranks' weights differ after training; checkpoints hold rank 0's")
+            raise GankitError(phrase("the ranks' weights differ after training; checkpoints "
+                                     "hold rank 0's"))
         self.checkpointer.export(self.nets.sampler, self.config, self.step)
         steps_run = self.step - self.first_step
         # train_time_s and eval_time_s are the whole run's, over all its sessions.
@@ -391,10 +405,11 @@ class Run:
             world_size=self.procs.world_size))
         self.logger.write_report()
         per_epoch = elapsed / max(steps_run, 1) * self.per_epoch
-        self.logger.message(say(self.language, "end", steps=number(steps_run, self.language),
-                                seconds=number(elapsed, self.language, 1),
-                                per_epoch=number(per_epoch, self.language, 1),
-                                run_dir=self.dir.root))
+        self.logger.message(say_count(self.language, "end", steps_run,
+                                      steps=number(steps_run, self.language),
+                                      seconds=number(elapsed, self.language, 1),
+                                      per_epoch=number(per_epoch, self.language, 1),
+                                      run_dir=self.dir.root))
 
 
 def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:

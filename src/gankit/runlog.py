@@ -6,6 +6,7 @@ with display "notebook", to the live panel in a Jupyter output area instead.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -18,7 +19,7 @@ from gankit.atomic import write_text
 from gankit.config import Config, toml_text
 from gankit.errors import naming
 from gankit.images import save_png
-from gankit.language import number, say
+from gankit.language import MESSAGES, number, resolve_language, say
 from gankit.report import OUTPUT_LABELS
 from gankit.rundir import RunDir, grid_step
 from gankit.toys import is_toy
@@ -31,16 +32,16 @@ class RunLog:
 
     def __init__(self, run_dir: RunDir, config: Config, batches_per_epoch: int,
                  total_steps: int, quiet: bool = False, resume_step: int = 0,
-                 active: bool = True, display: str = "auto", language: str = "en"):
+                 active: bool = True, display: str = "auto", language: str | None = None):
         """`active=False` (ranks other than 0 under DDP) prints and writes nothing.
         `display` is terminal, notebook (the live panel) or auto (notebook in a kernel);
-        `language` that of the messages and the panel."""
+        `language` that of the messages and the panel (None: the session's)."""
         from gankit.panel import LivePanel, in_notebook
 
         self.paths = run_dir
         self.config = config
         self.batches_per_epoch = batches_per_epoch
-        self.language = language
+        self.language = resolve_language(language)
         self.quiet = quiet or not active
         self.active = active
         self.started = time.perf_counter()  # the clock of the records' times; see open()
@@ -104,25 +105,19 @@ class RunLog:
         """Print the notebook's three lines and record the same numbers in jsonl and TB.
         `stats` holds d_loss, g_loss and what else the D step returned, such as D's two
         mean outputs (named in OUTPUT_LABELS). On CUDA, `timing` (ms_per_step,
-        peak_memory_gib) adds a fourth line."""
-        outputs = ", ".join(f"{OUTPUT_LABELS.get(key, key)}: {value:.4f}"
-                            for key, value in stats.items() if key not in ("d_loss", "g_loss"))
-        text = (f"Epoch: [{epoch}/{self.config.epochs}], "
-                f"Batch Num: [{batch}/{self.batches_per_epoch}]\n"
-                f"Discriminator Loss: {stats['d_loss']:.4f}, "
-                f"Generator Loss: {stats['g_loss']:.4f}\n{outputs}")
-        if timing:
-            text += (f"\nStep: {timing['ms_per_step']:.2f} ms, "
-                     f"peak GPU memory: {timing['peak_memory_gib']:.2f} GiB")
+        peak_memory_gib) adds a fourth line. The terminal prints them as the original
+        notebook did; the panel shows them in its language."""
+        lines = functools.partial(status_lines, epoch, self.config.epochs, batch,
+                                  self.batches_per_epoch, stats, timing)
         elapsed = time.perf_counter() - self.started
         record = records.make("step", step=step, epoch=epoch, batch=batch, **stats,
                               **(timing or {}), time_s=elapsed)
         self.record(record)
         self._scalars("train", {**stats, **(timing or {})}, step)
         if self.panel:
-            self.panel.status(text, record)
+            self.panel.status(lines(self.language), record)
         else:
-            self._print(text)
+            self._print(lines("en"))
 
     def evaluation(self, step: int, epoch: int, results: dict, seconds: float,
                    kind: str = "eval", summary: str = "") -> None:
@@ -205,3 +200,24 @@ class RunLog:
             # keep training, stop printing
             self.quiet = True
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def status_lines(epoch: int, epochs: int, batch: int, batches: int, stats: dict[str, float],
+                 timing: dict[str, float] | None = None, language: str = "en") -> str:
+    """The notebook's three status lines (a fourth with `timing`): in English exactly as the
+    original printed them, `{value:.4f}`; in French with French words and decimal commas."""
+    def written(value: float, decimals: int) -> str:
+        return f"{value:.{decimals}f}" if language == "en" else number(value, language, decimals)
+
+    names = {**OUTPUT_LABELS, **{key: MESSAGES[language][key] for key in OUTPUT_LABELS
+                                 if key in MESSAGES[language]}}
+    outputs = ", ".join(say(language, "status_output", name=names.get(key, key),
+                            value=written(value, 4))
+                        for key, value in stats.items() if key not in ("d_loss", "g_loss"))
+    text = say(language, "status", epoch=epoch, epochs=epochs, batch=batch, batches=batches,
+               d_loss=written(stats["d_loss"], 4), g_loss=written(stats["g_loss"], 4))
+    text += "\n" + outputs
+    if timing:
+        text += "\n" + say(language, "status_timing", ms=written(timing["ms_per_step"], 2),
+                           gib=written(timing["peak_memory_gib"], 2))
+    return text

@@ -17,7 +17,7 @@ from gankit.checkpoint import Resume
 from gankit.clusters import cluster_images
 from gankit.config import Config
 from gankit.data import load_dataset
-from gankit.language import check_language
+from gankit.language import resolve_language
 from gankit.losses import get_loss
 from gankit.models import build_models
 from gankit.resolve import check_config
@@ -26,16 +26,18 @@ from gankit.steps import discriminator_step, generator_step, make_optimizer
 
 
 def train(config: Config, quiet: bool = False, resume: str | Path | Resume | None = None,
-          overwrite: bool = False, display: str = "auto", language: str = "en") -> Path:
+          overwrite: bool = False, display: str = "auto",
+          language: str | None = None) -> Path:
     """Train a GAN as `config` says, or continue the run in `resume`; return the run dir.
 
     `overwrite` lets a new run replace an earlier gankit run in `config.run_dir`;
     `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter);
-    `language` ("en" or "fr") that of the messages and the panel. Under torchrun it
-    joins the process group and leaves it at the end, after every rank is done.
+    `language` ("en" or "fr"; None: the session's, see gankit.set_language) that of the
+    messages and the panel. Under torchrun it joins the process group and leaves it at
+    the end, after every rank is done.
     """
     started = time.perf_counter()  # the run's time counts loading the data and the k-means
-    check_language(language)  # before minutes of data loading and k-means, not after
+    language = resolve_language(language)  # before minutes of data loading and k-means
     point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
     # A Config built by hand gets the checks that resolve_config makes.
     config = point.check(config) if point else check_config(config)
