@@ -21,7 +21,7 @@ _HOMES = {
     "html_image": "gankit.inline",
     "Lab": "gankit.gan_lab", "lab": "gankit.gan_lab", "lab_animation": "gankit.gan_lab",
     "lab_metrics": "gankit.gan_lab", "dirac_figure": "gankit.dirac",
-    "evaluate": "gankit.metrics",
+    "evaluate": "gankit.metrics", "exercises": "gankit.exercises",
     "build_models": "gankit.models", "count_parameters": "gankit.models",
     "Resume": "gankit.checkpoint", "Run": "gankit.run",
     "load_generator": "gankit.sample", "sample_images": "gankit.sample",
@@ -34,9 +34,12 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
+    """A name of _HOMES from its module, or the module itself when the name is one
+    (gankit.exercises)."""
     if name not in _HOMES:
         raise AttributeError(f"module 'gankit' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+    module = importlib.import_module(_HOMES[name])
+    return module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
 
 
 def __dir__() -> list[str]:
