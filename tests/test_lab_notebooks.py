@@ -7,6 +7,7 @@ import pytest
 
 from tests.test_notebooks import (
     NOTEBOOKS,
+    assert_checks_passed,
     assert_twins,
     outputs,
     run_on_a_kernel,
@@ -70,6 +71,7 @@ def test_lab_runs_on_a_real_kernel(name, tmp_path):
     exercises = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
     assert all(any(o.output_type == "stream" for o in c.outputs) for c in exercises)
     assert list((tmp_path / "runs").iterdir()), "the runs are in ./runs"
+    assert_checks_passed(notebook, name == LABS[0])
     if name == LABS[1]:
         words = re.sub(r"<[^>]*>", " ", pages + text)
         words = re.sub(r"runs/\S+", "", words)

@@ -22,6 +22,7 @@ TUTORIALS = ["gan_mnist.ipynb", "gan_mnist.fr.ipynb"]
 QUICK_STEPS = 100
 SIZE_BOUND = 1_000_000  # bytes of an executed notebook
 MIN_EXERCISES = 5
+CLASS_EPOCHS = 10  # the class setting's epochs (notebooks' setup cell)
 # What the French notebook must not show: the panel's and gankit's English words. Its
 # panel shows the original's three status lines in French; the terminal's stay in English.
 ENGLISH = ["elapsed", "left", "Losses", "Discriminator outputs", "fixed noise", "steps/s",
@@ -45,7 +46,8 @@ def test_committed_tutorials_are_stripped_and_parametrised(name):
     nbformat.validate(notebook)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "strip the outputs"
-    assert "max_steps = 0" in tagged(notebook, "parameters").source
+    parameters = tagged(notebook, "parameters").source
+    assert 'setting = "class"' in parameters and "max_steps = None" in parameters
     assert "gankit.Run(" in tagged(notebook, "training-loop").source
 
 
@@ -53,7 +55,8 @@ def test_committed_tutorials_are_stripped_and_parametrised(name):
 def test_the_tutorial_writes_the_algorithm_out(name):
     """The networks are plain nn.Modules and the steps plain PyTorch: no gankit in them."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    models, steps = tagged(notebook, "models").source, tagged(notebook, "steps").source
+    models = "".join(tagged(notebook, tag).source for tag in ("generator", "discriminator"))
+    steps = "".join(tagged(notebook, tag).source for tag in ("d-step", "g-step", "optimisers"))
     assert "class Generator(nn.Module)" in models and "class Discriminator(nn.Module)" in models
     assert "nn.Dropout(" in models and "gankit" not in models
     for piece in (".detach()", "torch.cat([real, fake])", "torch.ones(n)", "torch.zeros(n)",
@@ -141,12 +144,20 @@ def test_the_notebook_loop_is_gankit_train(name, tmp_path, monkeypatch):
     with a faster CPU kernel than nn.Dropout (the same Bernoulli(0.7) masks, another random
     stream; on CUDA it is nn.Dropout's), so gankit's side is given nn.Dropout here."""
     import gankit.models
+    from gankit.language import set_language
 
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     monkeypatch.chdir(tmp_path)
-    namespace = {"max_steps": 30}
-    for tag in ("setup", "models", "steps", "training-loop"):
-        exec(tagged(notebook, tag).source, namespace)
+    namespace = {}
+    try:
+        for tag in ("start", "parameters", "setup", "scale-pixels", "generator",
+                    "discriminator", "models", "d-step", "g-step", "optimisers"):
+            exec(tagged(notebook, tag).source, namespace)
+        namespace["max_steps"] = 30  # what papermill's -p max_steps 30 does
+        for tag in ("setup", "models", "optimisers", "training-loop"):
+            exec(tagged(notebook, tag).source, namespace)
+    finally:
+        set_language("en")  # the French notebook's first cell sets French for the session
     from_cell = namespace["run_dir"]
     monkeypatch.setattr(gankit.models, "Dropout", torch.nn.Dropout)
     overrides = {"max_steps": 30, "log_every": 3, "sample_every": 6,
@@ -165,6 +176,32 @@ def test_the_notebook_loop_is_gankit_train(name, tmp_path, monkeypatch):
                 if "d_loss" in r]
     assert losses(from_cell) == losses(from_train)
     assert len(losses(from_cell)) == 10  # every 3rd step of 30: the quick setting's cadence
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_each_setting_configures_the_run_it_announces(name):
+    """class: the original with Adam's betas (0.5, 0.999) and fewer epochs; quick: 100 steps;
+    full: the original; the older max_steps parameter still picks quick or full."""
+    import gankit
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+
+    def configured(**parameters):
+        namespace = {"gankit": gankit, "torch": torch}
+        exec(tagged(notebook, "parameters").source, namespace)
+        namespace.update(parameters)
+        exec(tagged(notebook, "setup").source, namespace)
+        config = namespace["config"]
+        return (namespace["setting"], config.betas, config.epochs, config.max_steps,
+                config.log_every, config.lr, config.batch_size)
+
+    assert configured() == ("class", [0.5, 0.999], CLASS_EPOCHS, 0, 100, 2e-4, 128)
+    assert configured(setting="full") == ("full", [0.9, 0.999], 50, 0, 100, 2e-4, 128)
+    assert configured(setting="quick") == ("quick", [0.9, 0.999], 50, 100, 10, 2e-4, 128)
+    assert configured(max_steps=0) == configured(setting="full")
+    assert configured(max_steps=30)[:5] == ("quick", [0.9, 0.999], 50, 30, 3)
+    with pytest.raises(ValueError, match="class"):
+        configured(setting="lesson")
 
 
 def run_on_a_kernel(name: str, tmp_path, max_steps: int):
@@ -210,6 +247,7 @@ def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
     assert shown.count("data:image/png;base64,") == QUICK_STEPS // 20
     if name == TUTORIALS[1]:
         assert english_in(notebook) == []
+    assert_checks_passed(notebook, english)
     # Every exercise ran and printed what its answer discusses.
     exercises = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
     assert len(exercises) >= MIN_EXERCISES
@@ -228,6 +266,16 @@ def test_tutorial_runs_on_a_real_kernel(name, tmp_path):
         assert list((run / "tb").glob("events.out.tfevents.*"))
         end = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
         assert (end["event"], end["step"]) == ("end", QUICK_STEPS)
+
+
+def assert_checks_passed(notebook, english: bool) -> None:
+    """Every check cell ran on the teacher's solution and said so in the notebook's language."""
+    checks = [c for c in notebook.cells if "gankit.exercises.check(" in c.source]
+    assert checks
+    right = "right." if english else "c'est juste."
+    for cell in checks:
+        [shown] = [o.data["text/plain"] for o in cell.outputs if o.output_type == "execute_result"]
+        assert right in shown, shown
 
 
 STATUS_LINES = (r"Epoch: \[\d+/\d+\], Batch Num: \[\d+/\d+\]\s+Discriminator Loss: \S+, "
