@@ -28,7 +28,7 @@ import torch
 from gankit.atomic import write_bytes
 from gankit.config import Config, check_bounds, continued
 from gankit.distributed import Processes
-from gankit.errors import ConfigError, GankitError, first_line, naming, storage_error
+from gankit.errors import ConfigError, GankitError, first_line, naming, phrase, storage_error
 from gankit.resolve import config_from_dict
 from gankit.rundir import RunDir
 from gankit.state import Restored, TrainingState
@@ -104,8 +104,9 @@ def restore(checkpoint: dict, nets: Networks, state: TrainingState,
     """Load the networks and the training state from a resumable checkpoint."""
     saved_world = checkpoint.get("world_size", 1)
     if saved_world != procs.world_size:
-        raise ConfigError(f"this run was trained by {saved_world} process(es); resume it "
-                          f"with the same number, not {procs.world_size}")
+        raise ConfigError(phrase("this run was trained by {saved} process(es); resume it with "
+                                 "the same number, not {now}", saved=saved_world,
+                                 now=procs.world_size))
     try:
         for name in NETWORKS:
             getattr(nets, name).load_state_dict(checkpoint[name])
@@ -113,8 +114,8 @@ def restore(checkpoint: dict, nets: Networks, state: TrainingState,
             nets.ema.model.load_state_dict(checkpoint["ema"])
         return state.load_state_dict(checkpoint["training"])
     except (KeyError, IndexError, RuntimeError, ValueError, TypeError) as e:
-        raise GankitError(f"checkpoint does not match its configuration ({first_line(e)})"
-                          ) from None
+        raise GankitError(phrase("checkpoint does not match its configuration ({error})",
+                                 error=first_line(e))) from None
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Resume:
     def load(cls, run_dir: str | Path, fallback: bool = False) -> Resume:
         paths = RunDir(run_dir)
         if not paths.root.is_dir():
-            raise GankitError(f"no such run dir: {paths.root}")
+            raise GankitError(phrase("no such run dir: {root}", root=paths.root))
         try:
             return cls.of(paths, paths.last)
         except GankitError as e:
@@ -181,14 +182,15 @@ class Resume:
         which may only be what belongs to this invocation (config.PER_SESSION)."""
         asked_dir = changes.pop("run_dir", "")
         if asked_dir and Path(asked_dir).resolve() != self.run_dir.root.resolve():
-            raise ConfigError(f"cannot change run_dir when resuming: the run continues in "
-                              f"{self.run_dir.root}")
+            raise ConfigError(phrase("cannot change run_dir when resuming: the run continues "
+                                     "in {root}", root=self.run_dir.root))
         requested = config_from_dict({**self.checkpoint["config"], **changes}, "option")
         check_bounds(requested, list(changes))
         if ("device" not in changes and requested.device.startswith("cuda")
                 and not torch.cuda.is_available()):
-            raise ConfigError(f"this run was saved on {requested.device!r} and this machine has "
-                              "no CUDA: resume it here with --device cpu")
+            raise ConfigError(phrase("this run was saved on {device!r} and this machine has no "
+                                     "CUDA: resume it here with --device cpu",
+                                     device=requested.device))
         return self.check(requested)
 
     def check(self, requested: Config) -> Config:
@@ -245,29 +247,32 @@ def load_checkpoint(path: str | Path) -> dict:
     nothing, and verify its checksum; an older format comes back in this one's shape."""
     path = Path(path)
     if not path.is_file():
-        raise GankitError(f"checkpoint not found: {path}")
+        raise GankitError(phrase("checkpoint not found: {path}", path=path))
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # torch's own message goes on to advise weights_only=False, which runs the file's code.
-        raise Corrupt(f"{path} is not a loadable gankit checkpoint (it holds more than "
-                      "tensors and plain values, is corrupt, or is not a PyTorch file)") from None
+        raise Corrupt(phrase("{path} is not a loadable gankit checkpoint (it holds more than "
+                             "tensors and plain values, is corrupt, or is not a PyTorch file)",
+                             path=path)) from None
     except OSError as e:
         raise storage_error(e, path, "read") from None
     except Exception as e:  # a damaged zip or pickle fails in many ways inside torch
-        raise Corrupt(f"{path} is not a loadable gankit checkpoint: corrupt or not a PyTorch "
-                      f"file ({first_line(e)})") from None
+        raise Corrupt(phrase("{path} is not a loadable gankit checkpoint: corrupt or not a "
+                             "PyTorch file ({error})", path=path, error=first_line(e))) from None
     if not isinstance(state, dict):
-        raise Corrupt(f"{path} is not a gankit checkpoint (it holds no dict)")
+        raise Corrupt(phrase("{path} is not a gankit checkpoint (it holds no dict)", path=path))
     version = state.get("format", 1)
     if isinstance(version, int) and FORMAT < version < 100:  # else a flipped bit: corrupt
-        raise GankitError(f"{path} was written by a newer gankit (checkpoint format "
-                          f"{version}); upgrade gankit to read it")
+        raise GankitError(phrase("{path} was written by a newer gankit (checkpoint format "
+                                 "{version}); upgrade gankit to read it", path=path,
+                                 version=version))
     check_digest(state, path)
     if "format" not in state and "step" in state:
         state = _from_format_1(state)
     if not all(key in state for key in REQUIRED_KEYS):
-        raise GankitError(f"{path} is not a gankit checkpoint (missing generator/config keys)")
+        raise GankitError(phrase("{path} is not a gankit checkpoint (missing generator/config "
+                                 "keys)", path=path))
     return state
 
 
@@ -278,7 +283,8 @@ def check_digest(state: dict, path: Path) -> None:
     if expected is None and isinstance(version, int) and version <= 2:
         return  # written before checkpoints carried one
     if expected != contents_digest(state):
-        raise Corrupt(f"{path} is corrupt: its checksum does not match its contents")
+        raise Corrupt(phrase("{path} is corrupt: its checksum does not match its contents",
+                             path=path))
 
 
 def contents_digest(value) -> str:
@@ -348,16 +354,18 @@ def read_export(path: Path) -> tuple[dict, Config]:
     written before 2026-12-02 carry none)."""
     weights, metadata = _load_export(path)
     if "gankit_config" not in metadata:
-        raise GankitError(f"{path} has no gankit configuration in its metadata")
+        raise GankitError(phrase("{path} has no gankit configuration in its metadata",
+                                 path=path))
     expected = metadata.pop("gankit_sha256", None)
     if (expected or "gankit_step" in metadata) and expected != contents_digest(
             {**weights, **metadata}):
-        raise Corrupt(f"{path} is corrupt: its checksum does not match its contents; "
-                      "sample from the run's checkpoints/last.pt instead")
+        raise Corrupt(phrase("{path} is corrupt: its checksum does not match its contents; "
+                             "sample from the run's checkpoints/last.pt instead", path=path))
     try:
         saved = json.loads(metadata["gankit_config"])
     except ValueError:
-        raise Corrupt(f"{path} is corrupt: its configuration is not JSON") from None
+        raise Corrupt(phrase("{path} is corrupt: its configuration is not JSON",
+                             path=path)) from None
     return weights, config_from_dict(saved, str(path))
 
 
@@ -379,5 +387,5 @@ def _load_export(path: Path, weights: bool = True) -> tuple[dict, dict]:
     except OSError as e:
         raise storage_error(e, path, "read") from None
     except Exception as e:  # SafetensorError, or a damaged header's JSON or offsets
-        raise Corrupt(f"{path} is not a readable safetensors file: corrupt, or not one "
-                      f"({first_line(e)})") from None
+        raise Corrupt(phrase("{path} is not a readable safetensors file: corrupt, or not one "
+                             "({error})", path=path, error=first_line(e))) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import signal
 import sys
 import threading
@@ -15,11 +16,13 @@ from gankit.errors import (
     EXIT_CODES,
     GankitError,
     Interrupted,
+    error_line,
     handle,
+    phrase,
     raise_stopped,
     storage_error,
 )
-from gankit.language import LANGUAGES
+from gankit.language import LANGUAGES, current_language, set_language
 
 # What a signal outside the training loop leaves, by command (in the loop, training
 # saves first and says how to resume).
@@ -34,7 +37,40 @@ class OneLineErrors(argparse.ArgumentParser):
     """Usage errors as one line on stderr (exit 2), pointing at --help."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, phrase("{prog}: error: {message} (see {prog} --help)", prog=self.prog,
+                            message=argparse_message(message)) + "\n")
+
+
+def argparse_message(message: str) -> str:
+    """argparse's own message (argument --epochs: invalid int value: 'x') in the session's
+    language: French from gankit.errors_fr.ARGPARSE, where one of its templates matches."""
+    if current_language() != "fr":
+        return message
+    from gankit.errors_fr import ARGPARSE
+
+    for english, french in ARGPARSE.items():
+        pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>.+?)", re.escape(english))
+        match = re.fullmatch(pattern, message, re.DOTALL)
+        if match:
+            values = match.groupdict()
+            if "message" in values:  # argument --epochs: MESSAGE
+                values["message"] = argparse_message(values["message"])
+            return french.format(**values)
+    return message
+
+
+def asked_language(argv: list[str]) -> str | None:
+    """The language that --language (or --language=, or a prefix of it such as --lang)
+    names in `argv`, read before argparse so that its errors speak it too."""
+    asked = None
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        name, equals, value = token.partition("=")
+        if len(name) >= len("--lan") and "--language".startswith(name):
+            value = value if equals else (argv[i + 1] if i + 1 < len(argv) else "")
+            asked = value if value in LANGUAGES else asked
+    return asked
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,6 +240,18 @@ def add_generator_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command `argv` (else the command line's) in the language that its
+    --language names, else the session's: its errors speak it too."""
+    argv = sys.argv[1:] if argv is None else argv
+    session = current_language()
+    set_language(asked_language(argv) or session)
+    try:
+        return run_command(argv)
+    finally:
+        set_language(session)
+
+
+def run_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     # Until a command has imported what it works with, a signal ends gankit at once, as
     # nothing is written yet: an exception raised inside an import may be swallowed by a
@@ -229,11 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         last_words(f"gankit: stopped by {signal.Signals(signum).name}{stopped}")
         return EXIT_CODES.get(signum, 128 + signum)
     except GankitError as e:
-        last_words(f"gankit: error: {e}")
+        last_words(error_line(e))
         return getattr(e, "exit_code", 2)
     except OSError as e:  # what gankit's own writes did not already name
         error = storage_error(e, doing="write or read")
-        last_words(f"gankit: error: {error}")
+        last_words(error_line(error))
         return error.exit_code
     finally:
         threading.excepthook = thread_errors
@@ -285,10 +333,11 @@ def run_train(args: argparse.Namespace) -> int:
         get_toy(overrides["dataset"])
     point = None
     if args.fallback and not args.resume:
-        raise GankitError("--fallback is for --resume RUN_DIR")
+        raise GankitError(phrase("--fallback is for --resume RUN_DIR"))
     if args.resume:
         if args.config or args.overwrite:
-            raise GankitError("--resume takes no --config or --overwrite: the run keeps its own")
+            raise GankitError(phrase("--resume takes no --config or --overwrite: the run keeps "
+                                     "its own"))
         if preset:
             overrides["preset"] = preset
         point = Resume.load(args.resume, fallback=args.fallback)
@@ -322,20 +371,21 @@ def run_sample(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if args.n < 1:
-        raise GankitError(f"--n must be at least 1, got {args.n}")
+        raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
     if args.interpolate is not None and (args.interpolate < 2 or out.suffix != ".gif"):
-        raise GankitError("--interpolate K needs K >= 2 and an --out ending in .gif")
+        raise GankitError(phrase("--interpolate K needs K >= 2 and an --out ending in .gif"))
     if args.interpolate is None and out.suffix == ".gif":
-        raise GankitError("a .gif output needs --interpolate K")
+        raise GankitError(phrase("a .gif output needs --interpolate K"))
     _check_writable(out, args.overwrite, (".png", ".npz", ".gif"), folder=True)
     generator, config = load_generator(args.source, pick_device(args.device), args.raw)
     if is_toy(config.dataset):
         if args.interpolate or args.label is not None:
-            raise GankitError("a lab run draws unconditional 2-D points: no --label or "
-                              "--interpolate")
+            raise GankitError(phrase("a lab run draws unconditional 2-D points: no --label or "
+                                     "--interpolate"))
         if out.suffix not in (".npz", ".png"):
-            raise GankitError("a lab run draws 2-D points: --out must end in .npz (float32 "
-                              "N x 2 under 'points') or .png (a scatter over the real points)")
+            raise GankitError(phrase(
+                "a lab run draws 2-D points: --out must end in .npz (float32 N x 2 under "
+                "'points') or .png (a scatter over the real points)"))
         write_points(sample_points(generator, args.n, args.seed), out, config)
     elif args.interpolate:
         write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
@@ -361,8 +411,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     loaded = None
     if source.suffix == ".npz":
         if args.n is not None:
-            raise GankitError("--n counts samples drawn from a generator; an .npz brings its "
-                              "own (evaluate uses all of them)")
+            raise GankitError(phrase("--n counts samples drawn from a generator; an .npz "
+                                     "brings its own (evaluate uses all of them)"))
     else:
         args.n = 10_000 if args.n is None else args.n
         loaded = load_generator(source, pick_device(args.device), args.raw)
@@ -385,10 +435,10 @@ def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) 
     from gankit.toys import get_toy, toy_metrics, toy_points
 
     if args.metrics or args.dataset:
-        raise GankitError("a lab run is measured by its toy's own metrics (modes, "
-                          "high_quality, js): it takes no --metrics or --dataset")
+        raise GankitError(phrase("a lab run is measured by its toy's own metrics (modes, "
+                                 "high_quality, js): it takes no --metrics or --dataset"))
     if args.n < 1:
-        raise GankitError(f"--n must be at least 1, got {args.n}")
+        raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
     toy = get_toy(config.dataset)
     points = sample_points(generator, args.n, args.seed)
     results = {"source": str(source), "samples": args.n,
@@ -410,7 +460,8 @@ def record_evaluation(source: Path, results: dict) -> None:
         try:
             records.append(RunDir(source).metrics, records.make("evaluate", **results))
         except GankitError as e:  # the result above stands; only its record is missing
-            print(f"gankit: this evaluation was not recorded in the run: {e}", file=sys.stderr)
+            print(phrase("gankit: this evaluation was not recorded in the run: {error}",
+                         error=e), file=sys.stderr)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -438,19 +489,24 @@ def _check_writable(out: Path, overwrite: bool, suffixes: tuple[str, ...],
     """Refuse, before any work, an --out of the wrong kind or one that would replace
     something of the user's. With `folder`, a path without a suffix is a new folder."""
     if out.suffix not in suffixes and not (folder and not out.suffix):
-        kinds = " or ".join(suffixes) + (", or name a new folder" if folder else "")
-        raise GankitError(f"{out}: --out must end in {kinds}")
+        kinds = phrase(" or ").join(suffixes)
+        raise GankitError(phrase("{out}: --out must end in {kinds}, or name a new folder"
+                                 if folder else "{out}: --out must end in {kinds}",
+                                 out=out, kinds=kinds))
     if not out.parent.is_dir():
-        raise GankitError(f"folder {out.parent} does not exist")
+        raise GankitError(phrase("folder {folder} does not exist", folder=out.parent))
     if not out.exists():
         return
     if out.is_dir():
         if out.suffix or any(out.iterdir()):
-            raise GankitError(f"{out} is an existing folder; it is never overwritten")
+            raise GankitError(phrase("{out} is an existing folder; it is never overwritten",
+                                     out=out))
     elif not overwrite:
-        raise GankitError(f"{out} already exists (pass --overwrite to replace it)")
+        raise GankitError(phrase("{out} already exists (pass --overwrite to replace it)",
+                                 out=out))
     elif not out.suffix:
-        raise GankitError(f"{out} is a file; a folder of PNGs needs a new or empty folder")
+        raise GankitError(phrase("{out} is a file; a folder of PNGs needs a new or empty "
+                                 "folder", out=out))
 
 
 COMMANDS = {

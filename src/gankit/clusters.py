@@ -9,7 +9,7 @@ import dataclasses
 import torch
 
 from gankit.data import ImageData
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 
 ITERATIONS = 30
 
@@ -18,8 +18,8 @@ def cluster_images(data: ImageData, k: int, seed: int) -> ImageData:
     """`data` with its labels replaced by the k-means cluster of each image (k-means++
     starts, Lloyd iterations on the pixels), deterministic for a seed."""
     if k > len(data.images):
-        raise ConfigError(f"--clusters {k} needs at least {k} training images; "
-                          f"{data.name} has {len(data.images)}")
+        raise ConfigError(phrase("--clusters {k} needs at least {k} training images; {name} "
+                                 "has {count}", k=k, name=data.name, count=len(data.images)))
     points = data.images.flatten(1).float() / 255
     norms = points.square().sum(1)
     generator = torch.Generator().manual_seed(seed)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomli_w
 
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, numeral, phrase
 
 
 def setting(default, help: str, metavar: str = "", minimum=None, maximum=None,
@@ -200,7 +200,8 @@ def combine(preset: str = "seed", config_file: str | Path | None = None,
     """The Config that the preset, then the TOML file, then explicit overrides make, with
     its values checked (gankit.resolve.resolve_config also checks the names they give)."""
     if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+        raise ConfigError(phrase("unknown preset {preset!r}; choose from {choices}",
+                                 preset=preset, choices=", ".join(PRESETS)))
     values = Config().to_dict()
     values.update(PRESETS[preset])
     values["preset"] = preset
@@ -211,7 +212,7 @@ def combine(preset: str = "seed", config_file: str | Path | None = None,
         if "run_dir" in from_file and (Path(from_file["run_dir"]).resolve()
                                        == Path(config_file).resolve().parent):
             del from_file["run_dir"]
-        from_file = _check_values(from_file, f"config file {config_file}")
+        from_file = _check_values(from_file, phrase("config file {path}", path=config_file))
     overrides = _check_values(overrides or {}, "option")
     dataset = {**values, **from_file, **overrides}["dataset"]
     values.update(dataset_values(preset, dataset))
@@ -239,13 +240,16 @@ def read_toml(path: str | Path) -> dict:
         with path.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigError(phrase("config file not found: {path}", path=path)) from None
     except IsADirectoryError:
-        raise ConfigError(f"config file {path} is a folder; give a .toml file") from None
+        raise ConfigError(phrase("config file {path} is a folder; give a .toml file",
+                                 path=path)) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read config file {path}: {e}") from None
+        raise ConfigError(phrase("cannot read config file {path}: {error}", path=path,
+                                 error=e)) from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+        raise ConfigError(phrase("config file {path} is not valid TOML: {error}", path=path,
+                                 error=e)) from None
 
 
 def toml_text(config: Config) -> str:
@@ -271,29 +275,34 @@ def validate(config: Config, bounds: bool = True) -> Config:
     still loads and resumes."""
     check_bounds(config, [f.name for f in dataclasses.fields(Config)] if bounds else [])
     if len(config.betas) != 2:
-        raise ConfigError(f"betas must be two numbers, got {config.betas}")
+        raise ConfigError(phrase("betas must be two numbers, got {betas}", betas=config.betas))
     if config.channels == 2:
-        raise ConfigError("channels must be 1 or 3, got 2")
+        raise ConfigError(phrase("channels must be 1 or 3, got 2"))
     if config.precision not in PRECISIONS:
-        raise ConfigError(f"precision must be fp32 or bf16, got {config.precision!r}")
+        raise ConfigError(phrase("precision must be fp32 or bf16, got {precision!r}",
+                                 precision=config.precision))
     if config.num_classes and not config.conditional:
-        raise ConfigError("num_classes is set from the data, for conditional runs only")
+        raise ConfigError(phrase("num_classes is set from the data, for conditional runs only"))
     if config.clusters and config.conditional:
-        raise ConfigError("--clusters is for unconditional GANs; a conditional one has labels")
+        raise ConfigError(phrase("--clusters is for unconditional GANs; a conditional one has "
+                                 "labels"))
     if config.aux_classifier and not (config.conditional or config.clusters):
-        raise ConfigError("--aux-classifier needs classes to learn: --conditional or --clusters")
+        raise ConfigError(phrase("--aux-classifier needs classes to learn: --conditional or "
+                                 "--clusters"))
     if not config.dataset:
-        raise ConfigError("dataset must not be empty")
+        raise ConfigError(phrase("dataset must not be empty"))
     for name in ("dataset", "run_dir", "data_dir"):
         # A byte of a name that is not UTF-8 (0xFF) reaches Python as a lone surrogate,
         # which config.toml, being UTF-8 text, cannot hold.
         try:
             getattr(config, name).encode()
         except UnicodeEncodeError:
-            raise ConfigError(f"{name} {getattr(config, name)!r} holds a byte that is not "
-                              "UTF-8 text: rename the folder") from None
+            raise ConfigError(phrase("{name} {value!r} holds a byte that is not UTF-8 text: "
+                                     "rename the folder", name=name,
+                                     value=getattr(config, name))) from None
     if config.preset not in PRESETS:
-        raise ConfigError(f"unknown preset {config.preset!r}; choose from {', '.join(PRESETS)}")
+        raise ConfigError(phrase("unknown preset {preset!r}; choose from {choices}",
+                                 preset=config.preset, choices=", ".join(PRESETS)))
     return config
 
 
@@ -309,10 +318,11 @@ def continued(saved: Config, requested: Config, run_dir: str) -> Config:
         if name in (*PER_SESSION, "run_dir", "num_classes"):
             continue
         if getattr(saved, name) != getattr(requested, name):
-            raise ConfigError(
-                f"cannot change {name} when resuming (run has {getattr(saved, name)!r}, "
-                f"asked {getattr(requested, name)!r}); a resume keeps what defines the "
-                "experiment and may change only " + ", ".join(PER_SESSION))
+            raise ConfigError(phrase(
+                "cannot change {name} when resuming (run has {saved!r}, asked {asked!r}); a "
+                "resume keeps what defines the experiment and may change only {changeable}",
+                name=name, saved=getattr(saved, name), asked=getattr(requested, name),
+                changeable=", ".join(PER_SESSION)))
     resumed = dataclasses.replace(saved, run_dir=run_dir,
                                   **{name: getattr(requested, name) for name in PER_SESSION})
     check_bounds(resumed, list(PER_SESSION))
@@ -325,9 +335,10 @@ def check_bounds(config: Config, names: list[str]) -> None:
         value, bounds = getattr(config, name), FIELDS[name].metadata
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, float) and not math.isfinite(item):
-                raise ConfigError(f"{name} must be a finite number, got {value}")
+                raise ConfigError(phrase("{name} must be a finite number, got {value}",
+                                         name=name, value=value))
             if not _within(item, bounds):
-                raise ConfigError(f"{name} must be {_bounds(bounds)}, got {value}")
+                raise _out_of_bounds(name, value, bounds)
 
 
 def _within(value, bounds: dict) -> bool:
@@ -338,15 +349,25 @@ def _within(value, bounds: dict) -> bool:
             and (below is None or value < below))
 
 
-def _bounds(bounds: dict) -> str:
+def _out_of_bounds(name: str, value, bounds: dict) -> ConfigError:
     low, high, below = (_number(bounds[key]) for key in ("minimum", "maximum", "below"))
-    return f"at least {low} and below {below}" if below else f"between {low} and {high}"
+    return ConfigError(phrase("{name} must be at least {low} and below {below}, got {value}"
+                              if below else "{name} must be between {low} and {high}, got {value}",
+                              name=name, low=low, high=high, below=below, value=value))
 
 
 def _number(value) -> str | None:
     if value is None:
         return None
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+    return numeral(f"{value:,}" if isinstance(value, int) else f"{value:g}")
+
+
+def _where(source: str) -> str:
+    """Where a value came from, as _check_values is told: a word of gankit's, in the
+    session's language, or a path or phrase already in it."""
+    words = {"option": phrase("option"), "config": phrase("config"),
+             "checkpoint": phrase("checkpoint")}
+    return words.get(source, source)
 
 
 def _check_values(values: dict, source: str) -> dict:
@@ -354,37 +375,40 @@ def _check_values(values: dict, source: str) -> dict:
     checked = {}
     for key, value in values.items():
         if key not in FIELDS:
-            raise ConfigError(f"unknown key {key!r} in {source}")
+            raise ConfigError(phrase("unknown key {key!r} in {source}", key=key,
+                                     source=_where(source)))
         checked[key] = _coerce(key, value, getattr(Config(), key), source)
     return checked
 
 
 def _coerce(key: str, value, default, source: str):
     def wrong(expected: str):
-        return ConfigError(f"{key} in {source} must be {expected}, got {value!r}")
+        return ConfigError(phrase("{key} in {source} must be {expected}, got {value!r}",
+                                  key=key, source=_where(source), expected=expected,
+                                  value=value))
 
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise wrong("true or false")
+            raise wrong(phrase("true or false"))
         return value
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise wrong("an integer")
+            raise wrong(phrase("an integer"))
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong("a number")
+            raise wrong(phrase("a number"))
         try:
             return float(value)
         except OverflowError:
-            raise wrong("a number in floating-point range") from None
+            raise wrong(phrase("a number in floating-point range")) from None
     if isinstance(default, str):
         if not isinstance(value, str):
-            raise wrong("a string")
+            raise wrong(phrase("a string"))
         return value
     if isinstance(default, list):
         item_type = type(default[0])
         if not isinstance(value, list) or not value:
-            raise wrong(f"a non-empty list of {item_type.__name__}s")
+            raise wrong(phrase("a non-empty list of {kind}s", kind=item_type.__name__))
         return [_coerce(key, item, default[0], source) for item in value]
     raise AssertionError(f"unhandled config type for {key}")  # pragma: no cover

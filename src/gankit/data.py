@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from gankit.distributed import main_process_first
-from gankit.errors import ConfigError, DataError
+from gankit.errors import ConfigError, DataError, phrase
 from gankit.toys import TOY_NAMES, check_toy, is_toy, toy_points
 
 BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
@@ -114,17 +114,21 @@ def check_dataset(dataset: str, image_size: int, channels: int,
     if is_toy(dataset):
         check_toy(dataset)
         if conditional:
-            raise ConfigError(f"the lab's toys train unconditional GANs; {dataset} has no labels")
+            raise ConfigError(phrase("the lab's toys train unconditional GANs; {dataset} has no "
+                                     "labels", dataset=dataset))
         return
     if dataset.startswith("folder:"):
         if conditional:
-            raise ConfigError(f"--conditional needs a labelled dataset; {dataset} has none")
+            raise ConfigError(phrase("--conditional needs a labelled dataset; {dataset} has none",
+                                     dataset=dataset))
         return
     if dataset not in DATASETS:
         names = ", ".join([*DATASETS, "folder:PATH", *TOY_NAMES])
-        raise ConfigError(f"unknown dataset {dataset!r}; choose from {names}")
+        raise ConfigError(phrase("unknown dataset {dataset!r}; choose from {names}",
+                                 dataset=dataset, names=names))
     if channels != 1 or image_size != 28:
-        raise ConfigError(f"{dataset} is 28x28 grayscale: use image_size 28 and channels 1")
+        raise ConfigError(phrase("{dataset} is 28x28 grayscale: use image_size 28 and "
+                                 "channels 1", dataset=dataset))
 
 
 def dataset_slug(dataset: str) -> str:
@@ -176,34 +180,39 @@ def read_idx(path: str | Path) -> np.ndarray:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+        raise DataError(phrase("cannot read {path}: {reason}", path=path,
+                               reason=e.strerror or e)) from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"{path} is a corrupt or truncated gzip file ({e})") from None
+            raise DataError(phrase("{path} is a corrupt or truncated gzip file ({error})",
+                                   path=path, error=e)) from None
     return parse_idx(raw, str(path))
 
 
 def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     """Parse the bytes of an uncompressed IDX file."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise DataError(f"{name} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+        raise DataError(phrase("{name} is not an IDX file (bad magic number {magic})",
+                               name=name, magic=raw[:4].hex() or phrase("empty")))
     dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
-        raise DataError(f"{name} has a truncated or invalid IDX header")
+        raise DataError(phrase("{name} has a truncated or invalid IDX header", name=name))
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
     if ndim > MAX_IDX_DIMS or math.prod(d for d in shape if d) > MAX_IDX_ELEMENTS:
-        raise DataError(f"{name} has an implausible IDX shape {'x'.join(map(str, shape))} "
-                        f"(at most {MAX_IDX_DIMS} dimensions and {MAX_IDX_ELEMENTS:,} elements)")
+        raise DataError(phrase("{name} has an implausible IDX shape {shape} (at most {dims} "
+                               "dimensions and {elements:,} elements)", name=name,
+                               shape="x".join(map(str, shape)), dims=MAX_IDX_DIMS,
+                               elements=MAX_IDX_ELEMENTS))
     expected = math.prod(shape) * dtype.itemsize
     if len(raw) - header != expected:
-        problem = "truncated" if len(raw) - header < expected else "has trailing bytes"
-        raise DataError(
-            f"{name} is {problem}: header says {'x'.join(map(str, shape))} "
-            f"({expected} bytes of data), found {len(raw) - header}"
-        )
+        raise DataError(phrase(
+            "{name} is truncated: header says {shape} ({expected} bytes of data), found {found}"
+            if len(raw) - header < expected else "{name} is has trailing bytes: header says "
+            "{shape} ({expected} bytes of data), found {found}", name=name,
+            shape="x".join(map(str, shape)), expected=expected, found=len(raw) - header))
     return np.frombuffer(raw, dtype, offset=header).reshape(shape)
 
 
@@ -213,16 +222,16 @@ def load_idx_split(directory: Path, split: str, checksums: dict | None = None) -
     images = _read_checked(_find_file(directory, image_stem), checksums)
     labels = _read_checked(_find_file(directory, label_stem), checksums)
     if images.ndim != 3 or labels.ndim != 1:
-        raise DataError(
-            f"{directory}: expected N x H x W images and N labels, "
-            f"got shapes {images.shape} and {labels.shape}"
-        )
+        raise DataError(phrase(
+            "{directory}: expected N x H x W images and N labels, got shapes {images} and "
+            "{labels}", directory=directory, images=images.shape, labels=labels.shape))
     if len(images) != len(labels):
-        raise DataError(
-            f"{directory}: {len(images)} images but {len(labels)} labels in the {split} split"
-        )
+        raise DataError(phrase(
+            "{directory}: {images} images but {labels} labels in the {split} split",
+            directory=directory, images=len(images), labels=len(labels), split=split))
     if len(images) == 0:
-        raise DataError(f"{directory}: the {split} split holds no images")
+        raise DataError(phrase("{directory}: the {split} split holds no images",
+                               directory=directory, split=split))
     tensor = torch.from_numpy(images.astype(np.uint8, copy=True)).unsqueeze(1)
     return ImageData(tensor, torch.from_numpy(labels.astype(np.int64)), directory.name)
 
@@ -235,10 +244,10 @@ def load_image_folder(path: str, image_size: int, channels: int) -> ImageData:
 
     root = Path(path)
     if not root.is_dir():
-        raise DataError(f"image folder not found: {root}")
+        raise DataError(phrase("image folder not found: {root}", root=root))
     files = _image_files(root)
     if not files:
-        raise DataError(f"image folder {root} holds no .png or .jpg files")
+        raise DataError(phrase("image folder {root} holds no .png or .jpg files", root=root))
     mode = "L" if channels == 1 else "RGB"
     arrays, unreadable, too_large = [], 0, 0
     with warnings.catch_warnings():
@@ -252,14 +261,16 @@ def load_image_folder(path: str, image_size: int, channels: int) -> ImageData:
             except (OSError, UnidentifiedImageError, ValueError):
                 unreadable += 1
     if not arrays:
-        why = f" ({_too_large_images(too_large)})" if too_large else ""
-        raise DataError(f"image folder {root}: none of its {len(files)} image files "
-                        f"could be read{why}")
+        raise DataError(phrase("image folder {root}: none of its {count} image files could "
+                               "be read ({why})" if too_large else "image folder {root}: none "
+                               "of its {count} image files could be read", root=root,
+                               count=len(files), why=too_large and _too_large_images(too_large)))
     if unreadable:
-        print(f"gankit: skipped {unreadable} unreadable image file(s) in {root}",
-              file=sys.stderr)
+        print(phrase("gankit: skipped {count} unreadable image file(s) in {root}",
+                     count=unreadable, root=root), file=sys.stderr)
     if too_large:
-        print(f"gankit: skipped {_too_large_images(too_large)} in {root}", file=sys.stderr)
+        print(phrase("gankit: skipped {images} in {root}", images=_too_large_images(too_large),
+                     root=root), file=sys.stderr)
     stacked = np.stack(arrays).reshape(len(arrays), image_size, image_size, channels)
     images = torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
     return ImageData(images, None, dataset_slug(f"folder:{path}"))
@@ -277,7 +288,8 @@ def _too_large_images(count: int) -> str:
     from PIL import Image
 
     # Pillow refuses to open an image of more than twice MAX_IMAGE_PIXELS.
-    return f"{count} image(s) larger than Pillow's limit of {2 * Image.MAX_IMAGE_PIXELS:,} pixels"
+    return phrase("{count} image(s) larger than Pillow's limit of {limit:,} pixels",
+                  count=count, limit=2 * Image.MAX_IMAGE_PIXELS)
 
 
 def _read_image(file: Path, size: int, mode: str) -> np.ndarray:
@@ -323,7 +335,8 @@ def _find_file(directory: Path, stem: str) -> Path:
     for name in (stem + ".gz", stem):
         if (directory / name).is_file():
             return directory / name
-    raise DataError(f"{directory} has no {stem}.gz or {stem}")
+    raise DataError(phrase("{directory} has no {stem}.gz or {stem}", directory=directory,
+                           stem=stem))
 
 
 def _read_checked(path: Path, checksums: dict | None, stem: str = "") -> np.ndarray:
@@ -332,7 +345,9 @@ def _read_checked(path: Path, checksums: dict | None, stem: str = "") -> np.ndar
         stem = stem or path.name.removesuffix(".gz")
         digest = hashlib.sha256(_idx_bytes(array)).hexdigest()
         if digest != checksums[stem]:
-            raise DataError(f"{path}: sha256 mismatch (got {digest}, expected {checksums[stem]})")
+            raise DataError(phrase("{path}: sha256 mismatch (got {digest}, expected "
+                                   "{expected})", path=path, digest=digest,
+                                   expected=checksums[stem]))
     return array
 
 
@@ -346,7 +361,7 @@ def _idx_bytes(array: np.ndarray) -> bytes:
 def _mnist(split: str, data_dir: str) -> ImageData:
     directory = Path(data_dir) if data_dir else BUNDLED_MNIST_DIR
     if not directory.is_dir():
-        raise DataError(f"data dir not found: {directory}")
+        raise DataError(phrase("data dir not found: {directory}", directory=directory))
     data = load_idx_split(directory, split)
     return ImageData(data.images, data.labels, "mnist")
 
@@ -355,7 +370,7 @@ def _fashion_mnist(split: str, data_dir: str) -> ImageData:
     if data_dir:
         directory = Path(data_dir)
         if not directory.is_dir():
-            raise DataError(f"data dir not found: {directory}")
+            raise DataError(phrase("data dir not found: {directory}", directory=directory))
         with main_process_first():  # under torchrun one rank downloads, the others wait
             if not any(directory.iterdir()):
                 mirror = os.environ.get("GANKIT_FASHION_MNIST_MIRROR", FASHION_MNIST_MIRROR)
@@ -363,10 +378,9 @@ def _fashion_mnist(split: str, data_dir: str) -> ImageData:
     elif FASHION_MNIST_DEBIAN_DIR.is_dir():
         directory = FASHION_MNIST_DEBIAN_DIR
     else:
-        raise DataError(
+        raise DataError(phrase(
             "Fashion-MNIST not found: install Debian's dataset-fashion-mnist, or pass "
-            "--data-dir DIR (an empty DIR is filled from the official mirror)"
-        )
+            "--data-dir DIR (an empty DIR is filled from the official mirror)"))
     data = load_idx_split(directory, split, FASHION_MNIST_SHA256)
     return ImageData(data.images, data.labels, "fashion-mnist")
 
@@ -383,7 +397,8 @@ def _download(base_url: str, directory: Path, checksums: dict) -> None:
             _read_checked(partial, checksums, stem)
             os.replace(partial, target)
         except OSError as e:
-            raise DataError(f"cannot download {base_url}{target.name}: {e}") from None
+            raise DataError(phrase("cannot download {url}: {error}",
+                                   url=base_url + target.name, error=e)) from None
         finally:
             partial.unlink(missing_ok=True)
 

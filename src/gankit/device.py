@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 
 
 def pick_device(name: str) -> torch.device:
@@ -14,14 +14,18 @@ def pick_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+        raise ConfigError(phrase("unknown device {name!r}; use auto, cpu, cuda or cuda:N",
+                                 name=name)) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ConfigError(f"device {name!r} requested but CUDA is not available")
+            raise ConfigError(phrase("device {name!r} requested but CUDA is not available",
+                                     name=name))
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ConfigError(f"device {name!r} does not exist ({torch.cuda.device_count()} GPUs)")
+            raise ConfigError(phrase("device {name!r} does not exist ({count} GPUs)", name=name,
+                                     count=torch.cuda.device_count()))
     elif device.type != "cpu":
-        raise ConfigError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
+        raise ConfigError(phrase("unsupported device {name!r}; use auto, cpu, cuda or cuda:N",
+                                 name=name))
     return device
 
 

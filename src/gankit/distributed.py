@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from gankit.errors import ConfigError, GankitError, storage_error
+from gankit.errors import ConfigError, GankitError, phrase, storage_error
 
 STOP_CHECK_EVERY = 10  # steps between agreements on a stop signal under torchrun
 
@@ -115,9 +115,11 @@ def start(device_name: str) -> tuple[Processes, str]:
                                                   torch.cuda.is_available())
     if use_cuda:
         if not torch.cuda.is_available():
-            raise ConfigError(f"device {device_name!r} requested but CUDA is not available")
+            raise ConfigError(phrase("device {name!r} requested but CUDA is not available",
+                                     name=device_name))
         if device_name not in ("auto", "cuda"):
-            raise ConfigError("under torchrun use --device cuda (each rank takes its own GPU)")
+            raise ConfigError(phrase("under torchrun use --device cuda (each rank takes its own "
+                                     "GPU)"))
         torch.cuda.set_device(local_rank)
         device_name = f"cuda:{local_rank}"
     elif device_name == "auto":

@@ -1,9 +1,13 @@
 """Errors that the CLI reports as one line on stderr (exit code 2, or 1 for a fault of
-the machine's), and interrupts."""
+the machine's), and interrupts. Every message is an English template given to `phrase`,
+which the session's language (gankit.set_language) may turn into its French twin, found by
+the English text in gankit.errors_fr."""
 
 import contextlib
 import errno
+import numbers
 import signal
+import string
 
 # The signals that stop a training after it saves: Ctrl-C, `kill`, and a closed terminal
 # or dropped SSH link (SIGHUP). The exit codes are the shell's 128 + signal number.
@@ -26,12 +30,73 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(error).__name__
 
 
+def phrase(english: str, /, **values) -> str:
+    """The message `english`, a str.format template, filled in with `values`, in the
+    session's language (gankit.set_language)."""
+    from gankit.language import current_language
+
+    return phrase_in(current_language(), english, **values)
+
+
+def phrase_in(language: str, english: str, /, **values) -> str:
+    """`english` filled in with `values` as it is, or in French: its twin in
+    gankit.errors_fr.FRENCH (the English one where there is none), with the numbers among
+    `values` written the French way (-1,0; 60 000 for {n:,}), and the rest (paths, flags,
+    keys, what the user typed) as in English."""
+    if language != "fr":
+        return english.format(**values)
+    from gankit.errors_fr import FRENCH
+
+    return _FrenchValues().format(FRENCH.get(english, english), **values)
+
+
+def numeral(text: str, language: str | None = None) -> str:
+    """A number already written in English (1,000 or 0.5) as `language` writes it (the
+    session's by default): 1 000 (narrow no-break space) and 0,5 in French."""
+    if language is None:
+        from gankit.language import current_language
+
+        language = current_language()
+    return text.replace(",", "\u202f").replace(".", ",") if language == "fr" else text
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+class _FrenchValues(string.Formatter):
+    """str.format, with numbers in French: {x} and {x!r} of 0.5 write 0,5."""
+
+    def convert_field(self, value, conversion):
+        if conversion == "r" and _is_number(value):
+            return value  # a number reads as a number, not as Python's repr of it
+        return super().convert_field(value, conversion)
+
+    def format_field(self, value, format_spec):
+        text = format(value, format_spec)
+        return numeral(text, "fr") if _is_number(value) else text
+
+
 class GankitError(Exception):
-    """Bad input or usage: the message is meant for the user, not a traceback."""
+    """Bad input or usage: the message is meant for the user, not a traceback. It keeps
+    the session's language when raised, which its first words (`error_line`) follow."""
+
+    def __init__(self, *args):
+        from gankit.language import current_language
+
+        super().__init__(*args)
+        self.language = current_language()
 
     def _render_traceback_(self) -> list[str]:
         """What IPython and Jupyter show: the CLI's one line, not a traceback."""
-        return [f"gankit: error: {self}"]
+        return [error_line(self)]
+
+
+def error_line(error: GankitError) -> str:
+    """The line the CLI ends with and Jupyter shows: gankit: error: MESSAGE, or in French
+    gankit : erreur : MESSAGE (a no-break space before each colon)."""
+    return phrase_in(getattr(error, "language", "en"), "gankit: error: {message}",
+                     message=str(error))
 
 
 class DataError(GankitError):
@@ -49,7 +114,7 @@ class StorageError(GankitError):
     exit_code = 1
 
 
-# What to do about an OSError, by its errno.
+# What to do about an OSError, by its errno (given to `phrase`, as the templates below).
 STORAGE_ADVICE = {
     errno.ENOSPC: "free some space on that disk and run the command again",
     errno.EDQUOT: "free some space within your quota and run the command again",
@@ -63,14 +128,22 @@ STORAGE_ADVICE = {
 }
 
 
+# What could not be done, by storage_error's `doing`.
+DOING = {"write": "cannot write {what}: {reason}", "read": "cannot read {what}: {reason}",
+         "lock": "cannot lock {what}: {reason}",
+         "write or read": "cannot write or read {what}: {reason}"}
+
+
 def storage_error(error: OSError, path=None, doing: str = "write") -> StorageError:
     """One line for an OSError: `path` (else the error's own file), the system's reason,
     and what to do."""
     where = path if path is not None else error.filename
     reason = error.strerror or str(error)
-    advice = STORAGE_ADVICE.get(error.errno, "")
-    what = where if where is not None else "a file"
-    return StorageError(f"cannot {doing} {what}: {reason}" + (f" ({advice})" if advice else ""))
+    advice = STORAGE_ADVICE.get(error.errno)
+    what = where if where is not None else phrase("a file")
+    message = phrase(DOING[doing], what=what, reason=reason)
+    return StorageError(phrase("{message} ({advice})", message=message, advice=phrase(advice))
+                        if advice else message)
 
 
 @contextlib.contextmanager

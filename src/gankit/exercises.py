@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gankit.errors import ConfigError, first_line
+from gankit.errors import ConfigError, first_line, phrase
 from gankit.language import NARROW_NBSP, NBSP, check_language, current_language, number
 from gankit.losses import get_loss, r1_penalty
 
@@ -572,7 +572,8 @@ def check(name: str, fn, language: str | None = None) -> Result:
     "discriminator"); the result's message is in `language`, by default the session's
     (gankit.set_language)."""
     if name not in CHECKS:
-        raise ConfigError(f"unknown exercise {name!r}; the exercises are {', '.join(CHECKS)}")
+        raise ConfigError(phrase("unknown exercise {name!r}; the exercises are {names}",
+                                 name=name, names=", ".join(CHECKS)))
     language = current_language() if language is None else language
     check_language(language)
     # The check's own random stream, and gradients on even if the student turned them off.
@@ -587,8 +588,8 @@ def check(name: str, fn, language: str | None = None) -> Result:
 def student_error(name: str, error: Exception) -> Found:
     if isinstance(error, NotImplementedError):
         return found("not_written")
-    for phrase, mistake in KNOWN_ERRORS.get(name, {}).items():
-        if phrase in str(error):
+    for fragment, mistake in KNOWN_ERRORS.get(name, {}).items():
+        if fragment in str(error):
             return found(mistake)
     return found("error", error_type=type(error).__name__, error=first_line(error).rstrip("."))
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gankit.errors import GankitError
+from gankit.errors import GankitError, phrase
 
 CLASSIFIER_DIR = Path(str(resources.files("gankit") / "assets" / "classifiers"))
 FEATURE_DIM = 128
@@ -59,8 +59,8 @@ def load_classifier(dataset: str, device: torch.device | str = "cpu") -> Classif
 
     path = classifier_path(dataset)
     if not path.is_file():
-        raise GankitError(f"no feature network for dataset {dataset!r}: metrics need mnist "
-                          "or fashion-mnist")
+        raise GankitError(phrase("no feature network for dataset {dataset!r}: metrics need "
+                                 "mnist or fashion-mnist", dataset=dataset))
     # Its random initial weights are overwritten at once; drawing them from torch's global
     # generator would shift the noise and dropout masks of a run that evaluates as it trains.
     with torch.random.fork_rng(devices=[]):

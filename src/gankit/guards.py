@@ -8,7 +8,7 @@ import threading
 
 import torch
 
-from gankit.errors import EXIT_CODES, GankitError
+from gankit.errors import EXIT_CODES, GankitError, phrase
 
 
 class Diverged(GankitError):
@@ -90,5 +90,6 @@ class DivergenceGuard:
         step = int(self.reduce(self.first_bad))
         if step >= 0:
             d_loss, g_loss = self.bad_losses.tolist()
-            raise Diverged(f"training diverged at step {step}: discriminator loss {d_loss}, "
-                           f"generator loss {g_loss}")
+            raise Diverged(phrase("training diverged at step {step}: discriminator loss "
+                                  "{d_loss}, generator loss {g_loss}", step=step,
+                                  d_loss=d_loss, g_loss=g_loss))

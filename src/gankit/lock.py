@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from gankit.errors import GankitError, storage_error
+from gankit.errors import GankitError, phrase, storage_error
 
 try:
     import fcntl
@@ -84,9 +84,10 @@ def holder_pid(descriptor: int) -> int | None:
 
 def in_use_message(root: Path, holder: int | None) -> str:
     if holder == os.getpid():
-        return (f"{root} is in use by an earlier gankit Run in this same process that has not "
-                "ended (a notebook cell's Run never entered, or still referenced): finish its "
-                "`with` block, or delete it, first")
-    who = f"process {holder}" if holder else "another process"
-    return (f"{root} is in use by {who}, which is training it; wait for it to end (or stop "
-            "it: it saves on Ctrl-C or kill) before resuming or overwriting it")
+        return phrase("{root} is in use by an earlier gankit Run in this same process that has "
+                      "not ended (a notebook cell's Run never entered, or still referenced): "
+                      "finish its `with` block, or delete it, first", root=root)
+    who = phrase("process {pid}", pid=holder) if holder else phrase("another process")
+    return phrase("{root} is in use by {who}, which is training it; wait for it to end (or stop "
+                  "it: it saves on Ctrl-C or kill) before resuming or overwriting it", root=root,
+                  who=who)

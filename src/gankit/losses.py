@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 
 
 class GanLoss(NamedTuple):
@@ -93,5 +93,6 @@ LOSSES = {
 
 def get_loss(name: str) -> GanLoss:
     if name not in LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
+        raise ConfigError(phrase("unknown loss {name!r}; choose from {names}", name=name,
+                                 names=", ".join(LOSSES)))
     return LOSSES[name]

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gankit.config import Config
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 from gankit.toys import is_toy
 
 
@@ -146,8 +146,8 @@ def dcgan_plan(size: int) -> tuple[int, int]:
     while start > 7 and start % 2 == 0:
         start, steps = start // 2, steps + 1
     if steps == 0 or start > 7:
-        raise ConfigError(f"dcgan cannot build image size {size}: use 28, 32, 64 or another "
-                          "size that halves down to 7 or less")
+        raise ConfigError(phrase("dcgan cannot build image size {size}: use 28, 32, 64 or "
+                                 "another size that halves down to 7 or less", size=size))
     return start, steps
 
 
@@ -249,8 +249,9 @@ def build_models(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.
     `config.clusters` k-means clusters behind an unconditional G(z)."""
     check_architecture(config)
     if config.conditional and not config.num_classes:
-        raise ConfigError("a conditional model needs num_classes, which comes from the data: "
-                          "dataclasses.replace(config, num_classes=data.num_classes)")
+        raise ConfigError(phrase("a conditional model needs num_classes, which comes from the "
+                                 "data: dataclasses.replace(config, "
+                                 "num_classes=data.num_classes)"))
     classes = config.clusters or config.num_classes
     if not classes:
         return ARCHITECTURES[config.arch](config, image_shape)
@@ -264,18 +265,18 @@ def build_models(config: Config, image_shape: tuple[int, int, int]) -> tuple[nn.
 def check_architecture(config: Config) -> None:
     """Refuse an unregistered architecture, or an image size it cannot build."""
     if config.arch not in ARCHITECTURES:
-        raise ConfigError(
-            f"unknown architecture {config.arch!r}; choose from {', '.join(ARCHITECTURES)}"
-        )
+        raise ConfigError(phrase("unknown architecture {arch!r}; choose from {names}",
+                                 arch=config.arch, names=", ".join(ARCHITECTURES)))
     if is_toy(config.dataset) and config.arch != "toy":
-        raise ConfigError(f"{config.dataset} is 2-D points, which only --arch toy trains on: "
-                          f"gankit lab --toy {config.dataset}")
+        raise ConfigError(phrase("{dataset} is 2-D points, which only --arch toy trains on: "
+                                 "gankit lab --toy {dataset}", dataset=config.dataset))
     if config.arch == "toy" and not is_toy(config.dataset):
-        raise ConfigError("--arch toy is for the lab's 2-D points; use mlp or dcgan for images")
+        raise ConfigError(phrase("--arch toy is for the lab's 2-D points; use mlp or dcgan for "
+                                 "images"))
     if config.arch == "dcgan":
         dcgan_plan(config.image_size)
     elif config.spectral_norm or config.minibatch_std:
-        raise ConfigError("--spectral-norm and --minibatch-std are for --arch dcgan")
+        raise ConfigError(phrase("--spectral-norm and --minibatch-std are for --arch dcgan"))
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -17,7 +17,7 @@ from gankit.config import Config
 from gankit.data import ImageData
 from gankit.device import pick_device, set_cuda_policy
 from gankit.ema import EMA
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 from gankit.models import unwrap
 from gankit.steps import Networks
 
@@ -64,11 +64,14 @@ def prepare(config: Config, data: ImageData, generator: torch.nn.Module,
 def check_data(config: Config, data: ImageData) -> None:
     """Refuse data that the config cannot train on, saying what to do instead."""
     if config.conditional and data.labels is None:
-        raise ConfigError(f"--conditional needs a labelled dataset; {config.dataset} has none")
+        raise ConfigError(phrase("--conditional needs a labelled dataset; {dataset} has none",
+                                 dataset=config.dataset))
     if config.clusters and data.clusters != config.clusters:
-        raise ConfigError(f"--clusters {config.clusters} trains on the images' clusters: "
-                          "data = gankit.cluster_images(data, config.clusters, config.seed)")
+        raise ConfigError(phrase("--clusters {k} trains on the images' clusters: data = "
+                                 "gankit.cluster_images(data, config.clusters, config.seed)",
+                                 k=config.clusters))
     if config.conditional and config.num_classes != data.num_classes:
-        raise ConfigError(f"config.num_classes is {config.num_classes} but the data has "
-                          f"{data.num_classes} classes; build the models from "
-                          "dataclasses.replace(config, num_classes=data.num_classes)")
+        raise ConfigError(phrase("config.num_classes is {config} but the data has {data} "
+                                 "classes; build the models from dataclasses.replace(config, "
+                                 "num_classes=data.num_classes)", config=config.num_classes,
+                                 data=data.num_classes))

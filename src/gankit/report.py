@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gankit import records
 from gankit.atomic import write_bytes, write_text
-from gankit.errors import GankitError, naming
+from gankit.errors import GankitError, naming, phrase
 from gankit.inline import bytes_uri, data_uri
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
@@ -48,9 +48,10 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     writes samples/evolution.gif, another `out` nothing inside the run dir."""
     paths = RunDir(run_dir)
     if not paths.root.is_dir():
-        raise GankitError(f"no such run dir: {paths.root}")
+        raise GankitError(phrase("no such run dir: {root}", root=paths.root))
     if not paths.is_run():
-        raise GankitError(f"{paths.root} is not a gankit run dir (no config.toml)")
+        raise GankitError(phrase("{root} is not a gankit run dir (no config.toml)",
+                                 root=paths.root))
     config = read_config(paths)
     logged = records.read(paths.metrics)
     steps = records.of_kind(logged, "step")
@@ -95,7 +96,8 @@ def read_config(run: RunDir) -> dict:
         with naming(run.config, "read"):
             return tomllib.loads(run.config.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise GankitError(f"{run.config} is corrupt: not TOML text ({e})") from None
+        raise GankitError(phrase("{path} is corrupt: not TOML text ({error})", path=run.config,
+                                 error=e)) from None
 
 
 def is_image(path: Path) -> bool:
@@ -117,7 +119,7 @@ def runs_table(folder: str | Path) -> str:
     be read is listed as such."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise GankitError(f"no such folder: {folder}")
+        raise GankitError(phrase("no such folder: {folder}", folder=folder))
     runs = [RunDir(p) for p in sorted(folder.iterdir()) if RunDir(p).is_run()]
     if not runs:
         return f"no runs in {folder}"

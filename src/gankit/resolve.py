@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gankit.config import Config, combine, from_dict, validate
 from gankit.data import check_dataset
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 from gankit.losses import get_loss
 from gankit.models import check_architecture
 from gankit.steps import check_lr_schedule, check_optimizer
@@ -55,11 +55,12 @@ def check_lab(config: Config) -> None:
     """What a lab run (2-D points) cannot do: FID, classes, or a noise of one number (its
     frames draw G's map of a noise plane)."""
     if config.eval_every:
-        raise ConfigError("--eval-every computes FID, for images; a lab run measures its "
-                          "toy (modes, high-quality share, JS) at each frame, --sample-every")
+        raise ConfigError(phrase("--eval-every computes FID, for images; a lab run measures "
+                                 "its toy (modes, high-quality share, JS) at each frame, "
+                                 "--sample-every"))
     if config.clusters or config.aux_classifier:
-        raise ConfigError("the lab's toys train unconditional GANs: no --clusters or "
-                          "--aux-classifier")
+        raise ConfigError(phrase("the lab's toys train unconditional GANs: no --clusters or "
+                                 "--aux-classifier"))
     if config.latent_dim < 2:
-        raise ConfigError("a lab run needs --latent-dim 2 or more: its frames draw G's map "
-                          "of a plane of noise")
+        raise ConfigError(phrase("a lab run needs --latent-dim 2 or more: its frames draw G's "
+                                 "map of a plane of noise"))

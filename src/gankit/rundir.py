@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gankit.atomic import TEMPORARY
-from gankit.errors import GankitError
+from gankit.errors import GankitError, phrase
 from gankit.lock import RunLock
 
 # The names gankit gives; other files in checkpoints/ and samples/ (a copy a file
@@ -117,10 +117,11 @@ class RunDir:
         foreign = self.foreign() if gankits else [p.name for p in contents]
         if foreign:
             shown = ", ".join(sorted(foreign)[:3]) + (", ..." if len(foreign) > 3 else "")
-            kind = ("a gankit run dir, and also holds files gankit did not write"
-                    if gankits else "not a gankit run dir")
-            raise GankitError(f"run dir {self.root} already exists and is {kind} ({shown}); "
-                              "it is never emptied")
+            raise GankitError(phrase(
+                "run dir {root} already exists and is a gankit run dir, and also holds files "
+                "gankit did not write ({shown}); it is never emptied" if gankits else
+                "run dir {root} already exists and is not a gankit run dir ({shown}); it is "
+                "never emptied", root=self.root, shown=shown))
 
     def is_gankit_run(self) -> bool:
         """Whether config.toml is gankit's (TOML naming a preset and an architecture)."""
@@ -156,7 +157,7 @@ def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = Fal
     if requested:
         root = Path(requested)
         if root.exists() and not root.is_dir():
-            raise GankitError(f"run dir {root} is a file, not a folder")
+            raise GankitError(phrase("run dir {root} is a file, not a folder", root=root))
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         base = Path("runs") / f"{preset}-{slug}-{stamp}"
@@ -173,8 +174,9 @@ def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = Fal
         contents = run_dir.contents()
         if contents:
             if not overwrite and run_dir.has_checkpoint():
-                raise GankitError(f"run dir {root} already exists and is not empty "
-                                  "(use --resume to continue it, --overwrite to replace it)")
+                raise GankitError(phrase("run dir {root} already exists and is not empty (use "
+                                         "--resume to continue it, --overwrite to replace it)",
+                                         root=root))
             for path in contents:
                 shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     except BaseException:

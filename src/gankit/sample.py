@@ -19,7 +19,7 @@ from gankit.checkpoint import (
     saved_config,
 )
 from gankit.config import Config
-from gankit.errors import GankitError, first_line
+from gankit.errors import GankitError, first_line, phrase
 from gankit.images import make_grid, save_png, to_uint8
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
@@ -36,11 +36,12 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     if path.is_dir():
         path = generator_file(RunDir(path), raw)
     if not path.is_file():
-        raise GankitError(f"no generator found at {source} (expected a run dir, a .pt "
-                          "checkpoint or a .safetensors file)")
+        raise GankitError(phrase("no generator found at {source} (expected a run dir, a .pt "
+                                 "checkpoint or a .safetensors file)", source=source))
     if path.suffix == ".safetensors":
         if raw:
-            raise GankitError(f"{path} holds one set of weights; --raw needs a checkpoint")
+            raise GankitError(phrase("{path} holds one set of weights; --raw needs a checkpoint",
+                                     path=path))
         weights, config = read_export(path)
     else:
         checkpoint = load_checkpoint(path)
@@ -50,8 +51,8 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     try:
         generator.load_state_dict(weights)
     except RuntimeError as e:
-        raise GankitError(f"{path}: weights do not match its configuration ({first_line(e)})"
-                          ) from None
+        raise GankitError(phrase("{path}: weights do not match its configuration ({error})",
+                                 path=path, error=first_line(e))) from None
     return generator.to(device).eval(), config
 
 
@@ -100,10 +101,11 @@ def class_labels(generator, n: int, labels=None) -> torch.Tensor | None:
     if labels is None:
         return torch.arange(n) % num_classes if num_classes else None
     if not num_classes:
-        raise GankitError("--label needs a conditional generator (trained with --conditional)")
+        raise GankitError(phrase("--label needs a conditional generator (trained with "
+                                 "--conditional)"))
     labels = torch.as_tensor(np.broadcast_to(labels, (n,)).copy(), dtype=torch.int64)
     if labels.min() < 0 or labels.max() >= num_classes:
-        raise GankitError(f"labels must be in 0..{num_classes - 1}")
+        raise GankitError(phrase("labels must be in 0..{last}", last=num_classes - 1))
     return labels
 
 
@@ -189,8 +191,9 @@ def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
             samples = archive["images"]
             labels = archive["labels"] if "labels" in archive else None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-        reason = ("no array named 'images'" if isinstance(e, KeyError) else
-                  "not an .npz archive" if isinstance(e, (ValueError, zipfile.BadZipFile))
+        reason = (phrase("no array named 'images'") if isinstance(e, KeyError) else
+                  phrase("not an .npz archive") if isinstance(e, (ValueError, zipfile.BadZipFile))
                   else e.strerror or str(e))
-        raise GankitError(f"cannot read samples from {path}: {reason}") from None
+        raise GankitError(phrase("cannot read samples from {path}: {reason}", path=path,
+                                 reason=reason)) from None
     return samples, labels

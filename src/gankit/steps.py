@@ -14,7 +14,7 @@ from torch import nn
 
 from gankit.config import Config
 from gankit.ema import EMA
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, phrase
 from gankit.losses import GanLoss, r1_penalty
 from gankit.models import draw_inputs, forward, unwrap
 
@@ -82,8 +82,9 @@ def discriminator_step(nets: Networks, opt_d: torch.optim.Optimizer, loss: GanLo
     noise, fake_labels = draw_inputs(nets.generator, n, real.device)
     fake_classes = classes_of_fakes(nets.generator, noise, fake_labels)
     if (labels is None) != (fake_classes is None):
-        raise ConfigError("a conditional GAN's D step needs the real images' labels, and an "
-                          "unconditional one takes none: discriminator_step(..., real, labels)")
+        raise ConfigError(phrase("a conditional GAN's D step needs the real images' labels, "
+                                 "and an unconditional one takes none: discriminator_step(..., "
+                                 "real, labels)"))
     with autocast(real.device, precision):
         with torch.no_grad():  # the fakes are constants here: no graph through G
             fake = forward(nets.g_fast, noise, fake_labels)
@@ -139,11 +140,12 @@ def d_outputs(discriminator: nn.Module, images: torch.Tensor, classes: torch.Ten
     has_head = getattr(unwrap(discriminator), "classifier", None) is not None
     if has_head and not aux_classifier:
         # Its head would get no gradient: no AC-GAN, and DDP would stop at the next step.
-        raise ConfigError("this discriminator has a class head: pass aux_classifier="
-                          "config.aux_classifier to discriminator_step and generator_step")
+        raise ConfigError(phrase("this discriminator has a class head: pass aux_classifier="
+                                 "config.aux_classifier to discriminator_step and "
+                                 "generator_step"))
     if aux_classifier and not has_head:
-        raise ConfigError("this discriminator has no class head: build it from a config "
-                          "with aux_classifier > 0")
+        raise ConfigError(phrase("this discriminator has no class head: build it from a config "
+                                 "with aux_classifier > 0"))
     if not aux_classifier:
         return forward(discriminator, images, classes).float(), None
     logits, class_logits = discriminator(images, classes, with_classes=True)
@@ -162,7 +164,8 @@ NETWORK_NAMES = ("g", "d")
 
 def check_optimizer(name: str) -> None:
     if name not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+        raise ConfigError(phrase("unknown optimizer {name!r}; choose from {names}", name=name,
+                                 names=", ".join(OPTIMIZERS)))
 
 
 def make_optimizer(model: nn.Module, config: Config, network: str = "") -> torch.optim.Optimizer:
@@ -183,10 +186,12 @@ def network_lr(config: Config, network: str) -> float:
     if network in NETWORK_NAMES:
         return getattr(config, f"{network}_lr") or config.lr
     if network:
-        raise ConfigError(f"network must be 'g' or 'd', got {network!r}")
+        raise ConfigError(phrase("network must be 'g' or 'd', got {network!r}",
+                                 network=network))
     if config.g_lr or config.d_lr:
-        raise ConfigError("this config sets g_lr or d_lr: name the network, make_optimizer("
-                          "generator, config, 'g') and make_optimizer(discriminator, config, 'd')")
+        raise ConfigError(phrase("this config sets g_lr or d_lr: name the network, "
+                                 "make_optimizer(generator, config, 'g') and "
+                                 "make_optimizer(discriminator, config, 'd')"))
     return config.lr
 
 
@@ -201,7 +206,8 @@ LR_SCHEDULES = {
 
 def check_lr_schedule(name: str) -> None:
     if name not in LR_SCHEDULES:
-        raise ConfigError(f"unknown lr_schedule {name!r}; choose from {', '.join(LR_SCHEDULES)}")
+        raise ConfigError(phrase("unknown lr_schedule {name!r}; choose from {names}", name=name,
+                                 names=", ".join(LR_SCHEDULES)))
 
 
 def schedule_learning_rate(opt_g, opt_d, config: Config, progress: float) -> None:

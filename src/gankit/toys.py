@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gankit.errors import ConfigError, DataError
+from gankit.errors import ConfigError, DataError, phrase
 
 # Points each split holds: 400 batches of the lab preset's 512 make an epoch.
 TRAIN_POINTS = 204_800
@@ -102,9 +102,11 @@ def check_toy(dataset: str) -> None:
     reading the file: a saved run's config is checked where its data may not be."""
     if dataset.startswith("points:"):
         if Path(dataset.removeprefix("points:")).suffix not in POINT_FILES:
-            raise ConfigError(f"{dataset}: give a .npy, .npz or .csv file")
+            raise ConfigError(phrase("{dataset}: give a .npy, .npz or .csv file",
+                                     dataset=dataset))
     elif dataset not in TOYS:
-        raise ConfigError(f"unknown toy {dataset!r}; choose from {', '.join(TOY_NAMES)}")
+        raise ConfigError(phrase("unknown toy {dataset!r}; choose from {names}", dataset=dataset,
+                                 names=", ".join(TOY_NAMES)))
 
 
 def get_toy(dataset: str) -> Toy:
@@ -135,20 +137,22 @@ def read_points(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
         elif path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 if "points" not in archive:
-                    raise DataError(f"{path} holds no array named 'points'")
+                    raise DataError(phrase("{path} holds no array named 'points'", path=path))
                 points = archive["points"]
                 modes = archive["modes"] if "modes" in archive else NO_MODES
                 sigma = float(archive["sigma"]) if "sigma" in archive else 0.0
     except (OSError, ValueError, TypeError, zipfile.BadZipFile) as e:
-        raise DataError(f"cannot read points from {path}: {e}") from None
+        raise DataError(phrase("cannot read points from {path}: {error}", path=path,
+                               error=e)) from None
     for name, array in (("points", points), ("modes", modes)):
         if array.ndim != 2 or array.shape[1] != 2 or not np.isfinite(array).all():
-            raise DataError(f"{path}: {name} must be finite numbers, N x 2; got shape "
-                            f"{array.shape}")
+            raise DataError(phrase("{path}: {name} must be finite numbers, N x 2; got shape "
+                                   "{shape}", path=path, name=name, shape=array.shape))
     if not len(points):
-        raise DataError(f"{path} holds no points")
+        raise DataError(phrase("{path} holds no points", path=path))
     if len(modes) and not sigma > 0:
-        raise DataError(f"{path}: modes need sigma, their spread, a positive number")
+        raise DataError(phrase("{path}: modes need sigma, their spread, a positive number",
+                               path=path))
     return points.astype(np.float32), modes.astype(np.float64), sigma
 
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gankit.errors import GankitError
+from gankit.errors import GankitError, phrase
 from gankit.features import classify, load_classifier
 from gankit.metrics.coverage import coverage_metric, coverage_rows
 from gankit.metrics.fid import fid, fid_rows
@@ -57,7 +57,8 @@ def metric_names(requested: list[str] | None) -> list[str]:
         name = ALIASES.get(name, name)
         if name not in METRICS:
             known = ", ".join([*METRICS, *ALIASES])
-            raise GankitError(f"unknown metric {name!r}; choose from {known}")
+            raise GankitError(phrase("unknown metric {name!r}; choose from {known}", name=name,
+                                     known=known))
         if name not in names:
             names.append(name)
     return names
@@ -67,8 +68,8 @@ def check_sample_count(names: list[str], count: int) -> None:
     """Refuse fewer samples than a requested metric is defined for, naming it."""
     for name in names:
         if count < METRICS[name].min_samples:
-            raise GankitError(f"{name} needs at least {METRICS[name].min_samples} samples, "
-                              f"got {count}")
+            raise GankitError(phrase("{name} needs at least {least} samples, got {count}",
+                                     name=name, least=METRICS[name].min_samples, count=count))
 
 
 def result_rows(results: dict) -> list[tuple[str, str]]:
@@ -93,14 +94,15 @@ def evaluate(samples: np.ndarray, dataset: str = "mnist", metrics: list[str] | N
     names = metric_names(metrics)
     against = reference(dataset, data_dir)  # first: a dataset without a classifier says so
     if samples.dtype != np.uint8 or samples.reshape(len(samples), -1).shape[1] != 784:
-        raise GankitError(f"samples must be uint8 28x28 grayscale images, got "
-                          f"{samples.dtype} {samples.shape}")
+        raise GankitError(phrase("samples must be uint8 28x28 grayscale images, got {dtype} "
+                                 "{shape}", dtype=samples.dtype, shape=samples.shape))
     check_sample_count(names, len(samples))
     if labels is not None and len(labels) != len(samples):
-        raise GankitError(f"{len(samples)} samples but {len(labels)} labels")
+        raise GankitError(phrase("{samples} samples but {labels} labels", samples=len(samples),
+                                 labels=len(labels)))
     if metrics and "label_accuracy" in names and labels is None:
-        raise GankitError("label_accuracy needs the classes the samples were drawn for: a "
-                          "conditional generator, or an .npz with 'labels'")
+        raise GankitError(phrase("label_accuracy needs the classes the samples were drawn for: "
+                                 "a conditional generator, or an .npz with 'labels'"))
     context = EvalContext(samples.reshape(len(samples), 28, 28), against,
                           None if labels is None else np.asarray(labels))
     results = {
