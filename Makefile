@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gankit-installed
 
-.PHONY: install train test fuzz lint bench notebook clean
+.PHONY: install train test fuzz lint bench notebook docs clean
 
 install: $(STAMP)
 
@@ -42,6 +42,19 @@ FAULT_TRIALS ?= 10
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
 	GANKIT_FAULT_TRIALS=$(FAULT_TRIALS) $(BIN)/python -m pytest -q -s tests/test_faults.py
+
+# The tutorials as pages a teacher can open offline: docs/NAME.html for each NAME, executed
+# by papermill (DOCS_PARAMS) in build/docs, rendered by nbconvert with every image inside,
+# the maths typeset to SVG at build time by MathJax 3 under Node (npm's mathjax-full, in
+# build/mathjax): the pages load nothing. One page: make docs DOCS_NOTEBOOKS=gan_lab.fr
+DOCS_PARAMS ?= -p setting class
+DOCS_NOTEBOOKS ?= gan_mnist gan_mnist.fr gan_lab gan_lab.fr
+MATHJAX := build/mathjax/node_modules/mathjax-full/package.json
+docs: $(STAMP) $(MATHJAX)
+	BIN=$(BIN) scripts/build_docs.sh $(DOCS_NOTEBOOKS) -- $(DOCS_PARAMS)
+
+$(MATHJAX):
+	npm install --prefix build/mathjax --no-audit --no-fund --loglevel=error mathjax-full@3.2.2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py $(ARGS)
