@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gankit-installed
 
-.PHONY: install train test fuzz lint bench notebook docs clean
+.PHONY: install train test fuzz lint bench notebook student wheel docs clean
 
 install: $(STAMP)
 
@@ -42,6 +42,17 @@ FAULT_TRIALS ?= 10
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
 	GANKIT_FAULT_TRIALS=$(FAULT_TRIALS) $(BIN)/python -m pytest -q -s tests/test_faults.py
+
+# The student versions of the four tutorials, in dist/student/: each solution between
+# nbgrader's markers becomes a raise NotImplementedError naming what to write.
+student: $(STAMP)
+	$(BIN)/python scripts/make_student.py --out dist/student
+
+# One file a teacher hands out: dist/gankit-<version>-py3-none-any.whl, MNIST and the
+# metrics' classifiers inside (pip install it; torch comes from PyPI or is already there).
+wheel: $(STAMP)
+	rm -f dist/gankit-*.whl
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 # The tutorials as pages a teacher can open offline: docs/NAME.html for each NAME, executed
 # by papermill (DOCS_PARAMS) in build/docs, rendered by nbconvert with every image inside,

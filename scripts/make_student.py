@@ -21,7 +21,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ["gan_mnist.ipynb", "gan_mnist.fr.ipynb", "gan_lab.ipynb", "gan_lab.fr.ipynb"]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-TO_WRITE = {"en": "write {name}", "fr": "à écrire\u00a0: {name}"}
+TO_WRITE = {"en": "write {name}", "fr": "écrivez {name}"}
 DEFINITION = re.compile(r"^(\s*)(?:def|class)\s+(\w+)")
 
 
@@ -35,7 +35,7 @@ def student_source(source: str, language: str) -> str:
                 raise ValueError(f"{BEGIN} inside a solution, line {number + 1}")
             inside, indent = True, line[: len(line) - len(line.lstrip())]
             what = TO_WRITE[language].format(name=enclosing(lines[:number], len(indent)))
-            out.append(f"{indent}raise NotImplementedError({what!r})")
+            out.append(f'{indent}raise NotImplementedError("{what}")')
         elif marker == END:
             if not inside:
                 raise ValueError(f"{END} without {BEGIN}, line {number + 1}")

@@ -9,6 +9,7 @@ from tests.test_notebooks import (
     NOTEBOOKS,
     assert_checks_passed,
     assert_twins,
+    decimal_points_in,
     outputs,
     run_on_a_kernel,
     tagged,
@@ -76,3 +77,4 @@ def test_lab_runs_on_a_real_kernel(name, tmp_path):
         words = re.sub(r"<[^>]*>", " ", pages + text)
         words = re.sub(r"runs/\S+", "", words)
         assert [w for w in ENGLISH if re.search(rf"\b{re.escape(w)}\b", words)] == []
+        assert decimal_points_in(notebook) == []

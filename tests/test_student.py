@@ -95,7 +95,7 @@ def test_the_students_copy_raises_where_the_solutions_were(path, tmp_path):
             continue
         exec(cell.source, namespace)
         [name] = [n for n in expected if re.search(rf"\b(def|class) {n}\b", cell.source)]
-        assert re.search(rf"NotImplementedError\('[^']*{name}", cell.source)
+        assert re.search(rf'NotImplementedError\("(write|écrivez) {name}', cell.source)
         result = gankit.exercises.check(expected[name], namespace[name], language(path))
         assert not result.passed and NOT_WRITTEN[language(path)] in result.message
         written += 1
@@ -107,6 +107,6 @@ def test_a_solution_region_names_its_method_and_keeps_its_indentation():
               "        return z\n        ### END SOLUTION\n")
     assert make_student.student_source(source, "en") == (
         "class Generator:\n    def forward(self, z):\n"
-        "        raise NotImplementedError('write Generator.forward')")
+        "        raise NotImplementedError(\"write Generator.forward\")")
     with pytest.raises(ValueError, match="without"):
         make_student.student_source("### BEGIN SOLUTION\nx = 1\n", "en")
