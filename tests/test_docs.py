@@ -79,3 +79,21 @@ def test_the_french_pages_are_french():
     for english, french in (("gan_mnist", "gan_mnist.fr"), ("gan_lab", "gan_lab.fr")):
         en, fr = prose(page(english)), prose(page(french))
         assert "générateur" in fr and " le " in fr and " le " not in en
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_is_the_committed_notebook_run_in_the_class_setting(name):
+    """A page older than its notebook, or from another setting, would preview a lesson the
+    students never get: each code cell of notebooks/NAME.ipynb is on the page as it is
+    committed, and papermill ran it with setting "class"."""
+    import html as entities
+
+    import nbformat
+
+    blocks = {entities.unescape(re.sub(r"<[^>]*>", "", block)).strip()
+              for block in re.findall(r"<pre>(.*?)</pre>", page(name), flags=re.S)}
+    notebook = nbformat.read(DOCS.parent / "notebooks" / f"{name}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.source.strip() in blocks, f"not on the page: {cell.source[:80]}"
+    assert '# Parameters\nsetting = "class"' in blocks, "run with -p setting class"

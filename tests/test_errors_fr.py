@@ -41,7 +41,7 @@ def modules():
 
 
 def imports_phrase(path: Path, tree: ast.AST) -> bool:
-    """Whether `phrase` in this module is gankit.errors' (panel.py has a phrase of its own)."""
+    """Whether this module takes `phrase` from gankit.errors."""
     return path.name == "errors.py" and path.parent == SOURCE or any(
         isinstance(node, ast.ImportFrom) and node.module == "gankit.errors"
         and any(alias.name in ("phrase", "phrase_in") for alias in node.names)

@@ -489,7 +489,7 @@ MISTAKES = [
     ("scale_pixels", lambda images: 1 - images / 127.5, "inverted", "upside down"),
     ("scale_pixels", lambda images: images * 2 / 255 - 1, "overflow", "wraps around at 256"),
     ("scale_pixels", lambda images: (images - 127.5) / 255, "wrong",
-     "maps 0 → -0.5, 127 → -0.001961, 255 → 0.5"),
+     "maps 0 → -0.5, 127 → -0.00196078, 255 → 0.5"),
     ("scale_pixels", lambda images: images.flatten(1).float() / 127.5 - 1, "shape",
      "shape (2, 3) for images of shape (2, 1, 1, 3)"),
     ("scale_pixels", lambda images: images.numpy() / 127.5 - 1, "not_tensor",
@@ -688,7 +688,7 @@ def test_every_mistake_has_a_message_in_each_language():
     ("train_generator", lambda *a: train_generator(*a, zero_grad=False),
      "les gradients s'accumulent d'un appel à l'autre"),
     ("scale_pixels", lambda images: images.float() / 255, "au seul signe des pixels"),
-    ("scale_pixels", lambda images: (images - 127.5) / 255, "0 → -0,5, 127 → -0,001961"),
+    ("scale_pixels", lambda images: (images - 127.5) / 255, "0 → -0,5, 127 → -0,00196078"),
     ("generator", generator_class(widths=(128, 256, 512)),
      "contre 1" + NARROW_NBSP + "486" + NARROW_NBSP + "352 dans le notebook"),
 ])

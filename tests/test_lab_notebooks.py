@@ -32,7 +32,8 @@ def test_committed_labs_are_stripped_and_parametrised(name):
     nbformat.validate(notebook)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "strip the outputs"
-    assert "max_steps = 0" in tagged(notebook, "parameters").source
+    parameters = tagged(notebook, "parameters").source
+    assert 'setting = "class"' in parameters and "max_steps = None" in parameters
 
 
 @pytest.mark.parametrize("name", LABS)

@@ -71,8 +71,9 @@ def test_the_package_imports_have_no_cycle():
 
 
 def test_config_imports_nothing_of_gankit_but_its_errors():
+    """...and the wording its errors are written in (numbers the French way)."""
     source = (PACKAGE / "config.py").read_text()
-    assert gankit_imports("gankit.config", source) == {"gankit.errors"}
+    assert gankit_imports("gankit.config", source) == {"gankit.errors", "gankit.wording"}
 
 
 def test_only_the_records_module_reads_or_writes_metrics_jsonl():

@@ -1,5 +1,5 @@
-"""`make wheel`: the one file a teacher hands out trains offline, so it carries MNIST and
-the metrics' classifiers beside the code."""
+"""`make wheel`: the file a teacher hands out carries MNIST and the metrics' classifiers
+beside the code, so once installed (its dependencies come from PyPI) it trains offline."""
 
 import subprocess
 import sys

@@ -26,11 +26,12 @@ from gankit.language import LANGUAGES, current_language, set_language
 
 # What a signal outside the training loop leaves, by command (in the loop, training
 # saves first and says how to resume).
-BEFORE_TRAINING = " before training began: nothing was saved, and the same command starts it again"
+BEFORE_TRAINING = ("gankit: stopped by {signal} before training began: nothing was saved, "
+                   "and the same command starts it again")
 STOPPED = {"train": BEFORE_TRAINING, "lab": BEFORE_TRAINING,
-           "sample": ": nothing was written",
-           "evaluate": ": nothing was recorded",
-           "report": ": the previous report is unchanged"}
+           "sample": "gankit: stopped by {signal}: nothing was written",
+           "evaluate": "gankit: stopped by {signal}: nothing was recorded",
+           "report": "gankit: stopped by {signal}: the previous report is unchanged"}
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -205,10 +206,11 @@ def add_training_flags(parser: argparse.ArgumentParser, lab: bool) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print the resolved configuration as TOML and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing while training")
-    parser.add_argument("--language", choices=LANGUAGES, default="en",
-                        help="language of gankit's messages (default: en); the status lines "
-                        "(Epoch, Discriminator Loss, D(x)) stay in English, as the original "
-                        "notebook printed them")
+    parser.add_argument("--language", choices=LANGUAGES, default=None,
+                        help="language of gankit's messages and errors (default: the "
+                        "session's, en from a shell); the status lines (Epoch, "
+                        "Discriminator Loss, D(x)) stay in English, as the original notebook "
+                        "printed them")
 
 
 def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field,
@@ -273,8 +275,9 @@ def run_command(argv: list[str]) -> int:
         from gankit.guards import StopSignal
 
         signum = getattr(e, "signum", signal.SIGINT)
-        stopped = "" if StopSignal.entered else STOPPED.get(args.command, "")
-        last_words(f"gankit: stopped by {signal.Signals(signum).name}{stopped}")
+        said = "gankit: stopped by {signal}"
+        said = said if StopSignal.entered else STOPPED.get(args.command, said)
+        last_words(phrase(said, signal=signal.Signals(signum).name))
         return EXIT_CODES.get(signum, 128 + signum)
     except GankitError as e:
         last_words(error_line(e))

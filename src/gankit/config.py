@@ -15,7 +15,8 @@ from pathlib import Path
 
 import tomli_w
 
-from gankit.errors import ConfigError, numeral, phrase
+from gankit.errors import ConfigError, phrase
+from gankit.wording import numeral
 
 
 def setting(default, help: str, metavar: str = "", minimum=None, maximum=None,

@@ -210,7 +210,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     if len(raw) - header != expected:
         raise DataError(phrase(
             "{name} is truncated: header says {shape} ({expected} bytes of data), found {found}"
-            if len(raw) - header < expected else "{name} is has trailing bytes: header says "
+            if len(raw) - header < expected else "{name} has trailing bytes: header says "
             "{shape} ({expected} bytes of data), found {found}", name=name,
             shape="x".join(map(str, shape)), expected=expected, found=len(raw) - header))
     return np.frombuffer(raw, dtype, offset=header).reshape(shape)

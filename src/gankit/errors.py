@@ -9,6 +9,9 @@ import numbers
 import signal
 import string
 
+from gankit.errors_fr import FRENCH
+from gankit.wording import current_language, numeral
+
 # The signals that stop a training after it saves: Ctrl-C, `kill`, and a closed terminal
 # or dropped SSH link (SIGHUP). The exit codes are the shell's 128 + signal number.
 # (Windows has no SIGHUP.)
@@ -33,8 +36,6 @@ def first_line(error: BaseException) -> str:
 def phrase(english: str, /, **values) -> str:
     """The message `english`, a str.format template, filled in with `values`, in the
     session's language (gankit.set_language)."""
-    from gankit.language import current_language
-
     return phrase_in(current_language(), english, **values)
 
 
@@ -45,19 +46,7 @@ def phrase_in(language: str, english: str, /, **values) -> str:
     keys, what the user typed) as in English."""
     if language != "fr":
         return english.format(**values)
-    from gankit.errors_fr import FRENCH
-
     return _FrenchValues().format(FRENCH.get(english, english), **values)
-
-
-def numeral(text: str, language: str | None = None) -> str:
-    """A number already written in English (1,000 or 0.5) as `language` writes it (the
-    session's by default): 1 000 (narrow no-break space) and 0,5 in French."""
-    if language is None:
-        from gankit.language import current_language
-
-        language = current_language()
-    return text.replace(",", "\u202f").replace(".", ",") if language == "fr" else text
 
 
 def _is_number(value) -> bool:
@@ -73,6 +62,9 @@ class _FrenchValues(string.Formatter):
         return super().convert_field(value, conversion)
 
     def format_field(self, value, format_spec):
+        if isinstance(value, list | tuple) and value and all(map(_is_number, value)):
+            inside = "\u202f; ".join(self.format_field(v, "") for v in value)  # [0,5 ; 0,999]
+            return f"[{inside}]" if isinstance(value, list) else f"({inside})"
         text = format(value, format_spec)
         return numeral(text, "fr") if _is_number(value) else text
 
@@ -82,8 +74,6 @@ class GankitError(Exception):
     the session's language when raised, which its first words (`error_line`) follow."""
 
     def __init__(self, *args):
-        from gankit.language import current_language
-
         super().__init__(*args)
         self.language = current_language()
 

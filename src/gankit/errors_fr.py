@@ -11,22 +11,34 @@ préréglage (a preset), jeu de données; flags, file names and config keys stay
 
 from __future__ import annotations
 
-import re
-
-NARROW_NBSP, NBSP = "\u202f", "\u00a0"  # as gankit.language, which imports gankit.errors
-
-
-def typeset(text: str) -> str:
-    """French spacing: a no-break space before : and %, a narrow one before ; ? ! and
-    inside « »."""
-    text = re.sub(r" ([:%])", NBSP + r"\1", text)
-    text = re.sub(r" ([;?!»])", NARROW_NBSP + r"\1", text)
-    return text.replace("« ", "«" + NARROW_NBSP)
-
+from gankit.wording import typeset
 
 FRENCH = {
     # errors.py
     "gankit: error: {message}": "gankit : erreur : {message}",
+    "gankit: warning: the file system of {folder} cannot lock it ({reason}): nothing stops "
+    "a second process from writing this run":
+        "gankit : avertissement : le système de fichiers de {folder} ne permet pas de le "
+        "verrouiller ({reason}) : rien n'empêche un second processus d'écrire dans cet "
+        "entraînement",
+    "gankit: skipped {count} line(s) of {path} that are not gankit records":
+        "gankit : {count} ligne(s) de {path} ignorée(s) : ce ne sont pas des enregistrements "
+        "de gankit",
+    "gankit: {export} is from step {exported}, older than {last} (step {saved}): sampling "
+    "from last.pt":
+        "gankit : {export} date de l'itération {exported}, avant {last} (itération {saved}) : "
+        "les échantillons sont tirés de last.pt",
+    "gankit: stopped by {signal}": "gankit : arrêté par {signal}",
+    "gankit: stopped by {signal} before training began: nothing was saved, and the same "
+    "command starts it again":
+        "gankit : arrêté par {signal} avant le début de l'entraînement : rien n'a été "
+        "enregistré, et la même commande le relance",
+    "gankit: stopped by {signal}: nothing was written":
+        "gankit : arrêté par {signal} : rien n'a été écrit",
+    "gankit: stopped by {signal}: nothing was recorded":
+        "gankit : arrêté par {signal} : rien n'a été enregistré",
+    "gankit: stopped by {signal}: the previous report is unchanged":
+        "gankit : arrêté par {signal} : le rapport précédent est inchangé",
     "a file": "un fichier",
     "{message} ({advice})": "{message} ({advice})",
     "cannot write {what}: {reason}": "impossible d'écrire {what} : {reason}",
@@ -168,7 +180,7 @@ FRENCH = {
     "{name} is truncated: header says {shape} ({expected} bytes of data), found {found}":
         "{name} est tronqué : l'en-tête annonce {shape} ({expected} octets de données), le "
         "fichier en a {found}",
-    "{name} is has trailing bytes: header says {shape} ({expected} bytes of data), found "
+    "{name} has trailing bytes: header says {shape} ({expected} bytes of data), found "
     "{found}":
         "{name} a des octets en trop : l'en-tête annonce {shape} ({expected} octets de "
         "données), le fichier en a {found}",

@@ -14,7 +14,7 @@ questions in French.
 
 from __future__ import annotations
 
-from gankit.errors_fr import typeset
+from gankit.wording import typeset
 
 STEP_HINT = {
     "en": "The check calls it with tiny networks: G turns generator.latent_dim = 4 noise "

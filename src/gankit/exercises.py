@@ -44,14 +44,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from gankit.errors import ConfigError, first_line, phrase
 from gankit.exercise_messages import MESSAGES, RETURNS
-from gankit.language import (
-    NARROW_NBSP,
-    NBSP,
-    check_language,
-    current_language,
-    number,
-    percent,
-)
+from gankit.language import NARROW_NBSP, NBSP, number, percent, resolve_language
 from gankit.losses import get_loss, r1_penalty
 
 
@@ -866,8 +859,7 @@ def check(name: str, fn, language: str | None = None) -> Result:
     if name not in CHECKS:
         raise ConfigError(phrase("unknown exercise {name!r}; the exercises are {names}",
                                  name=name, names=", ".join(CHECKS)))
-    language = current_language() if language is None else language
-    check_language(language)
+    language = resolve_language(language)
     # The check's own random stream, and gradients on even if the student turned them off.
     with torch.random.fork_rng(devices=[]), torch.enable_grad():
         try:
@@ -907,6 +899,16 @@ def result(name: str, mistake: Found | None, language: str) -> Result:
     return Result(False, f"✗ {name}{colon} {text}", mistake.mistake)
 
 
+def precise(value: float, language: str) -> str:
+    """`value` to six significant digits: two values that `close` tells apart (to 1e-4)
+    never print alike."""
+    if not math.isfinite(value) or value == 0:
+        return number(value, language)
+    text = number(value, language, max(0, 5 - math.floor(math.log10(abs(value)))))
+    point = "," if language == "fr" else "."
+    return text.rstrip("0").rstrip(point) if point in text else text
+
+
 def render(value, language: str) -> str:
     """A value in a message: numbers as the language writes them, tuples of numbers as a
     vector, other tuples and lists by their length, tensors and other objects by their
@@ -920,8 +922,10 @@ def render(value, language: str) -> str:
         return words["value_one" if value == 1 else "values"].format(n=int(value))
     if isinstance(value, Share):
         return words["half"] if value == 0.5 else percent(value, language)
-    if isinstance(value, numbers.Real):
+    if isinstance(value, numbers.Integral):
         return number(value, language)
+    if isinstance(value, numbers.Real):
+        return precise(value, language)
     if isinstance(value, tuple) and value and all(
             isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
         separator = NARROW_NBSP + "; " if language == "fr" else ", "

@@ -11,10 +11,7 @@ from __future__ import annotations
 import math
 
 from gankit.errors import ConfigError, phrase
-
-# French typography: a narrow no-break space groups thousands and stands before ; ! ?
-# and inside « »; a no-break space stands before : and %.
-NARROW_NBSP, NBSP = "\u202f", "\u00a0"
+from gankit.wording import NARROW_NBSP, NBSP, current_language, numeral, use_language
 
 MESSAGES = {
     "en": {
@@ -169,9 +166,6 @@ NAMES = {
         "schedule": {"constant": "constant", "linear": "décroissance linéaire vers 0"},
     },
 }
-# The language of a session that sets none: a French notebook calls set_language("fr") once,
-# and every Run, Lab, figure, check and error after it speaks French.
-_session = {"language": "en"}
 
 
 def check_language(language: str) -> None:
@@ -183,12 +177,7 @@ def check_language(language: str) -> None:
 def set_language(language: str) -> None:
     """Make `language` ("en" or "fr") the language of everything gankit says from now on."""
     check_language(language)
-    _session["language"] = language
-
-
-def current_language() -> str:
-    """The language set by `set_language`, "en" until it is called."""
-    return _session["language"]
+    use_language(language)
 
 
 def resolve_language(language: str | None) -> str:
@@ -257,9 +246,7 @@ def number(value: float, language: str = "en", decimals: int | None = None) -> s
         text = f"{value:,.{decimals}f}"
     if text.lstrip("-").strip("0.,") == "":  # -0.00 is 0.00
         text = text.lstrip("-")
-    if language == "fr":
-        text = text.replace(",", NARROW_NBSP).replace(".", ",")
-    return text
+    return numeral(text, language)
 
 
 def percent(share: float, language: str = "en", decimals: int = 0) -> str:

@@ -50,9 +50,9 @@ class RunLock:
             os.close(descriptor)
             if e.errno not in NO_LOCKS:
                 raise storage_error(e, path, "lock") from None
-            print(f"gankit: warning: the file system of {path.parent} cannot lock it "
-                  f"({e.strerror}): nothing stops a second process from writing this run",
-                  file=sys.stderr)
+            print(phrase("gankit: warning: the file system of {folder} cannot lock it "
+                         "({reason}): nothing stops a second process from writing this run",
+                         folder=path.parent, reason=e.strerror), file=sys.stderr)
             return
         self.descriptor = descriptor
 

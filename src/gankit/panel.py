@@ -92,9 +92,9 @@ class LivePanel:
         done = self.step - self.first_step
         rate = done / elapsed if elapsed > 0 and done else 0.0
         left = (self.total_steps - self.step) / rate if rate else 0.0
-        phrase = functools.partial(say, self.language)
-        timing = phrase("elapsed", time=_minutes(elapsed)) + (
-            ", " + phrase("speed", rate=number(rate, self.language, 1), time=_minutes(left))
+        words = functools.partial(say, self.language)
+        timing = words("elapsed", time=_minutes(elapsed)) + (
+            ", " + words("speed", rate=number(rate, self.language, 1), time=_minutes(left))
             if rate else "")
         parts = [
             f'<div style="{BOX}"><div style="font-weight: 600">{html.escape(self.title)}</div>',
@@ -109,8 +109,8 @@ class LivePanel:
             uri = "data:image/png;base64," + base64.b64encode(self.grid_png).decode()
             size = ("width: 100%; max-width: 980px" if self.lab
                     else "width: 280px; image-rendering: pixelated")
-            caption = phrase("lab_frame" if self.lab else "fixed_noise", step=self.grid_step)
-            alt = phrase("lab_frame_alt" if self.lab else "samples_at", step=self.grid_step)
+            caption = words("lab_frame" if self.lab else "fixed_noise", step=self.grid_step)
+            alt = words("lab_frame_alt" if self.lab else "samples_at", step=self.grid_step)
             figures.append(f'<figure style="margin: 0 12px 0 0; text-align: center">'
                            f'<img src="{uri}" alt="{html.escape(alt)}" '
                            f'style="{size}"><figcaption style="font-size: 12px; color: #666">'

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from gankit.atomic import append_line, end_line, replacing
-from gankit.errors import naming
+from gankit.errors import naming, phrase
 
 KINDS = ("step", "eval", "toy", "evaluate", "end")
 # Reading is tolerant, writing strict: a line that is not a record of a known kind with
@@ -79,8 +79,8 @@ def read(path: Path, quiet: bool = False) -> list[dict]:
         elif line.strip():
             skipped += 1
     if skipped and not quiet:
-        print(f"gankit: skipped {skipped} line(s) of {path} that are not gankit records",
-              file=sys.stderr)
+        print(phrase("gankit: skipped {count} line(s) of {path} that are not gankit records",
+                     count=skipped, path=path), file=sys.stderr)
     return records
 
 

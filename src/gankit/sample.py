@@ -65,8 +65,9 @@ def generator_file(run_dir: RunDir, raw: bool) -> Path:
     exported = export_step(run_dir.generator)
     saved = checkpoint_step(run_dir.last) if run_dir.last.is_file() else None
     if exported is not None and saved is not None and saved > exported:
-        print(f"gankit: {run_dir.generator} is from step {exported}, older than "
-              f"{run_dir.last} (step {saved}): sampling from last.pt", file=sys.stderr)
+        print(phrase("gankit: {export} is from step {exported}, older than {last} (step "
+                     "{saved}): sampling from last.pt", export=run_dir.generator,
+                     exported=exported, last=run_dir.last, saved=saved), file=sys.stderr)
         return run_dir.last
     return run_dir.generator
 
