@@ -2,7 +2,6 @@
 stepping by hand, and the measured healthy and collapsed runs of the tutorial."""
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -191,13 +190,11 @@ def test_stepping_by_hand_moves_one_network_at_a_time():
 
 
 def test_the_healthy_run_finds_all_eight_modes(tmp_path):
-    """`gankit lab --toy ring8` with no other flag, seed 0."""
-    started = time.perf_counter()
+    """`gankit lab --toy ring8` with no other flag, seed 0. (Its time is a benchmark's
+    business, not a test's: the README gives it, measured alone.)"""
     run = gankit.lab(run_dir=str(tmp_path / "healthy"), quiet=True)
-    seconds = time.perf_counter() - started
     result = lab_metrics(run)
     assert result["modes"] == 8 and result["high_quality"] >= 0.9, result
-    assert seconds < 90, seconds  # 60 s alone on 2 cores; a busy machine gets some slack
 
 
 def test_the_collapse_of_the_tutorial_keeps_few_modes(tmp_path):
