@@ -631,12 +631,21 @@ def kind_mistake(values: dict) -> Found | None:
 D_KEYS = ("d_loss", "d_x", "d_g_z")
 
 
-def check_train_discriminator(fn) -> Found | None:
-    got = trace(functools.partial(attempt, fn), "discriminator")
-    expected = trace(notebook_d_step, "discriminator")
+def traced_steps(fn, reference, trains: str) -> tuple[Trace, Trace, Found | None]:
+    """The student's step `fn` and the notebook's `reference`, each traced from the same
+    start (two calls; see `trace`), and what is wrong with the kind of value `fn` returns."""
+    got = trace(functools.partial(attempt, fn), trains)
     returned = got.returned[0]
-    if returned is None or isinstance(returned, tuple | list):
-        return unexpected(returned)
+    wrong_kind = (unexpected(returned) if returned is None or isinstance(returned, tuple | list)
+                  else None)
+    return got, trace(reference, trains), wrong_kind
+
+
+def check_train_discriminator(fn) -> Found | None:
+    got, expected, wrong_kind = traced_steps(fn, notebook_d_step, "discriminator")
+    if wrong_kind:
+        return wrong_kind
+    returned = got.returned[0]
     if not isinstance(returned, dict):
         return found("not_dict", what=returned)
     missing = [key for key in D_KEYS if key not in returned]
@@ -683,11 +692,10 @@ def means_mistake(d_x: float, d_g_z: float, logits: torch.Tensor) -> Found | Non
 
 
 def check_train_generator(fn) -> Found | None:
-    got = trace(functools.partial(attempt, fn), "generator")
-    expected = trace(notebook_g_step, "generator")
+    got, expected, wrong_kind = traced_steps(fn, notebook_g_step, "generator")
+    if wrong_kind:
+        return wrong_kind
     returned = got.returned[0]
-    if returned is None or isinstance(returned, tuple | list):
-        return unexpected(returned)
     if got.other_changed:
         return found("d_changed")
     loss = step_number(returned)
