@@ -349,8 +349,8 @@ def test_kill_9_at_random_moments_then_resume_finishes(tmp_path, tiny_mnist):
             result = gankit("train", "--resume", run, "--max-steps", "40")
             assert result.returncode in (0, 2), result.stderr  # 2: it had already finished
             outcomes["resumed"] += 1
-        else:
-            result = gankit(*argv)
+        else:  # its grids and records are a run's output: only --overwrite replaces them
+            result = gankit(*argv, "--overwrite")
             assert result.returncode == 0, result.stderr
             outcomes["restarted"] += 1
         assert step_of(run) == 40
@@ -557,3 +557,54 @@ def test_an_export_older_than_last_pt_is_not_sampled_and_resume_rewrites_it(
     assert "generator.safetensors, missing or older, was written" in one_line(
         capsys.readouterr().err)
     assert export_step(run / "generator.safetensors") == 8
+
+
+# 15. A run's outputs are never replaced without --overwrite; --overwrite keeps the user's ----
+
+def test_a_finished_run_without_last_pt_is_not_replaced_by_the_same_command(
+        tmp_path, tiny_mnist, capsys):
+    argv = train_args(tiny_mnist, tmp_path / "run", "--max-steps", "4", "--sample-every", "2",
+                      "--quiet")
+    assert main(argv) == 0
+    run = tmp_path / "run"
+    (run / "checkpoints" / "last.pt").unlink()  # to save space, keeping the export
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert main(argv) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "already holds a run with no checkpoints/last.pt" in line, line
+    assert "generator.safetensors" in line and "--overwrite" in line, line
+    after = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert after == before
+
+
+def test_a_run_killed_before_its_first_checkpoint_is_not_replaced_silently(
+        tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    for path in [*(run / "checkpoints").iterdir(), run / "generator.safetensors",
+                 run / "report.html"]:
+        path.unlink()  # what kill -9 leaves before the first checkpoint: records and grids
+    argv = train_args(tiny_mnist, run, "--max-steps", "3", "--quiet")
+    assert main(argv) == 2
+    assert "metrics.jsonl" in one_line(capsys.readouterr().err)
+    assert main([*argv, "--overwrite"]) == 0
+
+
+def test_overwrite_removes_only_what_gankit_named_at_any_depth(tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=6, sample_every=2,
+                           keep_checkpoints=0), quiet=True)
+    mine = {run / "checkpoints" / "last copy.pt": b"a copy", run / "samples" / "favourite.png":
+            b"a grid I liked", run / "samples" / "kept" / "step_0000002.png": b"in my folder",
+            run / "tb" / "notes.txt": b"what I saw"}
+    for path, data in mine.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+    old_grids = {p.name for p in (run / "samples").glob("step_*.png")}
+    assert "step_0000006.png" in old_grids
+    argv = train_args(tiny_mnist, run, "--max-steps", "2", "--quiet", "--overwrite")
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "kept 4 file(s) gankit did not write" in err and "last copy.pt" in err, err
+    assert all(path.read_bytes() == data for path, data in mine.items())
+    assert {p.name for p in (run / "samples").glob("step_*.png")} == {"step_0000002.png"}
+    assert step_of(run) == 2
+    assert len(list((run / "tb").glob("events.out.tfevents.*"))) == 1

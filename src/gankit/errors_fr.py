@@ -408,10 +408,17 @@ FRENCH = {
         "({shown}) ; il n'est jamais vidé",
     "run dir {root} is a file, not a folder":
         "le dossier de l'entraînement {root} est un fichier, et non un dossier",
-    "run dir {root} already exists and is not empty (use --resume to continue it, "
-    "--overwrite to replace it)":
-        "le dossier de l'entraînement {root} existe déjà et n'est pas vide (utilisez --resume "
-        "pour le continuer, --overwrite pour le remplacer)",
+    "run dir {root} already holds a run ({what}; use --resume to continue it, --overwrite "
+    "to replace it)":
+        "le dossier {root} contient déjà un entraînement ({what} ; utilisez --resume pour le "
+        "continuer, --overwrite pour le remplacer)",
+    "run dir {root} already holds a run with no checkpoints/last.pt ({what}; "
+    "--overwrite replaces it)":
+        "le dossier {root} contient déjà un entraînement sans "
+        "checkpoints/last.pt ({what} ; --overwrite le remplace)",
+    "{n} grid(s)": "{n} grille(s)",
+    "gankit: kept {n} file(s) gankit did not write in {root}: {shown}":
+        "gankit : {n} fichier(s) que gankit n'a pas écrit(s) sont restés dans {root} : {shown}",
 
     # run.py, gan_lab.py, dirac.py, language.py
     "display must be one of {choices}, got {display!r}":

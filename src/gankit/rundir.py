@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-import shutil
+import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from gankit.lock import RunLock
 # manager made, say) are the user's, and never read or deleted.
 EPOCH_CHECKPOINT = re.compile(r"epoch_(\d+)\.pt")
 GRID = re.compile(r"step_(\d+)\.png")
+TENSORBOARD_EVENTS = re.compile(r"events\.out\.tfevents\..+")
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,52 @@ class RunDir:
             return False
         return "preset" in saved and "arch" in saved
 
-    def has_checkpoint(self) -> bool:
-        return self.last.is_file() or bool(self.epoch_checkpoints())
+    def gankit_files(self) -> list[Path]:
+        """The files gankit named in the folder, at any depth: the only ones --overwrite
+        removes. Anything else below it, in checkpoints/ and samples/ too, is the user's."""
+        def named(folder: Path, *names: str, pattern: re.Pattern = TEMPORARY) -> list[Path]:
+            if not folder.is_dir() or folder.is_symlink():
+                return []
+            return [p for p in folder.iterdir() if (p.is_file() or p.is_symlink()) and (
+                p.name in names or pattern.fullmatch(p.name) or TEMPORARY.fullmatch(p.name))]
+
+        return sorted(named(self.root, *(p.name for p in (self.config, self.metrics,
+                                                         self.generator, self.report)))
+                      + named(self.tensorboard, pattern=TENSORBOARD_EVENTS)
+                      + named(self.samples, self.evolution.name, pattern=GRID)
+                      + named(self.checkpoints, self.last.name, self.best.name,
+                              pattern=EPOCH_CHECKPOINT))
+
+    def users_files(self) -> list[Path]:
+        """What the folder holds below its top level that gankit did not name."""
+        ours = set(self.gankit_files())
+        return sorted(p for folder in (self.tensorboard, self.samples, self.checkpoints)
+                      if folder.is_dir() and not folder.is_symlink()
+                      for p in folder.rglob("*") if p not in ours and not p.is_dir())
+
+    def has_output(self) -> bool:
+        """Whether the run produced anything: a checkpoint, the export, a grid, the report,
+        a record in metrics.jsonl. A run stopped while it started (config.toml, an empty
+        metrics.jsonl, TensorBoard's first file) has not, and the same command reuses it."""
+        idle = {self.config, self.metrics}
+        for path in self.gankit_files():
+            if TEMPORARY.fullmatch(path.name) or path.parent == self.tensorboard:
+                continue
+            if path not in idle or path == self.metrics and path.stat().st_size:
+                return True
+        return False
+
+    def remove_gankit_files(self) -> list[Path]:
+        """Delete gankit's own files (and its folders where they are left empty); return
+        the user's files, kept where they were."""
+        for path in self.gankit_files():
+            path.unlink()
+        for folder in (self.tensorboard, self.samples, self.checkpoints):
+            if folder.is_symlink():
+                continue
+            with contextlib.suppress(OSError):  # not empty: the user's files stay in it
+                folder.rmdir()
+        return self.users_files()
 
 
 def numbered(folder: Path, pattern: re.Pattern) -> list[Path]:
@@ -144,6 +190,18 @@ def numbered(folder: Path, pattern: re.Pattern) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
+def output_summary(run_dir: RunDir) -> str:
+    """What a run dir holds, in a few words: "last.pt, 3 grids, generator.safetensors"."""
+    files = [p for p in run_dir.gankit_files() if not TEMPORARY.fullmatch(p.name)]
+    grids = sum(1 for p in files if GRID.fullmatch(p.name) and p.parent == run_dir.samples)
+    checkpoints = [p.name for p in files if p.parent == run_dir.checkpoints]
+    named = [p.name for p in files if p not in (run_dir.config, run_dir.metrics)
+             and p.parent in (run_dir.root, run_dir.samples) and not GRID.fullmatch(p.name)]
+    records = ["metrics.jsonl"] if run_dir.metrics in files else []
+    return ", ".join([*checkpoints[:3], *([phrase("{n} grid(s)", n=grids)] if grids else []), *named,
+                      *records])
+
+
 def grid_step(path: Path) -> int:
     return int(GRID.fullmatch(path.name).group(1))
 
@@ -151,8 +209,8 @@ def grid_step(path: Path) -> int:
 def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = False):
     """Make the run directory and lock it: (RunDir, its RunLock). An existing non-empty
     one is never written into, unless it holds an earlier gankit run (its config.toml)
-    that `overwrite` replaces, or one that never saved a checkpoint (stopped while it
-    started), which is reused. Without `requested`, a new
+    whose files `overwrite` removes (keeping any other), or one that produced nothing
+    (stopped while it started), which is reused. Without `requested`, a new
     runs/<preset>-<slug>-<timestamp>."""
     if requested:
         root = Path(requested)
@@ -171,14 +229,19 @@ def create_run_dir(requested: str, preset: str, slug: str, overwrite: bool = Fal
     lock = RunLock(run_dir.lock)  # before looking inside: what it holds cannot change after
     try:
         run_dir.refuse_foreign()
-        contents = run_dir.contents()
-        if contents:
-            if not overwrite and run_dir.has_checkpoint():
-                raise GankitError(phrase("run dir {root} already exists and is not empty (use "
-                                         "--resume to continue it, --overwrite to replace it)",
-                                         root=root))
-            for path in contents:
-                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        if run_dir.contents():
+            if not overwrite and run_dir.has_output():
+                raise GankitError(phrase(
+                    "run dir {root} already holds a run ({what}; use --resume to continue it, "
+                    "--overwrite to replace it)" if run_dir.last.is_file() else
+                    "run dir {root} already holds a run with no checkpoints/last.pt "
+                    "({what}; --overwrite replaces it)", root=root, what=output_summary(run_dir)))
+            kept = run_dir.remove_gankit_files()
+            if kept:
+                shown = ", ".join(str(p.relative_to(root)) for p in kept[:3])
+                print(phrase("gankit: kept {n} file(s) gankit did not write in {root}: {shown}",
+                             n=len(kept), root=root, shown=shown + (", ..." if len(kept) > 3
+                                                                    else "")), file=sys.stderr)
     except BaseException:
         lock.release()
         raise
