@@ -608,3 +608,120 @@ def test_overwrite_removes_only_what_gankit_named_at_any_depth(tmp_path, tiny_mn
     assert {p.name for p in (run / "samples").glob("step_*.png")} == {"step_0000002.png"}
     assert step_of(run) == 2
     assert len(list((run / "tb").glob("events.out.tfevents.*"))) == 1
+
+
+# 16. Every byte outside a checkpoint's tensors, flipped: refused as corrupt, or harmless ------
+
+def outside_the_tensors(data: bytes) -> list[int]:
+    """The offsets of a torch.save file's structure: the zip's headers and directory, the
+    pickle, the version and byte order records; all but the tensors' raw bytes (which the
+    checksum covers, value by value, as test 13 shows)."""
+    import io
+    import struct
+    import zipfile
+
+    raw = []
+    for info in zipfile.ZipFile(io.BytesIO(data)).infolist():
+        if "/data/" in info.filename:
+            name, extra = struct.unpack("<HH", data[info.header_offset + 26:
+                                                   info.header_offset + 30])
+            start = info.header_offset + 30 + name + extra
+            raw.append(range(start, start + info.compress_size))
+    inside = set().union(*raw)
+    return [i for i in range(len(data)) if i not in inside]
+
+
+def test_every_byte_of_a_checkpoints_structure_flipped_is_refused_or_harmless(
+        tmp_path, tiny_mnist):
+    """The zip and pickle of last.pt, and the export's header (its length and its JSON:
+    names, dtypes, shapes, offsets, the metadata with the config and checksum)."""
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=1, g_hidden=[4],
+                           d_hidden=[4]), quiet=True)
+    export = (run / "generator.safetensors").read_bytes()
+    header = 8 + int.from_bytes(export[:8], "little")
+    tally = []
+    for path, load, offsets in (
+            (run / "checkpoints" / "last.pt", load_checkpoint, outside_the_tensors),
+            (run / "generator.safetensors", read_export, lambda data: range(header))):
+        data, original = path.read_bytes(), load(path)
+        copy = tmp_path / f"flipped{path.suffix}"
+        refused = harmless = 0
+        for offset in offsets(data):
+            for bit in range(8) if TRIALS > 1 else [offset % 8]:
+                changed = bytearray(data)
+                changed[offset] ^= 1 << bit
+                copy.write_bytes(changed)
+                try:
+                    loaded = load(copy)
+                except Corrupt:
+                    refused += 1
+                    continue
+                assert same_contents(loaded[0] if isinstance(loaded, tuple) else loaded,
+                                     original[0] if isinstance(original, tuple) else original), (
+                    f"{path.name}: byte {offset}, bit {bit}: a change went undetected")
+                harmless += 1
+        tally.append(f"{path.name}: {len(offsets(data))} bytes of {len(data)}, {refused} "
+                     f"refused as corrupt, {harmless} harmless")
+    print("structure flips: " + "; ".join(tally))
+
+
+def format_byte(data: bytes) -> int:
+    """The offset of the checkpoint's format number in its pickle: "format" then BININT1."""
+    key = data.index(b"format")
+    return data.index(b"K", key) + 1
+
+
+def test_a_flipped_format_number_reads_as_corrupt_and_fallback_steps_back(
+        tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=25), quiet=True)
+    last = run / "checkpoints" / "last.pt"
+    data = last.read_bytes()
+    offset = format_byte(data)
+    assert data[offset] == 3
+    for bit in range(8):
+        changed = bytearray(data)
+        changed[offset] ^= 1 << bit
+        last.write_bytes(changed)
+        with pytest.raises(Corrupt, match="checksum"):
+            load_checkpoint(last)
+    assert main(["train", "--resume", str(run), "--max-steps", "30"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "corrupt" in line and "newer gankit" not in line and "--fallback" in line, line
+    assert main(["train", "--resume", str(run), "--max-steps", "30", "--fallback"]) == 0
+    assert step_of(run) == 30
+
+
+def test_a_checkpoint_from_a_newer_gankit_says_so(tmp_path, tiny_mnist):
+    from gankit.checkpoint import save_checkpoint
+
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=1), quiet=True)
+    newer = tmp_path / "newer.pt"
+    save_checkpoint({**load_checkpoint(run / "checkpoints" / "last.pt"), "format": 4}, newer)
+    with pytest.raises(GankitError, match=r"newer gankit \(checkpoint format 4\)") as refused:
+        load_checkpoint(newer)
+    assert not isinstance(refused.value, Corrupt)
+
+
+@pytest.mark.parametrize("command", ["sample", "evaluate"])
+def test_sample_and_evaluate_fall_back_to_the_newest_intact_checkpoint(
+        tmp_path, tiny_mnist, capsys, command):
+    # 10 steps an epoch: epoch_000.pt (step 10), epoch_001.pt (step 20), last.pt (step 25).
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=25), quiet=True)
+    for path in (run / "generator.safetensors", run / "checkpoints" / "last.pt",
+                 run / "checkpoints" / "epoch_001.pt"):
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x10
+        path.write_bytes(bytes(data))
+    out = tmp_path / "grid.png"
+    argv = (["sample", str(run), "--n", "4", "--out", str(out)] if command == "sample" else
+            ["evaluate", str(run), "--n", "500", "--metrics", "fid", "--data-dir",
+             str(tiny_mnist)])
+    assert main(argv) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "generator.safetensors is corrupt" in line, line
+    assert "newest intact checkpoint is epoch_000.pt (step 10): add --fallback" in line, line
+    assert not out.exists()
+    assert main([*argv, "--fallback"]) == 0
+    line = one_line(capsys.readouterr().err)
+    assert "generator.safetensors is corrupt: reading epoch_000.pt (step 10) instead" in line
+    assert out.exists() or command == "evaluate"

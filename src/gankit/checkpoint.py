@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,12 +245,17 @@ def save_checkpoint(state: dict, path: str | Path) -> None:
 
 def load_checkpoint(path: str | Path) -> dict:
     """Load a gankit checkpoint with weights_only=True, so that a crafted pickle runs
-    nothing, and verify its checksum; an older format comes back in this one's shape."""
+    nothing, and verify its checksum before reading anything in it, its format number
+    included; an older format comes back in this one's shape. Whatever fails on the way
+    (a flipped bit can break the zip, the pickle, a tensor's shape or strides) reads as
+    Corrupt, in one line."""
     path = Path(path)
     if not path.is_file():
         raise GankitError(phrase("checkpoint not found: {path}", path=path))
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of a pickle protocol a flip made up
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # torch's own message goes on to advise weights_only=False, which runs the file's code.
         raise Corrupt(phrase("{path} is not a loadable gankit checkpoint (it holds more than "
@@ -262,27 +268,46 @@ def load_checkpoint(path: str | Path) -> dict:
                              "PyTorch file ({error})", path=path, error=first_line(e))) from None
     if not isinstance(state, dict):
         raise Corrupt(phrase("{path} is not a gankit checkpoint (it holds no dict)", path=path))
+    check_digest(state, path)
+    try:
+        return _checked(state, path)
+    except GankitError:
+        raise
+    except Exception as e:  # a format 1 or 2 file, without a checksum, of the wrong shape
+        raise Corrupt(phrase("{path} is not a loadable gankit checkpoint: corrupt or not a "
+                             "PyTorch file ({error})", path=path, error=first_line(e))) from None
+
+
+def _checked(state: dict, path: Path) -> dict:
+    """A checkpoint whose checksum matched (or that predates checksums), in this format's
+    shape."""
     version = state.get("format", 1)
-    if isinstance(version, int) and FORMAT < version < 100:  # else a flipped bit: corrupt
+    if not isinstance(version, int) or not 1 <= version <= FORMAT:
         raise GankitError(phrase("{path} was written by a newer gankit (checkpoint format "
                                  "{version}); upgrade gankit to read it", path=path,
                                  version=version))
-    check_digest(state, path)
     if "format" not in state and "step" in state:
         state = _from_format_1(state)
-    if not all(key in state for key in REQUIRED_KEYS):
-        raise GankitError(phrase("{path} is not a gankit checkpoint (missing generator/config "
-                                 "keys)", path=path))
+    if not all(key in state for key in REQUIRED_KEYS) or not isinstance(state["training"],
+                                                                        dict):
+        raise Corrupt(phrase("{path} is not a gankit checkpoint (missing generator/config "
+                             "keys)", path=path))
+    int(state["training"]["step"])
     return state
 
 
 def check_digest(state: dict, path: Path) -> None:
-    """Remove the checksum from `state` and verify it: required from format 3 on."""
-    expected = state.pop("sha256", None)
-    version = state.get("format", 1)
-    if expected is None and isinstance(version, int) and version <= 2:
+    """Remove the checksum from `state` and verify it, before anything else in `state` is
+    read: required but in the formats written before checksums (1 and 2), which are the
+    only ones a file without one may claim to be."""
+    expected, version = state.pop("sha256", None), state.get("format", 1)
+    if expected is None and type(version) is int and version in (1, 2):
         return  # written before checkpoints carried one
-    if expected != contents_digest(state):
+    try:
+        matches = expected == contents_digest(state)
+    except Exception:  # a flipped bit made a tensor that cannot be read back
+        matches = False
+    if not matches:
         raise Corrupt(phrase("{path} is corrupt: its checksum does not match its contents",
                              path=path))
 
@@ -320,7 +345,9 @@ def checkpoint_step(path: Path) -> int | None:
     """The step a checkpoint was saved at, read without loading its tensors (None when
     it cannot be read)."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        with warnings.catch_warnings():  # a corrupt file's, said when it is loaded
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         return int(state["training"]["step"] if "training" in state else state["step"])
     except Exception:
         return None
@@ -353,14 +380,21 @@ def read_export(path: Path) -> tuple[dict, Config]:
     """(weights, config) of an exported generator, its checksum verified (exports
     written before 2026-12-02 carry none)."""
     weights, metadata = _load_export(path)
+    expected = metadata.pop("gankit_sha256", None)
+    # Checked before the metadata is read: only an export older than checksums (no step
+    # either) may lack one.
+    if expected is not None or "gankit_step" in metadata:
+        try:
+            matches = expected == contents_digest({**weights, **metadata})
+        except Exception:
+            matches = False
+        if not matches:
+            raise Corrupt(phrase("{path} is corrupt: its checksum does not match its "
+                                 "contents; sample from the run's checkpoints/last.pt instead",
+                                 path=path))
     if "gankit_config" not in metadata:
         raise GankitError(phrase("{path} has no gankit configuration in its metadata",
                                  path=path))
-    expected = metadata.pop("gankit_sha256", None)
-    if (expected or "gankit_step" in metadata) and expected != contents_digest(
-            {**weights, **metadata}):
-        raise Corrupt(phrase("{path} is corrupt: its checksum does not match its contents; "
-                             "sample from the run's checkpoints/last.pt instead", path=path))
     try:
         saved = json.loads(metadata["gankit_config"])
     except ValueError:

@@ -239,6 +239,10 @@ def add_generator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--raw", action="store_true",
                         help="the trained generator weights, not their EMA (when the run kept one)")
+    parser.add_argument("--fallback", action="store_true",
+                        help="when the run dir's generator.safetensors or last.pt is corrupt, "
+                        "read the newest intact checkpoint after it (last.pt, then the epoch "
+                        "snapshots) instead of refusing; a line says which")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,7 +384,8 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.interpolate is None and out.suffix == ".gif":
         raise GankitError(phrase("a .gif output needs --interpolate K"))
     _check_writable(out, args.overwrite, (".png", ".npz", ".gif"), folder=True)
-    generator, config = load_generator(args.source, pick_device(args.device), args.raw)
+    generator, config = load_generator(args.source, pick_device(args.device), args.raw,
+                                       args.fallback)
     if is_toy(config.dataset):
         if args.interpolate or args.label is not None:
             raise GankitError(phrase("a lab run draws unconditional 2-D points: no --label or "
@@ -418,7 +423,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                      "brings its own (evaluate uses all of them)"))
     else:
         args.n = 10_000 if args.n is None else args.n
-        loaded = load_generator(source, pick_device(args.device), args.raw)
+        loaded = load_generator(source, pick_device(args.device), args.raw, args.fallback)
         if is_toy(loaded[1].dataset):
             return evaluate_lab_run(args, source, *loaded)
         check_sample_count(names, args.n)

@@ -417,6 +417,12 @@ FRENCH = {
         "le dossier {root} contient déjà un entraînement sans "
         "checkpoints/last.pt ({what} ; --overwrite le remplace)",
     "{n} grid(s)": "{n} grille(s)",
+    "{problem}; the newest intact checkpoint is {name} (step {step}): add --fallback to read "
+    "it":
+        "{problem} ; le checkpoint intact le plus récent est {name} (itération {step}) : "
+        "ajoutez --fallback pour le lire",
+    "gankit: {path} is corrupt: reading {name} (step {step}) instead":
+        "gankit : {path} est corrompu : lecture de {name} (itération {step}) à la place",
     "gankit: kept {n} file(s) gankit did not write in {root}: {shown}":
         "gankit : {n} fichier(s) que gankit n'a pas écrit(s) sont restés dans {root} : {shown}",
 

@@ -11,6 +11,7 @@ import torch
 
 from gankit.atomic import replacing
 from gankit.checkpoint import (
+    Corrupt,
     checkpoint_step,
     export_step,
     generator_weights,
@@ -26,15 +27,45 @@ from gankit.rundir import RunDir
 from gankit.toys import is_toy
 
 
-def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: bool = False):
+def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: bool = False,
+                   fallback: bool = False):
     """(generator in eval mode, config) from a run dir, a checkpoint or a .safetensors file.
 
     A run dir gives its final generator.safetensors, or checkpoints/last.pt while training.
     The EMA weights are used where a run kept them, unless `raw` asks for the trained ones.
+    When a run dir's file is corrupt, the error names the newest intact checkpoint after
+    it (last.pt, then the epoch snapshots); `fallback` reads that one, and says so.
     """
     path = Path(source)
-    if path.is_dir():
-        path = generator_file(RunDir(path), raw)
+    if not path.is_dir():
+        generator, config = read_generator(path, raw, source)
+        return generator.to(device).eval(), config
+    run_dir = RunDir(path)
+    path = generator_file(run_dir, raw)
+    try:
+        generator, config = read_generator(path, raw, source)
+    except Corrupt as problem:
+        older = [run_dir.last] if path == run_dir.generator else []
+        for candidate in [*older, *reversed(run_dir.epoch_checkpoints())]:
+            try:
+                generator, config = read_generator(candidate, raw, source)
+            except GankitError:
+                continue
+            step = checkpoint_step(candidate)
+            if not fallback:
+                raise Corrupt(phrase("{problem}; the newest intact checkpoint is {name} (step "
+                                     "{step}): add --fallback to read it", problem=problem,
+                                     name=candidate.name, step=step)) from None
+            print(phrase("gankit: {path} is corrupt: reading {name} (step {step}) instead",
+                         path=path, name=candidate.name, step=step), file=sys.stderr)
+            break
+        else:
+            raise
+    return generator.to(device).eval(), config
+
+
+def read_generator(path: Path, raw: bool, source: str | Path):
+    """(generator, config) from one checkpoint or export."""
     if not path.is_file():
         raise GankitError(phrase("no generator found at {source} (expected a run dir, a .pt "
                                  "checkpoint or a .safetensors file)", source=source))
@@ -53,7 +84,7 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
     except RuntimeError as e:
         raise GankitError(phrase("{path}: weights do not match its configuration ({error})",
                                  path=path, error=first_line(e))) from None
-    return generator.to(device).eval(), config
+    return generator, config
 
 
 def generator_file(run_dir: RunDir, raw: bool) -> Path:
