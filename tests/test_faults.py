@@ -553,10 +553,17 @@ def test_an_export_older_than_last_pt_is_not_sampled_and_resume_rewrites_it(
     assert "is from step 4, older than" in one_line(capsys.readouterr().err)
     last = load_checkpoint(run / "checkpoints" / "last.pt")
     assert all(torch.equal(v, last["generator"][k]) for k, v in generator.state_dict().items())
-    assert main(["train", "--resume", str(run), "--max-steps", "8"]) == 2
-    assert "generator.safetensors, missing or older, was written" in one_line(
-        capsys.readouterr().err)
+    before = (run / "metrics.jsonl").read_bytes()
+    assert main(["train", "--resume", str(run), "--max-steps", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "had already trained its 8 steps; its generator.safetensors, missing or older" in out
     assert export_step(run / "generator.safetensors") == 8
+    assert (run / "metrics.jsonl").read_bytes() == before  # no session was run
+    # Nothing is missing now: the same command is refused, and writes nothing.
+    exported = (run / "generator.safetensors").stat().st_mtime_ns
+    assert main(["train", "--resume", str(run), "--max-steps", "8"]) == 2
+    assert "already at step 8, the end of its 8 steps;" in one_line(capsys.readouterr().err)
+    assert (run / "generator.safetensors").stat().st_mtime_ns == exported
 
 
 # 15. A run's outputs are never replaced without --overwrite; --overwrite keeps the user's ----

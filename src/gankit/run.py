@@ -136,15 +136,17 @@ class Run:
             config = dataclasses.replace(config, run_dir=str(self.dir.root))
         self.config = config
         self.checkpointer = Checkpointer(self.dir, self.procs)
-        if point and self.step >= self.total_steps:
-            written = self.complete_export(point)
+        # A finished run is resumed only to write an export that a crash left missing or
+        # older than its last.pt; then the loop has no step to run, and finish() exports.
+        self.exporting_only = point is not None and self.step >= self.total_steps
+        if self.exporting_only and not self.export_missing(point):
             raise ConfigError(phrase("{root} is already at step {step}, the end of its {total} "
-                                     "steps{written}; resume with a larger --epochs or "
-                                     "--max-steps", root=point.run_dir.root, step=self.step,
-                                     total=self.total_steps, written=written))
+                                     "steps; resume with a larger --epochs or --max-steps",
+                                     root=point.run_dir.root, step=self.step,
+                                     total=self.total_steps))
         if self.procs.is_main:  # what killed processes left half-written
             remove_stale_temporaries(*self.dir.temporaries())
-        if point:
+        if point and not self.exporting_only:
             self.checkpointer.forget_export()
         self.first_step = self.step
         self.epoch_ended = self.step  # the step of the last epoch end whose work was done
@@ -308,14 +310,10 @@ class Run:
         self.guard.check()  # a diverged model never replaces a good checkpoint
         self.checkpointer.save_last(self.nets, self.state, self.config)
 
-    def complete_export(self, point: Resume) -> str:
-        """A finished run whose export is missing or older than its last.pt (a crash
-        between the two) gets it now; return what to tell of it."""
-        if point.source != self.dir.last or export_step(self.dir.generator) == self.step:
-            return ""
-        self.checkpointer.export(self.nets.sampler, self.config, self.step)
-        return phrase(" (its generator.safetensors, missing or older, was written from "
-                      "{source})", source=point.source)
+    def export_missing(self, point: Resume) -> bool:
+        """Whether a finished run's export is missing or older than its last.pt (a crash
+        between the two)."""
+        return point.source == self.dir.last and export_step(self.dir.generator) != self.step
 
     def abandon(self) -> None:
         """A construction that failed (or was stopped) leaves no half-made run: a new run
@@ -332,6 +330,9 @@ class Run:
         """The session's first lines: what trains where, and what a resume could not bring
         back."""
         config, language, world = self.config, self.language, self.procs.world_size
+        if self.exporting_only:
+            self.logger.message(say(language, "exported", run_dir=self.dir.root, step=self.step))
+            return
         written = functools.partial(number, language=language)  # counts; steps stay bare
         batching = (say(language, "batch_ranks", size=written(config.batch_size), ranks=world,
                         total=written(config.batch_size * world)) if self.procs.distributed
@@ -381,6 +382,9 @@ class Run:
     def finish(self) -> None:
         """The loop ended (or left early): last grid and checkpoint, the exported
         generator, the end record and the report."""
+        if self.exporting_only:
+            self.checkpointer.export(self.nets.sampler, self.config, self.step)
+            return
         clock = self.state.clock
         elapsed = clock.loop()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
