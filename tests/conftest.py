@@ -1,5 +1,6 @@
 import gzip
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,17 @@ settings.register_profile("long", deadline=None, max_examples=5000, print_blob=T
                           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                  HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# A shell without job control starts a background command (`make test &`, a CI step)
+# with SIGINT ignored, `nohup make test` ignores SIGHUP; an ignored signal stays ignored in
+# every process the tests start, and gankit honours it (as nohup means). The tests of
+# Ctrl-C and hangups then saw nothing: "DID NOT RAISE Interrupted", and a trainer that ran
+# on after its test timed out. A handler that does nothing leaves the test process as deaf
+# as before, but the tests' runs get these signals as in a terminal (exec gives a caught
+# signal its default action back; an ignored one stays ignored).
+for _signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_signum) is signal.SIG_IGN:
+        signal.signal(_signum, lambda signum, frame: None)
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
