@@ -1,6 +1,13 @@
+import collections
+import contextlib
 import gzip
+import json
 import os
 import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +62,103 @@ def mnist_subset(folder: Path, train_count: int, test_count: int = 0) -> Path:
 def tiny_mnist(tmp_path) -> Path:
     """300 training digits and a 500-image test split."""
     return mnist_subset(tmp_path / "tiny-mnist", 300, 500)
+
+
+# Processes a test starts --------------------------------------------------------------
+#
+# A test that fails or times out must leave nothing running: every process a test starts
+# (a training, torchrun and its workers, a browser) begins in a session of its own, and
+# `started` kills all that it started on every way out of the test. subprocess.run's
+# timeout would kill only the direct child, and torchrun even puts each worker in a
+# session of its own, so the processes are found by parentage and frozen before they die.
+
+GANKIT = [sys.executable, "-m", "gankit"]
+WAIT_S = 600  # how long a test waits for a process: a safety net, never a measurement
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes that `pid` started and theirs, read from /proc (Linux)."""
+    children = collections.defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):  # it ended meanwhile
+            children[int(stat.read_text().rsplit(")", 1)[1].split()[1])].append(
+                int(stat.parent.name))
+    found, todo = [], list(children[pid])
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children[found[-1]])
+    return found
+
+
+def _signal(pid: int, signum: int, group: bool = False) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        (os.killpg if group else os.kill)(pid, signum)
+
+
+def end(process: subprocess.Popen) -> None:
+    """Kill `process` (started in its own session), its group and all it started, then
+    reap it. Stopped first, none of them can start another or be orphaned meanwhile."""
+    stopped: set[int] = set()
+    if process.poll() is None:
+        _signal(process.pid, signal.SIGSTOP, group=True)
+        while new := set(_descendants(process.pid)) - stopped:
+            for pid in new:
+                _signal(pid, signal.SIGSTOP)
+            stopped |= new
+    _signal(process.pid, signal.SIGKILL, group=True)
+    for pid in stopped:
+        _signal(pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired, ValueError):
+        process.communicate(timeout=60)  # closes its pipes
+    process.wait()
+
+
+@contextlib.contextmanager
+def started(args, **kwargs) -> Iterator[subprocess.Popen]:
+    """Popen(args) in a session of its own, stdout and stderr read as text; whatever
+    happens in the `with` block, it ends killed with all it started."""
+    process = subprocess.Popen([str(a) for a in args], start_new_session=True, text=True,
+                               **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE} | kwargs)
+    try:
+        yield process
+    finally:
+        end(process)
+
+
+def run(args, timeout: float = WAIT_S, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run(args, capture_output=True, text=True), but a timeout kills all that
+    it started, not only its direct child (and fails the test)."""
+    with started(args, **kwargs) as process:
+        out, err = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def wait_until(condition, process: subprocess.Popen | None = None, what: str = "",
+               timeout: float = WAIT_S) -> None:
+    """Poll `condition()` until true; fail if `process` ends first (with its output), or
+    after `timeout` seconds (a safety net: how long it takes is never the test)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process is not None and process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the process ended ({process.returncode}) before "
+                        f"{what or condition}:\n{out[-2000:]}\n{err[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what or condition} after {timeout} s")
+        time.sleep(0.05)
+
+
+def logged_step(run_dir: Path) -> int:
+    """The last step with a status line in run_dir/metrics.jsonl (0 before the first):
+    the marker that a training is under way."""
+    try:
+        text = (Path(run_dir) / "metrics.jsonl").read_text()
+    except FileNotFoundError:
+        return 0
+    steps = [0]
+    for line in text.splitlines(keepends=True):
+        with contextlib.suppress(ValueError):  # a line being written
+            record = json.loads(line) if line.endswith("\n") else {}
+            if "d_loss" in record:
+                steps.append(record["step"])
+    return max(steps)
