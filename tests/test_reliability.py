@@ -2,12 +2,8 @@
 
 import dataclasses
 import json
-import os
 import pickle
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
@@ -20,6 +16,8 @@ from gankit.errors import GankitError, Interrupted
 from gankit.guards import Diverged, StopSignal
 from gankit.losses import LOSSES, GanLoss
 from gankit.training import train
+from tests.conftest import GANKIT, WAIT_S, logged_step, started, wait_until
+from tests.conftest import run as run_process
 
 
 def config_for(tmp_path, data_dir, name, **changes) -> Config:
@@ -120,32 +118,23 @@ def test_a_crash_during_save_leaves_the_previous_checkpoint(tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary left behind
 
 
-def run_cli(args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "gankit", "train", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def wait_for(path, process, timeout=120):
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+def train_cli(*args):
+    """`gankit train ARGS`, ended with all it started however the test ends."""
+    return started([*GANKIT, "train", *args])
 
 
 def test_sigkill_then_resume_finishes(tmp_path, tiny_mnist):
     run = tmp_path / "run"
-    process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
-                       "--checkpoint-every", "5", "--device", "cpu", "--epochs", "1000"])
-    wait_for(run / "checkpoints" / "last.pt", process)
-    time.sleep(0.5)
-    process.kill()
-    process.communicate()
+    with train_cli("--data-dir", tiny_mnist, "--run-dir", run, "--batch-size", "32",
+                   "--checkpoint-every", "5", "--device", "cpu", "--epochs", "1000",
+                   "--log-every", "1") as process:
+        # Killed a few steps past its first checkpoint, between two saves.
+        wait_until(lambda: logged_step(run) >= 7, process, "step 7 in metrics.jsonl")
+        process.kill()
+        process.communicate()
     saved = load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"]
     assert saved >= 5
-    finish = subprocess.run(
-        [sys.executable, "-m", "gankit", "train", "--resume", str(run),
-         "--max-steps", str(saved + 7)], capture_output=True, text=True, timeout=120)
+    finish = run_process([*GANKIT, "train", "--resume", run, "--max-steps", saved + 7])
     assert finish.returncode == 0, finish.stderr
     assert f"resuming at step {saved}" in finish.stdout
     assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == saved + 7
@@ -156,13 +145,11 @@ def test_sigkill_then_resume_finishes(tmp_path, tiny_mnist):
                                           (signal.SIGHUP, 129)])
 def test_signal_saves_and_exits_with_its_code(tmp_path, tiny_mnist, signum, code):
     run = tmp_path / "run"
-    process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
-                       "--device", "cpu", "--epochs", "1000", "--log-every", "1"])
-    wait_for(run / "metrics.jsonl", process)
-    while not (run / "metrics.jsonl").read_text():
-        time.sleep(0.05)
-    process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    with train_cli("--data-dir", tiny_mnist, "--run-dir", run, "--batch-size", "32",
+                   "--device", "cpu", "--epochs", "1000", "--log-every", "1") as process:
+        wait_until(lambda: logged_step(run) >= 1, process, "a step in metrics.jsonl")
+        process.send_signal(signum)  # 10,000 steps: it is still training
+        out, err = process.communicate(timeout=WAIT_S)
     assert process.returncode == code, err
     assert f"Resume with: gankit train --resume {run}" in err
     state = load_checkpoint(run / "checkpoints" / "last.pt")
@@ -172,10 +159,7 @@ def test_signal_saves_and_exits_with_its_code(tmp_path, tiny_mnist, signum, code
 def test_second_signal_takes_the_default_action():
     previous = signal.getsignal(signal.SIGINT)
     with StopSignal() as stop:
-        os.kill(os.getpid(), signal.SIGINT)
-        deadline = time.monotonic() + 5
-        while stop.signum is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        signal.raise_signal(signal.SIGINT)  # its Python handler has run when this returns
         assert stop.signum == signal.SIGINT
         assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL  # a second Ctrl-C kills
     assert signal.getsignal(signal.SIGINT) is previous
@@ -270,11 +254,11 @@ def test_cuda_without_cuda_is_refused(tmp_path, monkeypatch, capsys):
 def test_a_closed_stdout_does_not_lose_the_run(tmp_path, tiny_mnist):
     # `gankit train | head -1`: printing stops, training finishes and saves.
     run = tmp_path / "run"
-    process = run_cli(["--data-dir", str(tiny_mnist), "--run-dir", str(run), "--batch-size", "32",
-                       "--device", "cpu", "--max-steps", "40", "--log-every", "1"])
-    process.stdout.readline()
-    process.stdout.close()
-    assert process.wait(timeout=120) == 0, process.stderr.read()
+    with train_cli("--data-dir", tiny_mnist, "--run-dir", run, "--batch-size", "32",
+                   "--device", "cpu", "--max-steps", "40", "--log-every", "1") as process:
+        process.stdout.readline()
+        process.stdout.close()
+        assert process.wait(timeout=WAIT_S) == 0, process.stderr.read()
     assert load_checkpoint(run / "checkpoints" / "last.pt")["training"]["step"] == 40
     assert (run / "generator.safetensors").is_file()
 
@@ -296,7 +280,7 @@ def test_a_signal_on_an_epochs_last_batch_still_ends_the_epoch(tmp_path, tiny_mn
                 d = gankit.discriminator_step(run.nets, opt_d, loss, real)
                 g = gankit.generator_step(run.nets, opt_g, loss, len(real))
                 if run.step == 9:  # the tenth and last batch of the first epoch
-                    os.kill(os.getpid(), signal.SIGINT)
+                    signal.raise_signal(signal.SIGINT)  # in this thread, before it returns
                 run.log(d, g)
     checkpoints = tmp_path / "run" / "checkpoints"
     assert (checkpoints / "epoch_000.pt").is_file()
@@ -386,7 +370,7 @@ def test_sampling_an_interrupted_resume_reads_its_newest_weights(tmp_path, tiny_
                 d = gankit.discriminator_step(session.nets, opt_d, loss, real)
                 g = gankit.generator_step(session.nets, opt_g, loss, len(real))
                 if session.step == 6:
-                    os.kill(os.getpid(), signal.SIGINT)
+                    signal.raise_signal(signal.SIGINT)  # in this thread, before it returns
                 session.log(d, g)
     last = load_checkpoint(run / "checkpoints" / "last.pt")
     assert last["training"]["step"] == 7
