@@ -10,13 +10,13 @@ of times, seeded, in `make test`; `make fuzz` sets GANKIT_FAULT_TRIALS to run mo
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
@@ -29,6 +29,7 @@ from gankit.cli import main
 from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.training import train
+from tests.conftest import GANKIT, WAIT_S, logged_step, run, started, wait_until
 
 TRIALS = int(os.environ.get("GANKIT_FAULT_TRIALS", "1"))
 # A small network, so that a checkpoint is a few hundred kilobytes and a tmpfs of a few
@@ -43,14 +44,13 @@ def config_for(tmp_path, data_dir, name, **changes) -> Config:
     return Config(**(values | changes))
 
 
-def gankit(*args, timeout=180, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gankit", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, **kwargs)
+def gankit(*args, **kwargs) -> subprocess.CompletedProcess:
+    return run([*GANKIT, *args], **kwargs)
 
 
-def start(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gankit", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start(*args, **kwargs):
+    """`gankit ARGS` as a context manager: ended with all it started however the test ends."""
+    return started([*GANKIT, *args], **kwargs)
 
 
 def train_args(data_dir, run, *more):
@@ -66,13 +66,12 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-def wait_until(condition, process=None, timeout=120):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if process is not None:
-            assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+def loading_torch(process) -> bool:
+    """Whether torch's library is mapped in `process`: it is loading what its command
+    needs (gankit's CLI loads no torch before)."""
+    with contextlib.suppress(OSError):
+        return "libtorch" in Path(f"/proc/{process.pid}/maps").read_text()
+    return False
 
 
 def step_of(run: Path) -> int:
@@ -121,9 +120,9 @@ def read_only(disk: Path) -> None:
 
 def test_a_second_writer_is_refused_while_readers_go_on(tmp_path, tiny_mnist, capsys):
     run = tmp_path / "run"
-    trainer = start(*train_args(tiny_mnist, run, "--epochs", "1000", "--checkpoint-every", "5"))
-    try:
-        wait_until(lambda: (run / "checkpoints" / "last.pt").exists(), trainer)
+    with start(*train_args(tiny_mnist, run, "--epochs", "1000",
+                           "--checkpoint-every", "5")) as trainer:
+        wait_until(lambda: (run / "checkpoints" / "last.pt").exists(), trainer, "last.pt")
         assert main(["train", "--resume", str(run), "--max-steps", "100000"]) == 2
         assert f"in use by process {trainer.pid}" in one_line(capsys.readouterr().err)
         argv = train_args(tiny_mnist, run, "--max-steps", "2", "--quiet")
@@ -132,9 +131,6 @@ def test_a_second_writer_is_refused_while_readers_go_on(tmp_path, tiny_mnist, ca
         assert trainer.poll() is None  # the overwrite deleted nothing under its feet
         assert main(["runs", str(tmp_path)]) == 0  # readers never wait for the lock
         assert main(["report", str(run)]) == 0
-    finally:
-        trainer.kill()
-        trainer.communicate()
     # A killed holder leaves no stale lock.
     assert main(["train", "--resume", str(run), "--max-steps", str(step_of(run) + 2),
                  "--quiet"]) == 0
@@ -143,8 +139,10 @@ def test_a_second_writer_is_refused_while_readers_go_on(tmp_path, tiny_mnist, ca
 def test_concurrent_resumes_train_one_at_a_time(tmp_path, tiny_mnist):
     run = tmp_path / "run"
     train(config_for(tmp_path, tiny_mnist, "run", max_steps=10), quiet=True)
-    resumes = [start("train", "--resume", run, "--max-steps", steps) for steps in (200, 100)]
-    outcomes = [(p.communicate(timeout=300)[1], p.returncode) for p in resumes]
+    with contextlib.ExitStack() as stack:
+        resumes = [stack.enter_context(start("train", "--resume", run, "--max-steps", steps))
+                   for steps in (200, 100)]
+        outcomes = [(p.communicate(timeout=WAIT_S)[1], p.returncode) for p in resumes]
     codes = sorted(code for _, code in outcomes)
     assert codes[0] == 0 and codes[1] in (0, 2), outcomes
     print(f"concurrent resumes: exit codes {codes}")
@@ -182,17 +180,13 @@ def test_a_folder_that_is_not_only_a_gankit_run_is_never_emptied(tmp_path, tiny_
 
 def test_nohup_keeps_a_training_alive_past_a_hangup(tmp_path, tiny_mnist):
     run = tmp_path / "run"
-    process = subprocess.Popen(  # as `nohup gankit train ...` starts it: SIGHUP ignored
-        [sys.executable, "-m", "gankit", *train_args(tiny_mnist, run, "--max-steps", "60",
-                                                     "--log-every", "1")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
-    time.sleep(0.3)
-    process.send_signal(signal.SIGHUP)  # while it imports
-    wait_until(lambda: (run / "metrics.jsonl").exists() and (run / "metrics.jsonl").stat().st_size,
-               process)
-    process.send_signal(signal.SIGHUP)  # while it trains
-    _, err = process.communicate(timeout=120)
+    # As `nohup gankit train ...` starts it: SIGHUP ignored.
+    with start(*train_args(tiny_mnist, run, "--max-steps", "60", "--log-every", "1"),
+               preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) as process:
+        process.send_signal(signal.SIGHUP)  # exec'd, Python starting: before gankit runs
+        wait_until(lambda: logged_step(run) >= 1, process, "a step in metrics.jsonl")
+        process.send_signal(signal.SIGHUP)  # while it trains
+        _, err = process.communicate(timeout=WAIT_S)
     assert process.returncode == 0, err
     assert step_of(run) == 60
 
@@ -306,18 +300,25 @@ def test_a_signal_while_starting_leaves_a_run_the_same_command_starts(tmp_path, 
     """The signal lands as the run dir appears (the Run is being made), then at random
     moments of the start-up. While gankit imports its libraries the signal ends it at
     once, silently (nothing is written yet); after, in one line with the signal's exit
-    code. Either way no half-made run is left: a plain rerun works."""
+    code. Either way no half-made run is left: a plain rerun works.
+
+    The random moments are counted from the run's own marks, not from its start, so
+    that a slow machine moves them no earlier: each trial after the first waits for the
+    next mark in turn (the three signals' first ones cover all three), then a random
+    time: torch being loaded (gankit's command has begun; the interpreter's own start-up
+    is no part of this test), the run dir made, the first step logged. A run that ends
+    first is fine."""
     rng = random.Random(signum)
     for trial in range(1 + TRIALS):
         run = tmp_path / f"run{trial}"
         argv = train_args(tiny_mnist, run, "--max-steps", "3", "--quiet")
-        process = start(*argv)
-        if trial == 0:
-            wait_until(run.exists, process)
-        else:
-            time.sleep(rng.uniform(0.5, 3.0))
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=120)
+        with start(*argv) as process:
+            mark = "the run dir" if trial == 0 else list(START_MARKS)[(trial + signum) % 3]
+            wait_until(functools.partial(passed, mark, process, run), what=mark)
+            if trial:
+                time.sleep(rng.uniform(0.0, 1.0))
+            process.send_signal(signum)
+            _, err = process.communicate(timeout=WAIT_S)
         finished = (run / "generator.safetensors").exists()
         if process.returncode == -signum:  # still importing, or exiting once finished
             assert not err and (finished or trial and not run.exists()), err
@@ -334,6 +335,16 @@ def test_a_signal_while_starting_leaves_a_run_the_same_command_starts(tmp_path, 
         assert result.returncode == 0, result.stderr
 
 
+START_MARKS = {"torch loading": lambda process, run: loading_torch(process),
+               "the run dir": lambda process, run: run.exists(),
+               "a step logged": lambda process, run: logged_step(run) >= 1}
+
+
+def passed(mark: str, process, run: Path) -> bool:
+    """Whether a starting `gankit train` has reached `mark` of START_MARKS, or ended."""
+    return process.poll() is not None or START_MARKS[mark](process, run)
+
+
 def test_kill_9_at_random_moments_then_resume_finishes(tmp_path, tiny_mnist):
     rng = random.Random(9)
     outcomes = {"resumed": 0, "restarted": 0}
@@ -341,10 +352,11 @@ def test_kill_9_at_random_moments_then_resume_finishes(tmp_path, tiny_mnist):
         run = tmp_path / f"run{trial}"
         argv = train_args(tiny_mnist, run, "--max-steps", "40", "--checkpoint-every", "3",
                           "--sample-every", "2", "--quiet")
-        process = start(*argv)
-        time.sleep(rng.uniform(1.0, 6.0))
-        process.kill()
-        process.communicate()
+        with start(*argv) as process:  # killed at a random moment of its training
+            wait_until(functools.partial(logged_step, run), process, "a step logged")
+            time.sleep(rng.uniform(0.0, 4.0))  # 40 steps take about 4 s on 2 idle cores
+            process.kill()
+            process.communicate()
         if (run / "checkpoints" / "last.pt").exists():
             result = gankit("train", "--resume", run, "--max-steps", "40")
             assert result.returncode in (0, 2), result.stderr  # 2: it had already finished
