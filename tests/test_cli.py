@@ -1,5 +1,4 @@
 import json
-import subprocess
 import sys
 import tomllib
 
@@ -8,6 +7,7 @@ import pytest
 from gankit.cli import main
 from gankit.errors import ConfigError
 from gankit.resolve import resolve_config
+from tests.conftest import run as run_process
 
 
 def test_precedence_preset_then_file_then_flags(tmp_path):
@@ -170,8 +170,7 @@ def test_help_and_usage_errors_answer_without_loading_torch():
             "try:\n    gankit.cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
             "try:\n    gankit.cli.main(['train', '--bogus'])\nexcept SystemExit:\n    pass\n"
             "print('torch' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+    result = run_process([sys.executable, "-c", code])
     assert result.stdout.splitlines()[-1] == "False", result.stderr
 
 

@@ -3,7 +3,6 @@
 import http.server
 import json
 import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -14,14 +13,17 @@ import torch
 from gankit.checkpoint import load_checkpoint
 from gankit.cli import main
 from gankit.data import FASHION_MNIST_DEBIAN_DIR, iterate_batches, num_batches
+from tests.conftest import run as run_process
+
+# torchrun puts each worker in a session of its own: run_process ends them too, should
+# torchrun hang or the test time out.
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 
 
 def torchrun(*args, cwd=None, env=None):
     env = os.environ | {"OMP_NUM_THREADS": "1"} | (env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "gankit", "train", "--device", "cpu", *args],
-        capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
+    return run_process([*TORCHRUN, "-m", "gankit", "train", "--device", "cpu", *args],
+                       env=env, cwd=cwd)
 
 
 def test_ranks_take_disjoint_shards_of_the_same_global_batches():
@@ -109,21 +111,16 @@ def test_under_torchrun_one_rank_downloads_and_the_others_wait(tmp_path):
 
 
 def test_r1_through_ddp_gives_the_ranks_average_gradient():
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(Path(__file__).with_name("ddp_r1_check.py"))],
-        capture_output=True, text=True, timeout=300,
+    result = run_process(
+        [*TORCHRUN, Path(__file__).with_name("ddp_r1_check.py")],
         env=os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[1])})
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert result.stdout.count(": match") == 2
 
 
 def test_status_lines_show_the_ranks_mean(tmp_path, tiny_mnist):
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(Path(__file__).with_name("ddp_log_check.py")), str(tiny_mnist),
-         str(tmp_path / "run")],
-        capture_output=True, text=True, timeout=300,
+    result = run_process(
+        [*TORCHRUN, Path(__file__).with_name("ddp_log_check.py"), tiny_mnist, tmp_path / "run"],
         env=os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[1])})
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "logged the ranks' mean: match" in result.stdout

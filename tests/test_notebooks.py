@@ -5,7 +5,6 @@ import json
 import re
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 from gankit.language import NBSP
+from tests.conftest import WAIT_S
+from tests.conftest import run as run_process
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIALS = ["gan_mnist.ipynb", "gan_mnist.fr.ipynb"]
@@ -322,7 +323,8 @@ def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
     kernel trains again afterwards."""
     from jupyter_client.manager import start_new_kernel
 
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path),
+                                       startup_timeout=WAIT_S)
     try:
         long_run = (f"import gankit\nconfig = gankit.resolve_config('seed', overrides="
                     f"{{'device': 'cpu', 'run_dir': {str(tmp_path / 'long')!r}}})\n"
@@ -354,9 +356,10 @@ def test_kernel_interrupt_saves_and_the_next_run_works(tmp_path):
         manager.shutdown_kernel(now=True)
 
 
-def execute(client, code: str, interrupt=None, after_step: int = 0, timeout: float = 300):
+def execute(client, code: str, interrupt=None, after_step: int = 0, timeout: float = WAIT_S):
     """Run `code` in the kernel and return its iopub messages; with `interrupt`, send the
-    kernel SIGINT once the panel shows `after_step` steps."""
+    kernel SIGINT once the panel shows `after_step` steps (the seed preset's 23,450 steps
+    cannot end first). `timeout` is a safety net, never a measurement."""
     msg_id = client.execute(code)
     messages, deadline, sent = [], time.monotonic() + timeout, False
     while time.monotonic() < deadline:
@@ -416,12 +419,12 @@ def look_in_a_browser(notebook, tmp_path):
     page, _ = HTMLExporter().from_notebook_node(notebook)
     (tmp_path / "tutorial.html").write_text(page)
     shot = tmp_path / "tutorial.png"
-    subprocess.run(
+    run_process(  # chromium's own processes too end with it, if it hangs
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
          "--window-size=1100,12000", f"--screenshot={shot}", (tmp_path / "tutorial.html").as_uri()],
-        capture_output=True, text=True, timeout=120)
+        timeout=WAIT_S)
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.std() > 20  # text, code and images, not a blank page
     assert (pixels < 40).mean() > 0.01  # the dark sample grids are drawn

@@ -1,7 +1,5 @@
 import dataclasses
 import json
-import subprocess
-import sys
 import tomllib
 
 import numpy as np
@@ -15,6 +13,8 @@ from gankit.models import build_models
 from gankit.resolve import config_from_dict
 from gankit.steps import Networks, discriminator_step, generator_step, make_optimizer
 from gankit.training import train
+from tests.conftest import GANKIT
+from tests.conftest import run as run_process
 
 
 def snapshot(module):
@@ -88,11 +88,8 @@ def test_epoch_ends_leave_grids_and_checkpoints(tmp_path, tiny_mnist):
 
 
 def test_cli_train_max_steps_writes_only_its_run_dir(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "gankit", "train", "--max-steps", "20", "--log-every", "10",
-         "--device", "cpu"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )
+    result = run_process([*GANKIT, "train", "--max-steps", "20", "--log-every", "10",
+                          "--device", "cpu"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "Epoch: [0/50], Batch Num: [10/469]" in lines
@@ -549,8 +546,7 @@ def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
     grid_noise[:, 0] = generator.noise_for(torch.arange(5))
     assert generator.cluster_of(grid_noise).tolist() == [0, 1, 2, 3, 4]
     assert sample_images(generator, 10).shape == (10, 28, 28, 1)  # z alone: no labels
-    result = subprocess.run([sys.executable, "-m", "gankit", "evaluate", str(run), "--n", "20",
-                             "--metrics", "fid,coverage", "--data-dir", str(tiny_mnist),
-                             "--json"], capture_output=True, text=True)
+    result = run_process([*GANKIT, "evaluate", run, "--n", "20", "--metrics", "fid,coverage",
+                          "--data-dir", tiny_mnist, "--json"])
     assert result.returncode == 0, result.stderr
     assert "label_accuracy" not in json.loads(result.stdout)  # clusters are not classes
