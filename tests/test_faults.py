@@ -17,6 +17,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -29,7 +30,15 @@ from gankit.cli import main
 from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.training import train
-from tests.conftest import GANKIT, WAIT_S, logged_step, run, started, wait_until
+from tests.conftest import (
+    GANKIT,
+    WAIT_S,
+    _descendants,
+    logged_step,
+    run,
+    started,
+    wait_until,
+)
 
 TRIALS = int(os.environ.get("GANKIT_FAULT_TRIALS", "1"))
 # A small network, so that a checkpoint is a few hundred kilobytes and a tmpfs of a few
@@ -230,8 +239,8 @@ def test_a_run_dir_name_that_is_not_utf8_is_refused_and_its_config_kept(
 
 def test_a_full_disk_stops_training_with_one_line_and_the_run_resumes(tmp_path, tiny_mnist):
     with small_disk(tmp_path / "disk", "32m") as disk:
-        # A first run fills the disk before its first checkpoint: the same command,
-        # once there is room, starts it again.
+        # A first run fills the disk before its first checkpoint: once there is room, the
+        # same command names what the run left (its records), and --overwrite starts again.
         first = train_args(tiny_mnist, disk / "first", "--max-steps", "8", "--sample-every", "1")
         ballast = fill(disk, leave=20_000)
         result = gankit(*first)
@@ -240,6 +249,9 @@ def test_a_full_disk_stops_training_with_one_line_and_the_run_resumes(tmp_path, 
         no_debris(disk / "first")
         ballast.unlink()
         result = gankit(*first)
+        if result.returncode == 2:
+            assert "--overwrite replaces it" in one_line(result.stderr)
+            result = gankit(*first, "--overwrite")
         assert result.returncode == 0, result.stderr
         # A resumed run fills it midway: last.pt, config.toml and the grids stay whole.
         run = disk / "first"
@@ -744,3 +756,104 @@ def test_sample_and_evaluate_fall_back_to_the_newest_intact_checkpoint(
     line = one_line(capsys.readouterr().err)
     assert "generator.safetensors is corrupt: reading epoch_000.pt (step 10) instead" in line
     assert out.exists() or command == "evaluate"
+
+
+# 17. Faults not tried before: a killed holder's lock, chattr +i, torchrun under faults -------
+
+def test_the_lock_of_a_killed_training_does_not_stop_its_resume(tmp_path, tiny_mnist):
+    run = tmp_path / "run"
+    with start(*train_args(tiny_mnist, run, "--epochs", "1000", "--checkpoint-every", "2",
+                           "--quiet")) as process:
+        wait_until((run / "checkpoints" / "last.pt").exists, process, "a checkpoint")
+        process.kill()
+        process.wait()
+    assert (run / ".lock").exists()  # the file stays; the system dropped the lock itself
+    result = gankit("train", "--resume", run, "--max-steps", str(step_of(run) + 2))
+    assert result.returncode == 0, result.stderr
+
+
+def immutable(*paths: Path) -> contextlib.AbstractContextManager:
+    """chattr +i on `paths` for the block (skipped where the file system or the user
+    cannot: it needs root and ext4 or alike, as CI has)."""
+    @contextlib.contextmanager
+    def block():
+        done = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True,
+                              text=True)
+        if done.returncode:
+            pytest.skip(f"chattr +i is not available here: {done.stderr.strip()}")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+    return block()
+
+
+def test_an_immutable_file_stops_overwrite_before_it_removes_anything(tmp_path, tiny_mnist,
+                                                                       capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=4, sample_every=2),
+                quiet=True)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
+    argv = train_args(tiny_mnist, run, "--max-steps", "2", "--quiet", "--overwrite")
+    with immutable(run / "samples" / "step_0000004.png"):
+        assert main(argv) == 1
+        line = one_line(capsys.readouterr().err)
+        assert "cannot remove" in line and "step_0000004.png" in line and "chattr" in line, line
+        assert {p: p.read_bytes() for p in run.rglob("*")
+                if p.is_file() and p.name != ".lock"} == before
+    assert main(argv) == 0
+
+
+def test_an_immutable_last_pt_stops_training_in_one_line_and_the_run_resumes_after(
+        tmp_path, tiny_mnist, capsys):
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    last = run / "checkpoints" / "last.pt"
+    saved = last.read_bytes()
+    with immutable(last):
+        assert main(["train", "--resume", str(run), "--max-steps", "6", "--quiet"]) == 1
+        assert "cannot write" in one_line(capsys.readouterr().err)
+        assert last.read_bytes() == saved
+        no_debris(run)
+        for command in (["sample", str(run), "--out", str(tmp_path / "grid.png")],
+                        ["report", str(run)]):
+            assert main(command) == 0, command
+    assert main(["train", "--resume", str(run), "--max-steps", "6", "--quiet"]) == 0
+    assert step_of(run) == 6
+
+
+def torchrun(*args) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+            "2", "-m", "gankit", *map(str, args)]
+
+
+def gankit_lines(err: str) -> list[str]:
+    """gankit's own lines on stderr, without torchrun's report of its failed children."""
+    return [line for line in err.splitlines() if line.startswith("gankit:")]
+
+
+@pytest.mark.parametrize("fault", ["kill -9 of rank 1", "SIGTERM to torchrun"])
+def test_torchrun_under_faults_says_one_line_and_resumes(tmp_path, tiny_mnist, fault):
+    run = tmp_path / "run"
+    argv = torchrun(*train_args(tiny_mnist, run, "--epochs", "1000", "--checkpoint-every", "2",
+                                "--quiet"))
+    with started(argv, env={**os.environ, "OMP_NUM_THREADS": "1"}) as launcher:
+        wait_until(lambda: logged_step(run) > 4, launcher, "rank 0's status lines")
+        if fault.startswith("kill"):
+            os.kill(max(_descendants(launcher.pid)), signal.SIGKILL)  # the later one: rank 1
+        else:
+            launcher.send_signal(signal.SIGTERM)
+        _, err = launcher.communicate(timeout=WAIT_S)
+    said = gankit_lines(err)
+    assert "Traceback" not in "\n".join(said) and len(said) == 1, err[-3000:]
+    if fault.startswith("kill"):
+        assert "rank 0 lost contact with the other processes of this torchrun" in said[0], said
+    else:
+        assert f"Resume with: torchrun --nproc_per_node 2 -m gankit train --resume {run}" in (
+            said[0]), said
+    saved = step_of(run)
+    result = run_torchrun(torchrun("train", "--resume", run, "--max-steps", saved + 4))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert step_of(run) == saved + 4
+
+
+def run_torchrun(argv) -> subprocess.CompletedProcess:
+    return run(argv, env={**os.environ, "OMP_NUM_THREADS": "1"})

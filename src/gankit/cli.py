@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import re
 import signal
 import sys
@@ -273,7 +274,8 @@ def run_command(argv: list[str]) -> int:
     try:
         return COMMANDS[args.command](args)
     except Interrupted as e:
-        last_words(f"{e.prefix} {e}{e.resume_hint()}")
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, once, not once a rank
+            last_words(f"{e.prefix} {e}{e.resume_hint()}")
         return e.exit_code
     except KeyboardInterrupt as e:
         from gankit.guards import StopSignal

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from gankit.errors import ConfigError, GankitError, phrase, storage_error
+from gankit.errors import ConfigError, GankitError, first_line, phrase, storage_error
 
 STOP_CHECK_EVERY = 10  # steps between agreements on a stop signal under torchrun
 
@@ -152,3 +153,26 @@ def stop(finished: bool = False) -> None:
         if finished:
             dist.barrier()
         dist.destroy_process_group()
+
+
+def lost_contact(error: BaseException) -> GankitError | None:
+    """The one line for a collective that failed because another process of the torchrun
+    stopped (killed, out of memory): its connection reset or closed. None for any other
+    error, and outside torchrun."""
+    if not dist.is_initialized() or not isinstance(error, RuntimeError):
+        return None
+    text = str(error)
+    if not (isinstance(error, getattr(dist, "DistError", ())) or any(
+            sign in text for sign in ("gloo", "NCCL", "Connection reset", "Connection closed"))):
+        return None
+    return PeerLost(phrase("rank {rank} lost contact with the other processes of this "
+                           "torchrun, one of which stopped ({error}); the run keeps its last "
+                           "checkpoint: resume it with the same torchrun command and "
+                           "gankit train --resume RUN_DIR", rank=dist.get_rank(),
+                           error=re.sub(r"^\[[^]]*\] *", "", first_line(error)).split(". ")[0]))
+
+
+class PeerLost(GankitError):
+    """Another rank of the torchrun died: a fault of the machine's, not of the input."""
+
+    exit_code = 1

@@ -6,6 +6,7 @@ the English text in gankit.errors_fr."""
 import contextlib
 import errno
 import numbers
+import os
 import signal
 import string
 
@@ -120,7 +121,7 @@ STORAGE_ADVICE = {
 
 # What could not be done, by storage_error's `doing`.
 DOING = {"write": "cannot write {what}: {reason}", "read": "cannot read {what}: {reason}",
-         "lock": "cannot lock {what}: {reason}",
+         "lock": "cannot lock {what}: {reason}", "remove": "cannot remove {what}: {reason}",
          "write or read": "cannot write or read {what}: {reason}"}
 
 
@@ -180,7 +181,10 @@ class Interrupted(Exception):
             language = "" if english else f", language={self.language!r}"
             command = f"gankit.train(config, resume={str(self.run_dir)!r}{language})"
         else:
-            command = f"gankit train --resume {self.run_dir}" + (
+            world = os.environ.get("WORLD_SIZE", "1")
+            launcher = (f"torchrun --nproc_per_node {os.environ.get('LOCAL_WORLD_SIZE', world)} "
+                        "-m " if world not in ("", "1") else "")  # the same processes resume it
+            command = f"{launcher}gankit train --resume {self.run_dir}" + (
                 "" if english else f" --language {self.language}")
         return f" {self.resume_with} {command}"
 

@@ -44,6 +44,14 @@ FRENCH = {
     "cannot write {what}: {reason}": "impossible d'écrire {what} : {reason}",
     "cannot read {what}: {reason}": "impossible de lire {what} : {reason}",
     "cannot lock {what}: {reason}": "impossible de verrouiller {what} : {reason}",
+    "cannot remove {what}: {reason}": "impossible de supprimer {what} : {reason}",
+    "rank {rank} lost contact with the other processes of this torchrun, one of which "
+    "stopped ({error}); the run keeps its last checkpoint: resume it with the same torchrun "
+    "command and gankit train --resume RUN_DIR":
+        "le processus de rang {rank} a perdu le contact avec les autres processus de ce "
+        "torchrun, dont l'un s'est arrêté ({error}) ; l'entraînement garde son dernier point "
+        "de reprise : reprenez-le avec la même commande torchrun et gankit train --resume "
+        "RUN_DIR",
     "cannot write or read {what}: {reason}": "impossible d'écrire ou de lire {what} : {reason}",
     "free some space on that disk and run the command again":
         "libérez de la place sur ce disque et relancez la commande",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 import tomllib
@@ -11,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gankit.atomic import TEMPORARY
-from gankit.errors import GankitError, phrase
+from gankit.errors import GankitError, naming, phrase, storage_error
 from gankit.lock import RunLock
 
 # The names gankit gives; other files in checkpoints/ and samples/ (a copy a file
@@ -91,7 +92,7 @@ class RunDir:
 
     def temporaries(self) -> list[Path]:
         """The folders where gankit writes through temporary files."""
-        return [self.root, self.checkpoints, self.samples]
+        return [self.root, self.checkpoints, self.samples, self.tensorboard]
 
     def is_run(self) -> bool:
         return self.config.is_file()
@@ -170,9 +171,25 @@ class RunDir:
 
     def remove_gankit_files(self) -> list[Path]:
         """Delete gankit's own files (and its folders where they are left empty); return
-        the user's files, kept where they were."""
-        for path in self.gankit_files():
-            path.unlink()
+        the user's files, kept where they were. All or nothing: each file is first renamed
+        to a temporary of this process, and if one cannot be (chattr +i, permissions),
+        every one goes back and nothing is deleted; a crash leaves only temporaries, which
+        the next start removes."""
+        aside: list[tuple[Path, Path]] = []
+        try:
+            for path in self.gankit_files():
+                moved = path if TEMPORARY.fullmatch(path.name) else path.with_name(
+                    f".{path.name}.tmp{os.getpid()}")
+                path.rename(moved)
+                aside.append((path, moved))
+        except OSError as e:
+            for original, moved in reversed(aside):
+                with contextlib.suppress(OSError):
+                    moved.rename(original)
+            raise storage_error(e, path, "remove") from None
+        for path, moved in aside:
+            with naming(path, "remove"):
+                moved.unlink()
         for folder in (self.tensorboard, self.samples, self.checkpoints):
             if folder.is_symlink():
                 continue
@@ -198,8 +215,8 @@ def output_summary(run_dir: RunDir) -> str:
     named = [p.name for p in files if p not in (run_dir.config, run_dir.metrics)
              and p.parent in (run_dir.root, run_dir.samples) and not GRID.fullmatch(p.name)]
     records = ["metrics.jsonl"] if run_dir.metrics in files else []
-    return ", ".join([*checkpoints[:3], *([phrase("{n} grid(s)", n=grids)] if grids else []), *named,
-                      *records])
+    counted = [phrase("{n} grid(s)", n=grids)] if grids else []
+    return ", ".join([*checkpoints[:3], *counted, *named, *records])
 
 
 def grid_step(path: Path) -> int:

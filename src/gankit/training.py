@@ -44,8 +44,11 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     distributed.start(config.device)  # under torchrun, join before the data: one rank downloads
     try:
         run_dir = train_loop(config, point, quiet, overwrite, display, language, started)
-    except BaseException:
+    except BaseException as e:
+        lost = distributed.lost_contact(e)
         distributed.stop()
+        if lost:
+            raise lost from None
         raise
     distributed.stop(finished=True)
     return run_dir
