@@ -168,3 +168,21 @@ def test_recomputed_batchnorm_statistics_are_those_of_the_generators_own_outputs
     assert torch.equal(torch.get_rng_state(), global_rng)  # its own noise: training unchanged
     assert not any(m.training for m in generator.modules())
     assert all(norm.momentum == 0.3 for norm in norms)
+
+
+def test_an_error_in_the_generator_step_leaves_the_discriminator_trainable():
+    from gankit.steps import Networks, generator_step, make_optimizer
+
+    config = Config(g_hidden=[8], d_hidden=[8], latent_dim=4)
+    generator, discriminator = build_models(config, (1, 28, 28))
+    nets = Networks(generator, discriminator)
+
+    class BrokenLoss:
+        probabilities = True
+
+        def generator(self, logits):
+            raise RuntimeError("a notebook's loss with a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        generator_step(nets, make_optimizer(generator, config, "g"), BrokenLoss(), 4)
+    assert all(p.requires_grad for p in discriminator.parameters())

@@ -118,17 +118,19 @@ def generator_step(nets: Networks, opt_g: torch.optim.Optimizer, loss: GanLoss, 
     device = next(nets.generator.parameters()).device
     noise, labels = draw_inputs(nets.generator, n, device)
     nets.discriminator.requires_grad_(False)
-    with autocast(device, precision):
-        fake = forward(nets.g_sync, noise, labels)
-        classes = classes_of_fakes(nets.generator, noise, labels)
-        logits, class_logits = d_outputs(nets.d_fast, fake, classes, aux_classifier)
-        g_loss = loss.generator(logits)
-        if aux_classifier:
-            g_loss = g_loss + aux_classifier * F.cross_entropy(class_logits, classes)
-    opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_g.step()
-    nets.discriminator.requires_grad_(True)
+    try:  # an error in G's step (a notebook's, say) must not leave D frozen for the next
+        with autocast(device, precision):
+            fake = forward(nets.g_sync, noise, labels)
+            classes = classes_of_fakes(nets.generator, noise, labels)
+            logits, class_logits = d_outputs(nets.d_fast, fake, classes, aux_classifier)
+            g_loss = loss.generator(logits)
+            if aux_classifier:
+                g_loss = g_loss + aux_classifier * F.cross_entropy(class_logits, classes)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+    finally:
+        nets.discriminator.requires_grad_(True)
     if nets.ema:
         nets.ema.update(nets.generator)
     return g_loss.detach()
