@@ -325,3 +325,22 @@ def test_step_timing_is_cuda_only_and_shows_as_a_fourth_status_line(tmp_path, ti
     assert "Step: 3.25 ms, peak GPU memory: 1.50 GiB" in capsys.readouterr().out
     record = json.loads((tmp_path / "metrics.jsonl").read_text())
     assert (record["ms_per_step"], record["peak_memory_gib"]) == (3.25, 1.5)
+
+
+def test_a_resume_that_lengthens_the_run_keeps_the_learning_rate_falling(tmp_path, tiny_mnist):
+    """300 images in batches of 32: 10 steps an epoch. Linear from lr to 0 over 2 epochs,
+    stopped at step 8 (progress 0.4); resumed with --epochs 4, the rate goes on from 0.6 lr
+    down to 0 at step 40, never back up (it restarted at 0.8 lr: step 8 of 40)."""
+    config = short_config(tmp_path, tiny_mnist, lr_schedule="linear", lr=1e-3, epochs=2,
+                          max_steps=8, g_hidden=[16], d_hidden=[16])
+    run = train(config, quiet=True)
+
+    def last_rate() -> float:
+        return load_checkpoint(run / "checkpoints" / "last.pt")["training"]["optimizer_g"][
+            "param_groups"][0]["lr"]
+
+    assert last_rate() == pytest.approx(1e-3 * (1 - 7 / 20))  # set before step 8's update
+    train(Resume.load(run).config(epochs=4, max_steps=9), quiet=True, resume=run)
+    assert last_rate() == pytest.approx(1e-3 * 0.6)
+    train(Resume.load(run).config(max_steps=39), quiet=True, resume=run)  # same length: as is
+    assert last_rate() == pytest.approx(1e-3 * 0.6 * (40 - 38) / 32)

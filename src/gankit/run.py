@@ -48,7 +48,7 @@ from gankit.rundir import RunDir, create_run_dir
 from gankit.runlog import DISPLAYS, RunLog
 from gankit.sample import sample_images
 from gankit.state import TrainingState
-from gankit.steps import schedule_learning_rate
+from gankit.steps import schedule_learning_rate, schedule_progress
 from gankit.toys import is_toy
 
 
@@ -129,6 +129,10 @@ class Run:
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
+        if point and point.saved.epochs != config.epochs:  # the schedule stretches from here
+            state = self.state
+            state.schedule_origin = (self.step, schedule_progress(
+                self.step, point.saved.epochs * self.per_epoch, state.schedule_origin))
         if point:
             self.dir = point.run_dir
         else:
@@ -193,8 +197,8 @@ class Run:
                                                 self.procs.world_size, self.labels):
                 before = self.step
                 if config.lr_schedule != "constant":  # a custom loop's own rates stay its own
-                    schedule_learning_rate(self.opt_g, self.opt_d, config,
-                                           self.step / (config.epochs * self.per_epoch))
+                    schedule_learning_rate(self.opt_g, self.opt_d, config, schedule_progress(
+                        self.step, config.epochs * self.per_epoch, self.state.schedule_origin))
                 yield real, labels
                 if self.step != before + 1:
                     raise GankitError(phrase("call run.log(d, g) exactly once for each batch"))

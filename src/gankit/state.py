@@ -68,13 +68,16 @@ class TrainingState:
         self.g_loss = torch.zeros((), device=device)  # logged as 0 until the first G step
         self.clock = Clock()
         self.eval_time = 0.0  # seconds of evaluation during training, over all sessions
+        # Where the learning-rate schedule's current stretch begins: (step, progress). A
+        # resume that changes the run's length starts a stretch (see schedule_progress).
+        self.schedule_origin: tuple[int, float] = (0, 0.0)
 
     def state_dict(self, resumable: bool = True) -> dict:
         """The state at this step; without `resumable` (an epoch snapshot) the optimizers
         and random streams are left out, two thirds of a checkpoint's size. Under torchrun
         every rank must call it: it gathers each rank's random streams."""
         state = {"step": self.step, "time_s": self.clock.total(), "eval_time_s": self.eval_time,
-                 "best_fid": self.best_fid}
+                 "best_fid": self.best_fid, "schedule_origin": list(self.schedule_origin)}
         if resumable:
             # Each rank's own last G loss (its shard's), which its D-only steps log next.
             losses, streams = zip(*self.procs.gather((self.g_loss.detach().cpu(),
@@ -90,6 +93,8 @@ class TrainingState:
         self.clock.before = state.get("time_s", 0.0)
         self.eval_time = state.get("eval_time_s", 0.0)
         self.best_fid = state.get("best_fid", math.inf)
+        start, progress = state.get("schedule_origin", (0, 0.0))
+        self.schedule_origin = (int(start), float(progress))
         # With n_critic > 1 the last G loss is what the next D-only steps log.
         losses = state.get("g_loss", [self.g_loss.cpu()])
         self.g_loss = losses[min(self.procs.rank, len(losses) - 1)].to(self.g_loss.device)

@@ -198,12 +198,20 @@ def network_lr(config: Config, network: str) -> float:
 
 
 # Learning-rate factor as a function of the run's progress through its epochs, from 0 at
-# the first step to 1 at the end of the last epoch. It depends on the step alone, so a
-# run stopped by --max-steps or an interrupt resumes on the same curve.
+# the first step to 1 at the end of the last epoch (see schedule_progress). It depends on
+# the step alone, so a run stopped by --max-steps or an interrupt resumes on the same curve.
 LR_SCHEDULES = {
     "constant": lambda progress: 1.0,
     "linear": lambda progress: 1.0 - progress,
 }
+
+
+def schedule_progress(step: int, total: int, origin: tuple[int, float] = (0, 0.0)) -> float:
+    """How far through its schedule a run of `total` steps is at `step`: step / total,
+    unless a resume changed the run's length at `origin` (step, progress then): from there
+    progress goes on to 1 at the new end, so the learning rate never jumps."""
+    start, begun = origin
+    return begun + (1.0 - begun) * (step - start) / (total - start)
 
 
 def check_lr_schedule(name: str) -> None:
