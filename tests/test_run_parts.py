@@ -344,3 +344,31 @@ def test_a_resume_that_lengthens_the_run_keeps_the_learning_rate_falling(tmp_pat
     assert last_rate() == pytest.approx(1e-3 * 0.6)
     train(Resume.load(run).config(max_steps=39), quiet=True, resume=run)  # same length: as is
     assert last_rate() == pytest.approx(1e-3 * 0.6 * (40 - 38) / 32)
+
+
+def test_a_fallback_to_an_epoch_snapshot_does_that_epochs_end_work(tmp_path, tiny_mnist,
+                                                                   monkeypatch):
+    """The snapshot is saved at the start of the epoch's end work, before FID, best.pt and
+    last.pt; a crash in FID, then a corrupt last.pt: --fallback resumes from the snapshot,
+    and the epoch it ends gets its FID, as an uninterrupted run's does."""
+    from gankit import run as run_module
+
+    config = short_config(tmp_path, tiny_mnist, max_steps=0, epochs=3, eval_every=1,
+                          eval_samples=300, g_hidden=[16], d_hidden=[16])
+    real_fid = run_module.evaluate_fid
+
+    def crash_at_step_20(sampler, config):
+        if len(list((Path(config.run_dir) / "checkpoints").glob("epoch_001.pt"))):
+            raise KeyboardInterrupt  # the process dies here, as a kill would stop it
+        return real_fid(sampler, config)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(run_module, "evaluate_fid", crash_at_step_20)
+        with pytest.raises(KeyboardInterrupt):
+            train(config, quiet=True)
+    run = Path(config.run_dir)
+    (run / "checkpoints" / "last.pt").unlink()
+    train(config, quiet=True, resume=Resume.load(run, fallback=True))
+    evaluated = [json.loads(line)["step"] for line in (run / "metrics.jsonl").open()
+                 if json.loads(line).get("event") == "eval"]
+    assert evaluated == [10, 20, 30]

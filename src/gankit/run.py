@@ -153,7 +153,9 @@ class Run:
         if point and not self.exporting_only:
             self.checkpointer.forget_export()
         self.first_step = self.step
-        self.epoch_ended = self.step  # the step of the last epoch end whose work was done
+        # The step of the last epoch end whose work was done. An epoch snapshot (--fallback)
+        # was saved as its epoch's end work began: batches() does that work first.
+        self.epoch_ended = self.step if point is None or point.exact else -1
         self.frame_step = -1  # the step of a lab run's last frame
         self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
         self.stop = StopSignal()
@@ -189,6 +191,8 @@ class Run:
             raise GankitError(phrase("use the run as a context manager: with gankit.Run(...) as "
                                      "run:"))
         config = self.config
+        if self.epoch_ended != self.step:
+            self.end_epoch(self.step // self.per_epoch - 1)
         while self.step < self.total_steps:
             epoch, first_batch = divmod(self.step, self.per_epoch)
             self.logger.start_epoch(epoch, first_batch)

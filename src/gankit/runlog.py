@@ -98,7 +98,9 @@ class RunLog:
             self.panel.progress(step, self.epoch_text)
 
     def end_epoch(self) -> None:
-        self.bar.close()
+        if self.bar is not None:  # None when a resume from an epoch snapshot ends its epoch
+            self.bar.close()
+            self.bar = None
 
     def status(self, epoch: int, batch: int, step: int, stats: dict[str, float],
                timing: dict[str, float] | None = None) -> None:
