@@ -137,3 +137,28 @@ def test_two_processes_train_every_feature_together(tmp_path, tiny_mnist):
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     assert state["training"]["step"] == 12 and "ema" in state and state["world_size"] == 2
     assert "UserWarning" not in result.stderr
+
+
+def test_a_lab_run_and_an_image_run_with_fid_train_under_torchrun(tmp_path, tiny_mnist):
+    """Every rank runs every collective at a frame or an evaluation, while rank 0 alone
+    draws and writes: a lab run crashed at its first frame ("training diverged at step
+    0" on rank 0, "Connection closed" on rank 1)."""
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    lab = run_process([*TORCHRUN, "-m", "gankit", "lab", "--device", "cpu", "--max-steps", "30",
+                       "--sample-every", "10", "--run-dir", str(tmp_path / "lab"), "--quiet"],
+                      env=env)
+    assert lab.returncode == 0, lab.stderr[-3000:]
+    frames = sorted(p.name for p in (tmp_path / "lab" / "samples").glob("step_*.png"))
+    assert frames == ["step_0000010.png", "step_0000020.png", "step_0000030.png"]
+    toys = [json.loads(line) for line in (tmp_path / "lab" / "metrics.jsonl").open()
+            if json.loads(line).get("event") == "toy"]
+    assert [r["step"] for r in toys] == [10, 20, 30]
+    # 300 images in global batches of 2 x 16: 10 steps an epoch (the last one short).
+    image = torchrun("--data-dir", str(tiny_mnist), "--g-hidden", "16", "--d-hidden", "16",
+                     "--batch-size", "16", "--epochs", "2", "--eval-every", "1",
+                     "--eval-samples", "300", "--run-dir", str(tmp_path / "image"), "--quiet")
+    assert image.returncode == 0, image.stderr[-3000:]
+    evaluated = [json.loads(line)["step"] for line in (tmp_path / "image" / "metrics.jsonl").open()
+                 if json.loads(line).get("event") == "eval"]
+    assert evaluated == [10, 20]
+    assert (tmp_path / "image" / "checkpoints" / "best.pt").is_file()

@@ -300,10 +300,12 @@ class Run:
         """Measure a lab run (modes covered, high-quality share, JS), log it, and save the
         frame that draws it beside D, G's map and the curves so far."""
         # Measured once a step: --max-steps on a --sample-every step ends where log() drew.
-        if not self.procs.is_main or self.frame_step == self.step:
+        if self.frame_step == self.step:
             return
         self.frame_step = self.step
-        self.guard.check()  # a diverged model draws nothing but NaN
+        self.guard.check()  # a diverged model draws nothing but NaN; a collective: every rank
+        if not self.procs.is_main:
+            return
         started = time.perf_counter()
         result = self.lab.measure(self.nets.sampler)
         self.logger.evaluation(self.step, self.step // self.per_epoch, result,
