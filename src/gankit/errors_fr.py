@@ -477,6 +477,23 @@ FRENCH = {
     # exercises.py
     "unknown exercise {name!r}; the exercises are {names}":
         "exercice inconnu {name!r} ; les exercices sont {names}",
+
+    # issue #32: paths, points files, seeds and sizes (cli.py, config.py, toys.py, sample.py)
+    "dataset {dataset!r} names no path: give {form}":
+        "dataset {dataset!r} ne nomme aucun chemin : donnez {form}",
+    "{path} is empty (0 bytes)": "{path} est vide (0 octet)",
+    "{path}: {name} has dtype {dtype}; gankit reads real numbers only (integers or floats)":
+        "{path} : {name} est de type {dtype} ; gankit ne lit que des nombres réels (entiers "
+        "ou flottants)",
+    "{path}: {name} must be finite, found {value}":
+        "{path} : {name} ne doit contenir que des nombres finis, et contient {value}",
+    "{path}: {name} must lie within ±{limit:,.0f}, found {value:g}: gankit trains on the "
+    "points as they are, so scale them to a few units":
+        "{path} : {name} doit rester entre -{limit:,.0f} et +{limit:,.0f}, et contient "
+        "{value:g} : gankit s'entraîne sur les points tels quels, ramenez-les donc à quelques "
+        "unités",
+    "{path}: sigma must be one number; got shape {shape}":
+        "{path} : sigma doit être un seul nombre ; forme reçue : {shape}",
 }
 
 # argparse's own messages (Python 3.11's), as gankit.cli.argparse_message matches them:

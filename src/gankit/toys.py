@@ -26,6 +26,10 @@ TEST_POINTS = 5_000
 COVERED_SHARE = 0.01
 # The binned Jensen-Shannon divergence counts points in BINS x BINS cells over the plane.
 BINS = 40
+# The largest coordinate (and sigma) a points file may hold. The networks take the points
+# as they are, unscaled, and G starts near 0: points at ±1,000 did not train in 1,000 steps
+# (JS 0.97), and past this bound float32 rounds coordinates to steps of 0.06 or more.
+MAX_COORDINATE = 1e6
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ def check_toy(dataset: str) -> None:
     """Refuse an unknown toy, or a points file of a kind gankit cannot read, without
     reading the file: a saved run's config is checked where its data may not be."""
     if dataset.startswith("points:"):
+        if not dataset.removeprefix("points:"):
+            raise ConfigError(phrase("dataset {dataset!r} names no path: give {form}",
+                                     dataset=dataset, form="points:FILE"))
         if Path(dataset.removeprefix("points:")).suffix not in POINT_FILES:
             raise ConfigError(phrase("{dataset}: give a .npy, .npz or .csv file",
                                      dataset=dataset))
@@ -130,30 +137,58 @@ def points_toy(path: str) -> Toy:
 
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
     try:
+        if path.is_file() and not path.stat().st_size:
+            raise DataError(phrase("{path} is empty (0 bytes)", path=path))
         if path.suffix == ".csv":
-            points, modes, sigma = np.loadtxt(path, delimiter=",", ndmin=2), NO_MODES, 0.0
+            points, modes, sigma = np.loadtxt(path, delimiter=",", ndmin=2), NO_MODES, None
         elif path.suffix == ".npy":
-            points, modes, sigma = np.load(path, allow_pickle=False), NO_MODES, 0.0
+            points, modes, sigma = np.load(path, allow_pickle=False), NO_MODES, None
         elif path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 if "points" not in archive:
                     raise DataError(phrase("{path} holds no array named 'points'", path=path))
                 points = archive["points"]
                 modes = archive["modes"] if "modes" in archive else NO_MODES
-                sigma = float(archive["sigma"]) if "sigma" in archive else 0.0
-    except (OSError, ValueError, TypeError, zipfile.BadZipFile) as e:
+                sigma = archive["sigma"] if "sigma" in archive else None
+    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(phrase("cannot read points from {path}: {error}", path=path,
                                error=e)) from None
     for name, array in (("points", points), ("modes", modes)):
-        if array.ndim != 2 or array.shape[1] != 2 or not np.isfinite(array).all():
+        _check_numbers(path, name, array)
+        if array.ndim != 2 or array.shape[1] != 2:
             raise DataError(phrase("{path}: {name} must be finite numbers, N x 2; got shape "
                                    "{shape}", path=path, name=name, shape=array.shape))
     if not len(points):
         raise DataError(phrase("{path} holds no points", path=path))
+    if sigma is not None:
+        _check_numbers(path, "sigma", sigma)
+        if sigma.size != 1:
+            raise DataError(phrase("{path}: sigma must be one number; got shape {shape}",
+                                   path=path, shape=sigma.shape))
+    sigma = 0.0 if sigma is None else float(sigma.reshape(-1)[0])
     if len(modes) and not sigma > 0:
         raise DataError(phrase("{path}: modes need sigma, their spread, a positive number",
                                path=path))
     return points.astype(np.float32), modes.astype(np.float64), sigma
+
+
+def _check_numbers(path: Path, name: str, array: np.ndarray) -> None:
+    """Refuse an array that is not of real numbers (complex, text, booleans...), or that
+    holds a value that is not finite or beyond ±MAX_COORDINATE, checked in float64 before
+    the points become float32 (where 1e300 is infinite)."""
+    if array.dtype.kind not in "iuf":
+        raise DataError(phrase("{path}: {name} has dtype {dtype}; gankit reads real numbers "
+                               "only (integers or floats)", path=path, name=name,
+                               dtype=array.dtype.name))
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(phrase("{path}: {name} must be finite, found {value}",
+                               path=path, name=name, value=values[~np.isfinite(values)][0]))
+    if values.size and np.abs(values).max() > MAX_COORDINATE:
+        raise DataError(phrase("{path}: {name} must lie within ±{limit:,.0f}, found {value:g}: "
+                               "gankit trains on the points as they are, so scale them to a "
+                               "few units", path=path, name=name, limit=MAX_COORDINATE,
+                               value=values.flat[np.abs(values).argmax()]))
 
 
 def toy_points(dataset: str, split: str) -> torch.Tensor:
