@@ -4,10 +4,16 @@ memory or disk can take. Each is refused in one line on stderr, exit 2, with not
 written; and a large `sample` writes its .npz a batch at a time, the same samples as at
 once."""
 
+import math
+
 import numpy as np
 import pytest
 
 from gankit.cli import main
+from gankit.config import FIELDS, Config
+from gankit.errors import ConfigError
+from gankit.training import train
+from tests.conftest import mnist_subset
 
 
 @pytest.fixture
@@ -69,3 +75,119 @@ def test_points_within_the_bound_train(work, capsys):
     np.save("edge.npy", np.array([[-1e6, 0.0], [0.0, 1e6], [3, 4]], np.int64))
     assert main(["lab", "--toy", "points:edge.npy", "--max-steps", "1", "--sample-every", "1",
                  "--run-dir", "run", "--quiet"]) == 0
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A tiny image run and a tiny lab run, each trained for one step."""
+    root = tmp_path_factory.mktemp("runs")
+    data = mnist_subset(root / "data", 100)
+    train(Config(data_dir=str(data), run_dir=str(root / "image"), batch_size=50, max_steps=1,
+                 device="cpu"), quiet=True)
+    assert main(["lab", "--max-steps", "1", "--sample-every", "1", "--run-dir",
+                 str(root / "lab"), "--quiet"]) == 0
+    return root
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--dataset", "folder:", "--max-steps", "1", "--run-dir", "run"],
+     "dataset 'folder:' names no path: give folder:PATH"),
+    (["lab", "--toy", "points:", "--run-dir", "run"],
+     "dataset 'points:' names no path: give points:FILE"),
+    (["train", "--data-dir", "", "--dry-run"], "--data-dir is empty: give a path"),
+    (["train", "--run-dir", "", "--dry-run"], "--run-dir is empty: give a path"),
+    (["lab", "--run-dir", "", "--dry-run"], "--run-dir is empty: give a path"),
+    (["train", "--config", "", "--dry-run"], "--config is empty: give a path"),
+    (["train", "--resume", "", "--max-steps", "1"], "--resume is empty: give a path"),
+    (["sample", "{image}", "--out", ""], "--out is empty: give a path"),
+    (["sample", "", "--out", "g.png"], "SOURCE is empty: give a path"),
+    (["evaluate", "{image}", "--data-dir", "", "--n", "20"], "--data-dir is empty: give a path"),
+    (["report", "{image}", "--out", ""], "--out is empty: give a path"),
+    (["report", ""], "RUN_DIR is empty: give a path"),
+    (["runs", ""], "DIR is empty: give a path"),
+])
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(runs, work, capsys, argv,
+                                                                    message):
+    (work / "photo.png").write_bytes(b"not read")  # what folder: would have trained on
+    refused(capsys, [a.format(image=runs / "image") for a in argv], message)
+    assert sorted(p.name for p in work.iterdir()) == ["photo.png"]
+
+
+def test_an_empty_dataset_path_in_a_config_file_is_refused(work, capsys):
+    (work / "c.toml").write_text('dataset = "folder:"\n')
+    refused(capsys, ["train", "--config", "c.toml", "--run-dir", "run"],
+            "dataset 'folder:' names no path")
+    assert sorted(p.name for p in work.iterdir()) == ["c.toml"]
+
+
+def test_a_config_files_empty_run_dir_and_data_dir_are_the_defaults(work, capsys):
+    """What --dry-run prints (and a run's config.toml holds: data_dir = "") reads back
+    as a config file: there an empty run_dir or data_dir is the default, as gankit
+    writes it, not a path."""
+    assert main(["train", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert 'run_dir = ""' in printed and 'data_dir = ""' in printed
+    (work / "c.toml").write_text(printed)
+    assert main(["train", "--config", "c.toml", "--dry-run"]) == 0
+    assert capsys.readouterr().out == printed
+
+
+@pytest.mark.parametrize("key", ["run_dir", "data_dir", "dataset"])
+def test_a_nul_byte_in_a_config_files_path_is_refused(work, capsys, key):
+    value = "folder:a\\u0000b" if key == "dataset" else "a\\u0000b"
+    (work / "c.toml").write_text(f'{key} = "{value}"\n')
+    refused(capsys, ["train", "--config", "c.toml", "--max-steps", "1"],
+            "holds a NUL byte, which no path can hold")
+    assert sorted(p.name for p in work.iterdir()) == ["c.toml"]
+
+
+def test_a_nul_byte_in_a_runs_own_config_toml_is_refused(runs, work, capsys):
+    config = work / "config.toml"
+    text = (runs / "image" / "config.toml").read_text()
+    config.write_text(text.replace(f'run_dir = "{runs / "image"}"', 'run_dir = "x\\u0000y"'))
+    refused(capsys, ["train", "--config", str(config), "--dry-run"],
+            "run_dir 'x\\x00y' holds a NUL byte")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "{image}", "--out", "a\0b.npz"], "--out 'a\\x00b.npz' holds a NUL byte"),
+    (["sample", "{image}\0", "--out", "a.npz"], "holds a NUL byte"),
+    (["report", "{image}\0"], "RUN_DIR"),
+    (["runs", "ru\0ns"], "DIR 'ru\\x00ns' holds a NUL byte"),
+    (["train", "--config", "c\0.toml"], "--config 'c\\x00.toml' holds a NUL byte"),
+    (["train", "--run-dir", "r\0", "--dry-run"], "holds a NUL byte"),
+])
+def test_a_nul_byte_in_a_path_argument_is_refused(runs, work, capsys, argv, message):
+    refused(capsys, [a.format(image=runs / "image") for a in argv], message)
+    assert list(work.iterdir()) == []
+
+
+def test_no_float_setting_accepts_nan_or_infinity():
+    from gankit.config import _within, check_setting
+
+    for name, field in FIELDS.items():
+        default = getattr(Config(), name)
+        if isinstance(default, list):
+            default = default[0]
+        if not isinstance(default, float):
+            continue
+        for value in (math.nan, math.inf, -math.inf):
+            assert not _within(value, field.metadata), (name, value)
+            with pytest.raises(ConfigError):
+                check_setting(name, value)
+    assert not _within(math.inf, {"minimum": 0.0, "maximum": None, "below": None})
+    assert not _within(math.nan, {"minimum": None, "maximum": None, "below": None})
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "99999999999999999999"])
+def test_every_command_bounds_the_seed_alike(runs, work, capsys, seed):
+    said = refused(capsys, ["train", "--seed", seed, "--dry-run"], "seed must be between 0 and")
+    for argv in (["lab", "--seed", seed, "--dry-run"],
+                 ["sample", str(runs / "image"), "--seed", seed, "--out", "g.npz"],
+                 ["sample", str(runs / "lab"), "--seed", seed, "--out", "p.npz"],
+                 ["evaluate", str(runs / "image"), "--seed", seed, "--n", "10"],
+                 ["evaluate", str(runs / "lab"), "--seed", seed, "--n", "10"]):
+        assert refused(capsys, argv, "seed must be between") == said
+    assert list(work.iterdir()) == []
+    assert main(["sample", str(runs / "image"), "--seed", str(2**32 - 1), "--n", "2",
+                 "--out", "g.npz"]) == 0

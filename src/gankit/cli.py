@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "label_accuracy (conditional samples only) (default: all)")
     evaluate.add_argument("--dataset", help="reference dataset: its test split and "
                           "classifier (default: a generator's own dataset; mnist for an .npz)")
-    evaluate.add_argument("--data-dir", default="", metavar="DIR",
+    evaluate.add_argument("--data-dir", metavar="DIR",
                           help="folder of the dataset's IDX files")
     add_generator_flags(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
@@ -236,7 +236,8 @@ def add_setting(parser: argparse.ArgumentParser, field: dataclasses.Field,
 
 def add_generator_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of the commands that draw samples from a trained generator."""
-    parser.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="noise seed, 0 to 2**32 - 1 as for training (default: 0)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--raw", action="store_true",
                         help="the trained generator weights, not their EMA (when the run kept one)")
@@ -272,6 +273,7 @@ def run_command(argv: list[str]) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
+        check_paths(args)
         return COMMANDS[args.command](args)
     except Interrupted as e:
         if os.environ.get("RANK", "0") == "0":  # under torchrun, once, not once a rank
@@ -296,6 +298,26 @@ def run_command(argv: list[str]) -> int:
         threading.excepthook = thread_errors
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+# The arguments that name a file or folder, by their dest: how the user wrote them.
+PATH_ARGUMENTS = {"source": "SOURCE", "out": "--out", "config": "--config",
+                  "resume": "--resume", "data_dir": "--data-dir", "folder": "DIR"}
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse a path argument that is empty (a shell variable that was never set: it
+    would mean the current folder, or the default) or that holds a NUL byte."""
+    from gankit.config import check_path
+
+    paths = dict(PATH_ARGUMENTS)
+    paths["run_dir"] = "RUN_DIR" if args.command == "report" else "--run-dir"
+    for dest, name in paths.items():
+        value = getattr(args, dest, None)
+        if value == "":
+            raise GankitError(phrase("{name} is empty: give a path", name=name))
+        if value is not None:
+            check_path(name, value)
 
 
 def armed() -> None:
@@ -364,6 +386,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_sample(args: argparse.Namespace) -> int:
     import PIL.Image  # noqa: F401  imported before armed()
 
+    from gankit.config import check_setting
     from gankit.device import pick_device
     from gankit.gan_lab import sample_points, write_points
     from gankit.sample import (
@@ -381,6 +404,7 @@ def run_sample(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.n < 1:
         raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
+    check_setting("seed", args.seed)
     if args.interpolate is not None and (args.interpolate < 2 or out.suffix != ".gif"):
         raise GankitError(phrase("--interpolate K needs K >= 2 and an --out ending in .gif"))
     if args.interpolate is None and out.suffix == ".gif":
@@ -408,12 +432,15 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from gankit.config import check_setting
     from gankit.device import pick_device
     from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
     from gankit.sample import load_generator, samples_to_score
     from gankit.toys import is_toy
 
     armed()
+
+    check_setting("seed", args.seed)
 
     requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
     names = metric_names(requested)
@@ -425,13 +452,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                      "brings its own (evaluate uses all of them)"))
     else:
         args.n = 10_000 if args.n is None else args.n
+        if args.n < 1:
+            raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
         loaded = load_generator(source, pick_device(args.device), args.raw, args.fallback)
         if is_toy(loaded[1].dataset):
             return evaluate_lab_run(args, source, *loaded)
         check_sample_count(names, args.n)
     samples, labels, dataset = samples_to_score(source, args.n, args.seed, loaded, args.dataset)
     results = {"source": str(source),
-               **evaluate(samples, dataset, requested, args.data_dir, labels)}
+               **evaluate(samples, dataset, requested, args.data_dir or "", labels)}
     print(json.dumps(results, indent=2) if args.json else format_results(results), flush=True)
     record_evaluation(source, results)
     return 0

@@ -208,12 +208,12 @@ def combine(preset: str = "seed", config_file: str | Path | None = None,
     values["preset"] = preset
     from_file = {}
     if config_file is not None:
-        from_file = read_toml(config_file)
+        from_file = _check_values(read_toml(config_file),
+                                  phrase("config file {path}", path=config_file))
         # A run's own config.toml names its run dir: as --config it starts a new run.
-        if "run_dir" in from_file and (Path(from_file["run_dir"]).resolve()
+        if "run_dir" in from_file and (check_path("run_dir", from_file["run_dir"]).resolve()
                                        == Path(config_file).resolve().parent):
             del from_file["run_dir"]
-        from_file = _check_values(from_file, phrase("config file {path}", path=config_file))
     overrides = _check_values(overrides or {}, "option")
     dataset = {**values, **from_file, **overrides}["dataset"]
     values.update(dataset_values(preset, dataset))
@@ -293,18 +293,33 @@ def validate(config: Config, bounds: bool = True) -> Config:
     if not config.dataset:
         raise ConfigError(phrase("dataset must not be empty"))
     for name in ("dataset", "run_dir", "data_dir"):
-        # A byte of a name that is not UTF-8 (0xFF) reaches Python as a lone surrogate,
-        # which config.toml, being UTF-8 text, cannot hold.
-        try:
-            getattr(config, name).encode()
-        except UnicodeEncodeError:
-            raise ConfigError(phrase("{name} {value!r} holds a byte that is not UTF-8 text: "
-                                     "rename the folder", name=name,
-                                     value=getattr(config, name))) from None
+        check_path(name, getattr(config, name))
+    # An empty path would be the current folder: all the images below it. (A run saved
+    # before this check still loads.)
+    if bounds and config.dataset in ("folder:", "points:"):
+        raise ConfigError(phrase("dataset {dataset!r} names no path: give {form}",
+                                 dataset=config.dataset,
+                                 form="folder:PATH" if config.dataset == "folder:"
+                                 else "points:FILE"))
     if config.preset not in PRESETS:
         raise ConfigError(phrase("unknown preset {preset!r}; choose from {choices}",
                                  preset=config.preset, choices=", ".join(PRESETS)))
     return config
+
+
+def check_path(name: str, value: str) -> Path:
+    """`value` as a Path, refused when no file name can hold it: a NUL byte, or a byte
+    that is not UTF-8 (0xFF reaches Python as a lone surrogate, which config.toml, being
+    UTF-8 text, cannot hold)."""
+    if "\0" in value:
+        raise ConfigError(phrase("{name} {value!r} holds a NUL byte, which no path can hold",
+                                 name=name, value=value))
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ConfigError(phrase("{name} {value!r} holds a byte that is not UTF-8 text: "
+                                 "rename the folder", name=name, value=value)) from None
+    return Path(value)
 
 
 # What a resume may change: what belongs to one invocation. run_dir is where the run is,
@@ -342,9 +357,19 @@ def check_bounds(config: Config, names: list[str]) -> None:
                 raise _out_of_bounds(name, value, bounds)
 
 
+def check_setting(name: str, value) -> None:
+    """Refuse `value` for the setting `name` where its field's bounds do: one definition
+    of them for every command (`sample --seed` is bounded as `train --seed` is)."""
+    if not _within(value, FIELDS[name].metadata):
+        raise _out_of_bounds(name, value, FIELDS[name].metadata)
+
+
 def _within(value, bounds: dict) -> bool:
+    """Whether `value` lies within `bounds`; NaN and infinities lie within none."""
     if isinstance(value, (str, bool)):
         return True
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
     low, high, below = bounds["minimum"], bounds["maximum"], bounds["below"]
     return ((low is None or value >= low) and (high is None or value <= high)
             and (below is None or value < below))

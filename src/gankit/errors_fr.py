@@ -494,6 +494,9 @@ FRENCH = {
         "unités",
     "{path}: sigma must be one number; got shape {shape}":
         "{path} : sigma doit être un seul nombre ; forme reçue : {shape}",
+    "{name} is empty: give a path": "{name} est vide : donnez un chemin",
+    "{name} {value!r} holds a NUL byte, which no path can hold":
+        "{name} {value!r} contient un octet NUL, qu'aucun chemin ne peut contenir",
 }
 
 # argparse's own messages (Python 3.11's), as gankit.cli.argparse_message matches them:
