@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from gankit.cli import main
 from gankit.config import FIELDS, Config
@@ -191,3 +192,159 @@ def test_every_command_bounds_the_seed_alike(runs, work, capsys, seed):
     assert list(work.iterdir()) == []
     assert main(["sample", str(runs / "image"), "--seed", str(2**32 - 1), "--n", "2",
                  "--out", "g.npz"]) == 0
+
+
+@pytest.fixture
+def little_room(monkeypatch):
+    """A machine with 1 MB of memory and 1 MB of disk free, whatever this one has."""
+    import gankit.sample
+
+    monkeypatch.setattr(gankit.sample, "available_memory", lambda: 10**6)
+    monkeypatch.setattr(gankit.sample, "free_disk", lambda folder: 10**6)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{image}", "--n", "100000000000", "--out", "a.npz"],
+     "a.npz would take up to 78.4 TB on disk, more than the 1.0 MB free there"),
+    (["{lab}", "--n", "100000000000", "--out", "a.npz"],
+     "a.npz would take up to 800.0 GB on disk, more than the 1.0 MB free there"),
+    (["{image}", "--n", "2000", "--out", "a.npz"], "would take up to 1.6 MB on disk"),
+    (["{image}", "--n", "400", "--out", "grid.png"],
+     "a grid of 400 images would need about 1.0 MB of memory, more than the 1.0 MB "
+     "available: draw fewer, or write them to an .npz or a folder"),
+    (["{lab}", "--n", "10000", "--out", "a.png"],
+     "a scatter of 10,000 points would need about 1.4 MB of memory"),
+    (["{image}", "--n", "4", "--interpolate", "100000000", "--out", "a.gif"],
+     "1,200,000,000 frames of 4 images each would need about 14.0 TB of memory, more than "
+     "the 1.0 MB available: ask for fewer with --n or --interpolate"),
+    (["{image}", "--n", "100000000", "--interpolate", "2", "--out", "a.gif"],
+     "24 frames of 100,000,000 images each would need about"),
+    (["{image}", "--n", "2000", "--out", "digits"], "digits would take up to"),
+])
+def test_sample_refuses_from_an_estimate_what_would_not_fit(runs, work, capsys, little_room,
+                                                            argv, message):
+    refused(capsys, ["sample", *(a.format(image=runs / "image", lab=runs / "lab")
+                                 for a in argv)], message)
+    assert list(work.iterdir()) == []
+
+
+def test_sample_refuses_more_files_than_the_file_system_holds(runs, work, capsys, monkeypatch):
+    import types
+
+    import gankit.sample
+
+    monkeypatch.setattr(gankit.sample, "_file_system", lambda folder: types.SimpleNamespace(
+        f_frsize=4096, f_files=1000, f_favail=10))
+    refused(capsys, ["sample", str(runs / "image"), "--n", "11", "--out", "digits"],
+            "digits would hold 11 files, more than the 10 that its file system can still hold")
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["image", "lab"])
+def test_evaluate_refuses_more_samples_than_memory_holds(runs, work, capsys, little_room,
+                                                         source):
+    refused(capsys, ["evaluate", str(runs / source), "--n", "100000000000"],
+            "--n 100,000,000,000 samples would need at least")
+
+
+def test_the_estimates_speak_french(runs, work, capsys, little_room):
+    from gankit.language import set_language
+
+    set_language("fr")
+    try:
+        capsys.readouterr()
+        assert main(["sample", str(runs / "image"), "--n", "100000000000", "--out",
+                     "a.npz"]) == 2
+    finally:
+        set_language("en")
+    assert capsys.readouterr().err == (
+        "gankit\u00a0: erreur\u00a0: a.npz occuperait jusqu'à 78,4\u00a0To sur le disque, "
+        "plus que les 1,0\u00a0Mo qui y sont libres\u00a0: tirez-en moins, ou libérez de la "
+        "place\n")
+
+
+def test_a_batch_at_a_time_writes_what_one_draw_does(runs, work, monkeypatch):
+    """Today's samples, to the bit: the noise of one draw, generated 1,000 at a time."""
+    from gankit.images import to_uint8
+    from gankit.models import generate
+    from gankit.sample import load_generator
+
+    generator, _ = load_generator(runs / "image")
+    noise = torch.randn(30, generator.latent_dim, generator=torch.Generator().manual_seed(5))
+    expected = to_uint8(generate(generator, noise, None))[..., 0]
+    assert main(["sample", str(runs / "image"), "--n", "30", "--seed", "5", "--out",
+                 "a.npz"]) == 0
+    with np.load("a.npz") as archive:
+        assert np.array_equal(archive["images"], expected)
+    lab, _ = load_generator(runs / "lab")
+    noise = torch.randn(30, lab.latent_dim, generator=torch.Generator().manual_seed(5))
+    assert main(["sample", str(runs / "lab"), "--n", "30", "--seed", "5", "--out",
+                 "p.npz"]) == 0
+    with np.load("p.npz") as archive:
+        assert np.array_equal(archive["points"], generate(lab, noise).numpy())
+
+
+def test_small_batches_and_noise_blocks_write_the_same_samples_as_in_memory(runs, work,
+                                                                           monkeypatch):
+    import gankit.sample
+    from gankit.sample import load_generator, noise_batches, sample_images
+
+    generator, _ = load_generator(runs / "image")
+    monkeypatch.setattr(gankit.sample, "IMAGE_BATCH", 7)
+    monkeypatch.setattr(gankit.sample, "POINT_BATCH", 7)
+    monkeypatch.setattr(gankit.sample, "NOISE_VALUES", 3 * generator.latent_dim)
+    # the noise is one stream, whatever the batches it is cut into
+    whole = torch.cat(list(noise_batches(30, generator.latent_dim, 5, 30)))
+    assert torch.equal(torch.cat(list(noise_batches(30, generator.latent_dim, 5, 7))), whole)
+    assert main(["sample", str(runs / "image"), "--n", "30", "--seed", "5", "--out",
+                 "a.npz"]) == 0
+    assert main(["sample", str(runs / "image"), "--n", "30", "--seed", "5", "--out",
+                 "digits"]) == 0
+    in_memory = sample_images(generator, 30, seed=5)
+    with np.load("a.npz") as archive:
+        assert set(archive) == {"images"}
+        assert np.array_equal(archive["images"], in_memory[..., 0])
+    from PIL import Image
+
+    for i in (0, 6, 7, 29):
+        with Image.open(work / "digits" / f"{i:06d}.png") as png:
+            assert np.array_equal(np.asarray(png), in_memory[i, ..., 0])
+    assert len(list((work / "digits").iterdir())) == 30
+
+
+def test_labels_are_written_a_batch_at_a_time_too(work):
+    """A conditional generator's classes go to 'labels' beside the images, batch by batch,
+    each class in turn or the one asked for."""
+    from gankit.models import build_models
+    from gankit.sample import label_batches, sample_batches, write_image_batches
+
+    config = Config(conditional=True, num_classes=10)
+    generator, _ = build_models(config, (1, 28, 28))
+    generator.eval()
+    for label, expected in ((None, np.arange(23) % 10), (3, np.full(23, 3))):
+        write_image_batches(sample_batches(generator, 23, 1, label, batch_size=4), work / "c.npz",
+                            23, (28, 28, 1), label_batches(generator, 23, label, batch_size=4))
+        with np.load(work / "c.npz") as archive:
+            assert np.array_equal(archive["labels"], expected)
+            assert archive["images"].shape == (23, 28, 28)
+        (work / "c.npz").unlink()
+
+
+def test_a_failed_batch_leaves_nothing(runs, work, monkeypatch, capsys):
+    """A write that stops midway (here: the generator fails at the third batch) leaves
+    neither the .npz nor its temporary file."""
+    import gankit.sample
+
+    real = gankit.sample.generate
+    calls = []
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(*args)
+
+    monkeypatch.setattr(gankit.sample, "IMAGE_BATCH", 5)
+    monkeypatch.setattr(gankit.sample, "generate", failing)
+    assert main(["sample", str(runs / "image"), "--n", "30", "--out", "a.npz"]) == 1
+    assert list(work.iterdir()) == []

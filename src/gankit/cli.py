@@ -384,17 +384,23 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    import numpy as np
     import PIL.Image  # noqa: F401  imported before armed()
 
     from gankit.config import check_setting
     from gankit.device import pick_device
-    from gankit.gan_lab import sample_points, write_points
+    from gankit.gan_lab import write_points
     from gankit.sample import (
+        check_room,
         class_labels,
         interpolation_frames,
+        label_batches,
         load_generator,
+        sample_batches,
         sample_images,
         write_gif,
+        write_image_batches,
+        write_npz,
         write_samples,
     )
     from gankit.toys import is_toy
@@ -420,13 +426,25 @@ def run_sample(args: argparse.Namespace) -> int:
             raise GankitError(phrase(
                 "a lab run draws 2-D points: --out must end in .npz (float32 N x 2 under "
                 "'points') or .png (a scatter over the real points)"))
-        write_points(sample_points(generator, args.n, args.seed), out, config)
+        check_room(out, args.n, config)
+        points = sample_batches(generator, args.n, args.seed, points=True)
+        if out.suffix == ".npz":
+            write_npz(out, args.n, {"points": ((2,), np.float32, points)})
+        else:
+            write_points(np.concatenate(list(points)), out, config)
     elif args.interpolate:
+        check_room(out, args.n, config, keypoints=args.interpolate)
         write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
     else:
-        labels = class_labels(generator, args.n, args.label)
-        images = sample_images(generator, args.n, args.seed, labels)
-        write_samples(images, out, None if labels is None else labels.numpy())
+        class_labels(generator, 1, args.label)  # a class the generator has, before any work
+        labels = label_batches(generator, args.n, args.label)
+        check_room(out, args.n, config, labelled=labels is not None)
+        if out.suffix == ".png":
+            write_samples(sample_images(generator, args.n, args.seed, args.label), out)
+        else:
+            shape = (config.image_size, config.image_size, config.channels)
+            write_image_batches(sample_batches(generator, args.n, args.seed, args.label), out,
+                                args.n, shape, labels)
     print(f"gankit: wrote {out}")
     return 0
 
@@ -435,7 +453,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from gankit.config import check_setting
     from gankit.device import pick_device
     from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
-    from gankit.sample import load_generator, samples_to_score
+    from gankit.sample import check_evaluation_room, load_generator, samples_to_score
     from gankit.toys import is_toy
 
     armed()
@@ -458,6 +476,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if is_toy(loaded[1].dataset):
             return evaluate_lab_run(args, source, *loaded)
         check_sample_count(names, args.n)
+        check_evaluation_room(args.n, loaded[1])
     samples, labels, dataset = samples_to_score(source, args.n, args.seed, loaded, args.dataset)
     results = {"source": str(source),
                **evaluate(samples, dataset, requested, args.data_dir or "", labels)}
@@ -471,6 +490,7 @@ def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) 
     high-quality share and JS divergence against the toy's held-out points."""
     from gankit.frames import metrics_line
     from gankit.gan_lab import sample_points
+    from gankit.sample import check_evaluation_room
     from gankit.toys import get_toy, toy_metrics, toy_points
 
     if args.metrics or args.dataset:
@@ -479,6 +499,7 @@ def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) 
     if args.n < 1:
         raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
     toy = get_toy(config.dataset)
+    check_evaluation_room(args.n, config, len(toy.modes))
     points = sample_points(generator, args.n, args.seed)
     results = {"source": str(source), "samples": args.n,
                "reference": f"{config.dataset} test",

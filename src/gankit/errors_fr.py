@@ -497,6 +497,39 @@ FRENCH = {
     "{name} is empty: give a path": "{name} est vide : donnez un chemin",
     "{name} {value!r} holds a NUL byte, which no path can hold":
         "{name} {value!r} contient un octet NUL, qu'aucun chemin ne peut contenir",
+    "{frames:,} frames of {n:,} images each would need about {need} of memory, more than the "
+    "{have} available: ask for fewer with --n or --interpolate":
+        "un GIF de {frames:,} images, chacune une grille de {n:,} échantillons, demanderait "
+        "environ {need} de mémoire, plus que les {have} disponibles : demandez-en moins avec "
+        "--n ou --interpolate",
+    "a scatter of {n:,} points would need about {need} of memory, more than the {have} "
+    "available: draw fewer, or write them to an .npz, which sample writes a batch at a time":
+        "un nuage de {n:,} points demanderait environ {need} de mémoire, plus que les {have} "
+        "disponibles : tirez-en moins, ou écrivez-les dans un .npz, que sample écrit lot par "
+        "lot",
+    "a grid of {n:,} images would need about {need} of memory, more than the {have} "
+    "available: draw fewer, or write them to an .npz or a folder, which sample writes a "
+    "batch at a time":
+        "une grille de {n:,} images demanderait environ {need} de mémoire, plus que les {have} "
+        "disponibles : tirez-en moins, ou écrivez-les dans un .npz ou un dossier, que sample "
+        "écrit lot par lot",
+    "{out} would hold {n:,} files, more than the {have:,} that its file system can still "
+    "hold: draw fewer, or write them to an .npz":
+        "{out} contiendrait {n:,} fichiers, plus que les {have:,} que son système de fichiers "
+        "peut encore accueillir : tirez-en moins, ou écrivez-les dans un .npz",
+    "{out} would take up to {need} on disk, more than the {have} free there: draw fewer, or "
+    "free some space":
+        "{out} occuperait jusqu'à {need} sur le disque, plus que les {have} qui y sont libres : "
+        "tirez-en moins, ou libérez de la place",
+    "--n {n:,} samples would need at least {need} of memory, more than the {have} available: "
+    "evaluate fewer":
+        "--n {n:,} échantillons demanderaient au moins {need} de mémoire, plus que les {have} "
+        "disponibles : évaluez-en moins",
+    "{size:,.1f} TB": "{size:,.1f}\u00a0To",
+    "{size:,.1f} GB": "{size:,.1f}\u00a0Go",
+    "{size:,.1f} MB": "{size:,.1f}\u00a0Mo",
+    "{size:,.1f} kB": "{size:,.1f}\u00a0ko",
+    "{size:,} bytes": "{size:,}\u00a0octets",
 }
 
 # argparse's own messages (Python 3.11's), as gankit.cli.argparse_message matches them:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +24,31 @@ from gankit.checkpoint import (
 )
 from gankit.config import Config
 from gankit.errors import GankitError, first_line, phrase
-from gankit.images import make_grid, save_png, to_uint8
+from gankit.images import make_grid, save_png, square_columns, to_uint8
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
 from gankit.toys import is_toy
+
+# `sample` draws, converts and writes this many samples at a time, so that a large --n
+# takes the memory of one batch: images as always, a lab run's points (2 numbers each) in
+# larger batches. The batches are the same whatever the output, so a seed draws the same
+# samples into an .npz, a folder or a grid.
+IMAGE_BATCH = 1000
+POINT_BATCH = 65_536
+# The noise comes from one stream seeded by --seed, drawn this many numbers at a time, so
+# that it too takes the memory of one block; up to one block (167,772 samples of a noise
+# of 100 numbers), the samples are those of a single draw.
+NOISE_VALUES = 2**24
+# What `sample` needs beyond the samples themselves, for its estimates: a grid holds the
+# images, the grid, and Pillow's copy of it; a GIF its frames, Pillow's copies and the
+# encoder's (2.2 to 2.5 times the frames, measured); a matplotlib scatter about 100 bytes
+# a point (measured at 2 million).
+GRID_COPIES = 2
+GIF_COPIES = 3
+SCATTER_BYTES = 128
+PNG_OVERHEAD = 128  # bytes of a PNG file beyond its pixels: signature, chunks, checksums
+# Frames of an interpolation GIF between two of its random points.
+FRAMES_BETWEEN = 12
 
 
 def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: bool = False,
@@ -110,20 +134,64 @@ def data_shape(config: Config) -> tuple[int, ...]:
 
 
 def sample_images(generator, n: int, seed: int = 0, labels: np.ndarray | None = None,
-                  batch_size: int = 1000) -> np.ndarray:
+                  batch_size: int | None = None) -> np.ndarray:
     """n images as uint8 N x H x W x C, from noise seeded independently of training.
 
     A conditional generator draws the given class labels, or all classes in turn.
     """
+    return np.concatenate(list(sample_batches(generator, n, seed, labels, batch_size)))
+
+
+def sample_batches(generator, n: int, seed: int = 0, labels=None,
+                   batch_size: int | None = None, points: bool = False) -> Iterator[np.ndarray]:
+    """The n samples of `sample_images`, a batch at a time (IMAGE_BATCH by default), as
+    uint8 images; with `points`, a lab run's float32 N x 2 points (POINT_BATCH)."""
+    batch_size = batch_size or (POINT_BATCH if points else IMAGE_BATCH)
     device = next(generator.parameters()).device
-    noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    classes = class_labels(generator, n, labels)
-    parts = []
+    start = 0
+    for noise in noise_batches(n, generator.latent_dim, seed, batch_size):
+        classes = batch_classes(generator, start, start + len(noise), labels)
+        fakes = generate(generator, noise.to(device),
+                         None if classes is None else classes.to(device))
+        yield fakes.float().cpu().numpy() if points else to_uint8(fakes)
+        start += len(noise)
+
+
+def noise_batches(n: int, latent_dim: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
+    """n standard normal noise vectors, `batch_size` at a time, from one stream seeded by
+    `seed` and drawn NOISE_VALUES numbers at a time: the same vectors whatever the batch."""
+    rng = torch.Generator().manual_seed(seed)
+    block = max(1, NOISE_VALUES // latent_dim)
+    pending, drawn = torch.empty(0, latent_dim), 0
     for start in range(0, n, batch_size):
-        chunk_labels = None if classes is None else classes[start : start + batch_size].to(device)
-        chunk = noise[start : start + batch_size].to(device)
-        parts.append(to_uint8(generate(generator, chunk, chunk_labels)))
-    return np.concatenate(parts)
+        size = min(batch_size, n - start)
+        while len(pending) < size:
+            count = min(block, n - drawn)
+            pending = torch.cat([pending, torch.randn(count, latent_dim, generator=rng)])
+            drawn += count
+        yield pending[:size]
+        pending = pending[size:]
+
+
+def batch_classes(generator, start: int, stop: int, labels=None) -> torch.Tensor | None:
+    """The classes of samples start..stop-1 (see class_labels): `labels` is one class for
+    all, n of them, or None for all classes in turn."""
+    if labels is None:
+        num_classes = getattr(generator, "num_classes", 0)
+        return torch.arange(start, stop) % num_classes if num_classes else None
+    if np.ndim(labels) == 0:
+        return class_labels(generator, stop - start, labels)
+    return class_labels(generator, stop - start, labels[start:stop])
+
+
+def label_batches(generator, n: int, labels=None,
+                  batch_size: int = IMAGE_BATCH) -> Iterator[np.ndarray] | None:
+    """The classes of n samples as int64 arrays, a batch at a time; None when the
+    generator is unconditional."""
+    if batch_classes(generator, 0, min(n, 1), labels) is None:
+        return None
+    return (batch_classes(generator, start, min(start + batch_size, n), labels).numpy()
+            for start in range(0, n, batch_size))
 
 
 def class_labels(generator, n: int, labels=None) -> torch.Tensor | None:
@@ -142,7 +210,7 @@ def class_labels(generator, n: int, labels=None) -> torch.Tensor | None:
 
 
 def interpolation_frames(generator, walks: int, keypoints: int, seed: int = 0,
-                         frames_between: int = 12) -> list[np.ndarray]:
+                         frames_between: int = FRAMES_BETWEEN) -> list[np.ndarray]:
     """Grids of `walks` images, each walking a closed loop through `keypoints` random
     latent points by spherical interpolation (Gaussian noise lives near a sphere)."""
     device = next(generator.parameters()).device
@@ -181,6 +249,57 @@ def write_samples(images: np.ndarray, out: Path, labels: np.ndarray | None = Non
             if made:
                 shutil.rmtree(out, ignore_errors=True)
             raise
+
+
+def write_npz(out: Path, n: int, arrays: dict[str, tuple[tuple[int, ...], np.dtype,
+                                                         Iterable[np.ndarray]]]) -> None:
+    """An .npz of arrays written a batch at a time, as np.savez_compressed would write
+    them whole: each name's (shape of one row, dtype, batches of n rows in all). Written
+    whole or not at all."""
+    import zipfile
+
+    with replacing(out) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED,
+                                                      allowZip64=True) as archive:
+        for name, (row, dtype, batches) in arrays.items():
+            dtype = np.dtype(dtype)
+            size = n * dtype.itemsize * int(np.prod(row))
+            with archive.open(f"{name}.npy", "w", force_zip64=size > 2**31 - 2**20) as member:
+                np.lib.format.write_array_header_1_0(member, {
+                    "descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                    "shape": (n, *row)})
+                rows = 0
+                for batch in batches:
+                    member.write(np.ascontiguousarray(batch, dtype).tobytes())
+                    rows += len(batch)
+                assert rows == n, f"{name}: {rows} rows written, {n} announced"
+
+
+def write_image_batches(batches: Iterable[np.ndarray], out: Path, n: int,
+                        shape: tuple[int, int, int], labels: Iterable[np.ndarray] | None = None
+                        ) -> None:
+    """The n uint8 H x W x C images of `batches` into an .npz ('images', and 'labels'
+    when given) or a new folder of PNGs, a batch at a time; a folder that cannot be
+    finished is removed."""
+    if out.suffix == ".npz":
+        height, width, channels = shape
+        arrays = {"images": ((height, width) if channels == 1 else shape, np.uint8,
+                             (b[..., 0] if channels == 1 else b for b in batches))}
+        if labels is not None:
+            arrays["labels"] = ((), np.int64, labels)
+        write_npz(out, n, arrays)
+        return
+    made = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        i = 0
+        for batch in batches:
+            for image in batch:
+                save_png(image, out / f"{i:06d}.png")
+                i += 1
+    except BaseException:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def write_gif(frames: list[np.ndarray], out: Path, frame_ms: int = 60) -> None:
@@ -229,3 +348,134 @@ def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise GankitError(phrase("cannot read samples from {path}: {reason}", path=path,
                                  reason=reason)) from None
     return samples, labels
+
+
+def check_room(out: Path, n: int, config: Config, keypoints: int | None = None,
+               labelled: bool = False) -> None:
+    """Refuse, from an estimate made before anything is drawn, an output of n samples
+    that would not fit: in memory, for what is made whole (a grid, a lab run's scatter, a
+    GIF of `keypoints` random points), or on disk (each output; an .npz counted
+    uncompressed, with its int64 labels when `labelled`). An .npz and a folder are
+    written a batch at a time, and take the memory of one batch."""
+    points = is_toy(config.dataset)
+    size = 8 if points else config.image_size**2 * config.channels  # bytes of one sample
+    grid = 0 if points else grid_bytes(n, config.image_size, config.channels)
+    if keypoints:
+        frames = keypoints * FRAMES_BETWEEN
+        noise = keypoints * n * config.latent_dim * 4
+        if short := _beyond_memory(GIF_COPIES * frames * grid + noise):
+            raise GankitError(phrase(
+                "{frames:,} frames of {n:,} images each would need about {need} of memory, "
+                "more than the {have} available: ask for fewer with --n or --interpolate",
+                frames=frames, n=n, **short))
+        disk = frames * grid // config.channels  # GIF: one byte a pixel
+    elif out.suffix == ".png" and points:
+        if short := _beyond_memory(n * (size + SCATTER_BYTES)):
+            raise GankitError(phrase(
+                "a scatter of {n:,} points would need about {need} of memory, more than the "
+                "{have} available: draw fewer, or write them to an .npz, which sample writes "
+                "a batch at a time", n=n, **short))
+        disk = 0  # a picture of a fixed size
+    elif out.suffix == ".png":
+        if short := _beyond_memory(n * size + GRID_COPIES * grid):
+            raise GankitError(phrase(
+                "a grid of {n:,} images would need about {need} of memory, more than the "
+                "{have} available: draw fewer, or write them to an .npz or a folder, which "
+                "sample writes a batch at a time", n=n, **short))
+        disk = grid
+    elif out.suffix == ".npz":
+        disk = n * (size + (8 if labelled else 0))
+    else:  # a folder of PNGs: each file takes whole blocks, and one inode
+        found = _file_system(out.parent)
+        block = (found.f_frsize if found else 0) or 4096
+        disk = n * math.ceil((size + PNG_OVERHEAD) / block) * block
+        if found and found.f_files and n > found.f_favail:
+            raise GankitError(phrase(
+                "{out} would hold {n:,} files, more than the {have:,} that its file system "
+                "can still hold: draw fewer, or write them to an .npz", out=out, n=n,
+                have=found.f_favail))
+    free = free_disk(out.parent)
+    if free is not None and disk > free:
+        raise GankitError(phrase("{out} would take up to {need} on disk, more than the {have} "
+                                 "free there: draw fewer, or free some space", out=out,
+                                 need=byte_size(disk), have=byte_size(free)))
+
+
+def check_evaluation_room(n: int, config: Config, modes: int = 0) -> None:
+    """Refuse, before drawing them, n samples to evaluate that could not even be held in
+    memory: a lower bound for images (the uint8 samples, twice while they are gathered;
+    the metrics take more), and for a lab run's points what drawing and measuring them
+    all at once takes (noise, G's widest layer twice, the points in float32 and float64,
+    and their distances to each of the toy's `modes`)."""
+    if is_toy(config.dataset):
+        per_sample = 4 * config.latent_dim + 8 * max(config.g_hidden) + 24 + 24 * modes
+    else:
+        per_sample = 2 * config.image_size**2 * config.channels
+    if short := _beyond_memory(n * per_sample):
+        raise GankitError(phrase("--n {n:,} samples would need at least {need} of memory, more "
+                                 "than the {have} available: evaluate fewer", n=n, **short))
+
+
+def grid_bytes(n: int, side: int, channels: int, padding: int = 2) -> int:
+    """The bytes of make_grid's grid of n images of side x side pixels."""
+    columns = square_columns(n)
+    rows = math.ceil(n / columns)
+    return (rows * (side + padding) + padding) * (columns * (side + padding) + padding) * channels
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still take without swapping: Linux's
+    MemAvailable (else the free pages), within the cgroup's limit when it sets one; None
+    where the system does not say."""
+    found = None
+    try:
+        with open("/proc/meminfo") as f:
+            found = next(int(line.split()[1]) * 1024 for line in f
+                         if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        try:
+            found = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit != "max":
+            found = min(found if found is not None else int(limit), int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def free_disk(folder: Path) -> int | None:
+    """Bytes free to this user on the file system of `folder` (None where unknown)."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def byte_size(count: int) -> str:
+    """`count` bytes in the largest decimal unit below it, in the session's language
+    (1.5 GB; 1,5 Go in French)."""
+    for template, unit in (("{size:,.1f} TB", 10**12), ("{size:,.1f} GB", 10**9),
+                           ("{size:,.1f} MB", 10**6), ("{size:,.1f} kB", 10**3)):
+        if count >= unit:
+            return phrase(template, size=count / unit)
+    return phrase("{size:,} bytes", size=count)
+
+
+def _beyond_memory(need: int) -> dict[str, str]:
+    """{"need": ..., "have": ...}, in words, when `need` bytes exceed the memory available;
+    else an empty dict."""
+    have = available_memory()
+    if have is None or need <= have:
+        return {}
+    return {"need": byte_size(need), "have": byte_size(have)}
+
+
+def _file_system(folder: Path):
+    try:
+        return os.statvfs(folder)
+    except (OSError, AttributeError):
+        return None
