@@ -1,6 +1,7 @@
 """The GAN Lab: toys with known modes, their metrics, lab runs from the CLI and Python,
 stepping by hand, and the measured healthy and collapsed runs of the tutorial."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -201,3 +202,22 @@ def test_the_collapse_of_the_tutorial_keeps_few_modes(tmp_path):
     run = gankit.lab(run_dir=str(tmp_path / "collapse"), quiet=True, **COLLAPSE)
     result = lab_metrics(run)
     assert result["modes"] <= 1 and result["high_quality"] < 0.1, result
+
+
+def test_run_and_lab_take_the_same_display_words(tmp_path, capsys):
+    """Run took auto|terminal|notebook, Lab auto|notebook|none: each refused the other's."""
+    from gankit.panel import DISPLAYS
+    from gankit.training import train
+
+    assert DISPLAYS == ("auto", "terminal", "notebook", "none")
+    for display in ("terminal", "none"):
+        assert Lab(display=display).handle is None
+        config = dataclasses.replace(resolve_config("lab"), max_steps=2, sample_every=0,
+                                     run_dir=str(tmp_path / display))
+        train(config, display=display)
+        out = capsys.readouterr().out
+        assert ("gankit: training" in out) == (display == "terminal"), out
+    for maker in (lambda: Lab(display="panel"), lambda: train(resolve_config("lab"),
+                                                              display="panel")):
+        with pytest.raises(ConfigError, match="auto, terminal, notebook, none"):
+            maker()

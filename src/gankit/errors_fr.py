@@ -439,12 +439,10 @@ FRENCH = {
         "display doit valoir l'une des valeurs {choices}, et non {display!r}",
     "display='notebook' needs a Jupyter kernel; use 'terminal'":
         "display='notebook' demande un noyau Jupyter ; utilisez 'terminal'",
-    "{root} is already at step {step}, the end of its {total} steps{written}; resume with a "
-    "larger --epochs or --max-steps":
-        "{root} est déjà à l'itération {step}, la dernière de ses {total} itérations{written} "
-        "; reprenez avec un --epochs ou un --max-steps plus grand",
-    " (its generator.safetensors, missing or older, was written from {source})":
-        " (son generator.safetensors, absent ou plus ancien, a été écrit à partir de {source})",
+    "{root} is already at step {step}, the end of its {total} steps; resume with a larger "
+    "--epochs or --max-steps":
+        "{root} est déjà à l'itération {step}, la dernière de ses {total} itérations ; "
+        "reprenez avec un --epochs ou un --max-steps plus grand",
     "use the run as a context manager: with gankit.Run(...) as run:":
         "utilisez le Run comme gestionnaire de contexte : with gankit.Run(...) as run:",
     "call run.log(d, g) exactly once for each batch":
@@ -455,8 +453,6 @@ FRENCH = {
     "{root} has no lab measurements in its metrics.jsonl":
         "{root} n'a aucune mesure du labo dans son metrics.jsonl",
     "{run_dir} has no frames in samples/": "{run_dir} n'a aucune image dans samples/",
-    "display must be auto, notebook or none, got {display!r}":
-        "display doit valoir auto, notebook ou none, et non {display!r}",
     "step needs d >= 0 and g >= 0 updates, at least one, and repeat >= 1":
         "step demande d >= 0 et g >= 0 mises à jour, au moins une en tout, et repeat >= 1",
     "dirac_figure needs at least one case, e.g. {{'method': 'alternating'}}":

@@ -154,7 +154,7 @@ class Lab:
 
     def __init__(self, toy: str = "ring8", *, language: str | None = None,
                  display: str = "auto", **settings):
-        from gankit.panel import in_notebook
+        from gankit.panel import shows_panel
         from gankit.resolve import resolve_config
         from gankit.steps import Networks, make_optimizer
 
@@ -173,11 +173,8 @@ class Lab:
         self.d_updates = self.g_updates = 0
         self.g_loss = float("nan")
         self.logged: list[dict] = []
-        if display not in ("auto", "notebook", "none"):
-            raise ConfigError(phrase("display must be auto, notebook or none, got {display!r}",
-                                     display=display))
         self.handle = None
-        if display == "notebook" or display == "auto" and in_notebook():
+        if shows_panel(display):
             from IPython.display import display as show
 
             self.handle = show(self.picture(), display_id=True)

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import deque
 
+from gankit.errors import ConfigError, phrase
 from gankit.language import number, resolve_language, say
 from gankit.report import training_charts
 
@@ -26,6 +27,24 @@ def in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython else None
     return getattr(shell, "kernel", None) is not None
+
+
+# Where a Run or a Lab shows itself, in the same words for both: "notebook" the live panel
+# (a Jupyter kernel only), "terminal" the status lines (a Lab has none), "none" nothing
+# (the run's files are written all the same), "auto" the panel inside a kernel, else the
+# terminal's lines.
+DISPLAYS = ("auto", "terminal", "notebook", "none")
+
+
+def shows_panel(display: str) -> bool:
+    """Whether `display` means the live panel here; a word not in DISPLAYS, or "notebook"
+    outside a kernel, is refused."""
+    if display not in DISPLAYS:
+        raise ConfigError(phrase("display must be one of {choices}, got {display!r}",
+                                 choices=", ".join(DISPLAYS), display=display))
+    if display == "notebook" and not in_notebook():
+        raise ConfigError(phrase("display='notebook' needs a Jupyter kernel; use 'terminal'"))
+    return display == "notebook" or display == "auto" and in_notebook()
 
 
 class LivePanel:

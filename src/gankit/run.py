@@ -42,10 +42,10 @@ from gankit.language import (
 from gankit.lock import RunLock
 from gankit.metrics import evaluate, reference
 from gankit.models import generate, recompute_batchnorm, unwrap
-from gankit.panel import in_notebook
+from gankit.panel import shows_panel
 from gankit.prepare import prepare
 from gankit.rundir import RunDir, create_run_dir
-from gankit.runlog import DISPLAYS, RunLog
+from gankit.runlog import RunLog
 from gankit.sample import sample_images
 from gankit.state import TrainingState
 from gankit.steps import schedule_learning_rate, schedule_progress
@@ -63,9 +63,10 @@ class Run:
 
     Creating it moves the networks to the device and makes the run dir (or, with
     `resume`, restores everything from its last checkpoint); entering it opens the logs.
-    `display` is "terminal", "notebook" (the live panel) or "auto" (the panel inside a
-    Jupyter kernel). `setup_time_s` is what preparing this session took before the Run
-    (k-means clusters, say): the run's time counts it, and the Run's own construction.
+    `display` is "terminal", "notebook" (the live panel), "none" (nothing shown) or
+    "auto" (the panel inside a Jupyter kernel), as for gankit.Lab. `setup_time_s` is what
+    preparing this session took before the Run (k-means clusters, say): the run's time
+    counts it, and the Run's own construction.
     `language` ("en" or "fr"; None: the session's, see gankit.set_language) is the
     language of its messages and of the panel; the terminal prints the notebook's three
     status lines as the original did, the panel in its language.
@@ -78,11 +79,8 @@ class Run:
                  setup_time_s: float = 0.0, language: str | None = None):
         constructed = time.perf_counter()
         language = self.language = resolve_language(language)
-        if display not in DISPLAYS:
-            raise ConfigError(phrase("display must be one of {choices}, got {display!r}",
-                                     choices=", ".join(DISPLAYS), display=display))
-        if display == "notebook" and not in_notebook():
-            raise ConfigError(phrase("display='notebook' needs a Jupyter kernel; use 'terminal'"))
+        shows_panel(display)  # refuses a word it does not know before anything is done
+        quiet = quiet or display == "none"
         point = Resume.load(resume) if isinstance(resume, (str, Path)) else resume
         if point:
             config = point.check(config)

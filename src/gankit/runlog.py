@@ -24,8 +24,6 @@ from gankit.report import OUTPUT_LABELS
 from gankit.rundir import RunDir, grid_step
 from gankit.toys import is_toy
 
-DISPLAYS = ("auto", "terminal", "notebook")
-
 
 class RunLog:
     """The notebook's Logger, improved: its three status lines, plus files that last."""
@@ -34,7 +32,7 @@ class RunLog:
                  total_steps: int, quiet: bool = False, resume_step: int = 0,
                  active: bool = True, display: str = "auto", language: str | None = None):
         """`active=False` (ranks other than 0 under DDP) prints and writes nothing.
-        `display` is terminal, notebook (the live panel) or auto (notebook in a kernel);
+        `display` is one of gankit.panel.DISPLAYS (auto: the panel in a kernel);
         `language` that of the messages and the panel (None: the session's)."""
         from gankit.panel import LivePanel, in_notebook
 
@@ -57,6 +55,8 @@ class RunLog:
         run_dir.samples.mkdir(parents=True, exist_ok=True)
         if resume_step:  # forget what a crashed run logged after its last checkpoint
             records.truncate(run_dir.metrics, resume_step)
+        # The Run checked `display` (gankit.panel.shows_panel); a RunLog made by hand may
+        # put its panel outside a kernel.
         if not self.quiet and (display == "notebook" or display == "auto" and in_notebook()):
             # Its curves and grid start from what the run logged before a resume.
             grids = run_dir.grids()

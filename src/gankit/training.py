@@ -31,7 +31,8 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     """Train a GAN as `config` says, or continue the run in `resume`; return the run dir.
 
     `overwrite` lets a new run replace an earlier gankit run in `config.run_dir`;
-    `display` is "terminal", "notebook" (a live panel) or "auto" (the panel in Jupyter);
+    `display` is "terminal", "notebook" (a live panel), "none" or "auto" (the panel in
+    Jupyter);
     `language` ("en" or "fr"; None: the session's, see gankit.set_language) that of the
     messages and the panel. Under torchrun it joins the process group and leaves it at
     the end, after every rank is done.
