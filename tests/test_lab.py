@@ -3,6 +3,7 @@ stepping by hand, and the measured healthy and collapsed runs of the tutorial.""
 
 import dataclasses
 import json
+import signal
 
 import numpy as np
 import pytest
@@ -221,3 +222,18 @@ def test_run_and_lab_take_the_same_display_words(tmp_path, capsys):
                                                               display="panel")):
         with pytest.raises(ConfigError, match="auto, terminal, notebook, none"):
             maker()
+
+
+def test_an_interrupted_lab_run_says_to_resume_it_with_gankit_lab(tmp_path):
+    from tests.conftest import GANKIT, logged_step, started, wait_until
+
+    run = tmp_path / "run"
+    with started([*GANKIT, "lab", "--max-steps", "1000000", "--run-dir", run]) as process:
+        wait_until(lambda: logged_step(run) > 0, process, "a status line")
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=600)
+    assert process.returncode == 130, err
+    assert f"Resume with: gankit lab --resume {run}" in err, err
+    resumed = main(["lab", "--resume", str(run), "--max-steps", str(json.loads(
+        (run / "metrics.jsonl").read_text().splitlines()[-1])["step"] + 1000), "--quiet"])
+    assert resumed == 0

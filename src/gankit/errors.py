@@ -165,12 +165,14 @@ class Interrupted(Exception):
     or 129."""
 
     def __init__(self, signum: int, message: str, run_dir=None, *, language: str = "en",
-                 prefix: str = "gankit:", resume_with: str = "Resume with:"):
+                 prefix: str = "gankit:", resume_with: str = "Resume with:",
+                 command: str = "train"):
         """`language` is the stopped run's, so that the hint resumes in it; `prefix` and
-        `resume_with` are the words around the message, in that language."""
+        `resume_with` are the words around the message, in that language; `command` the
+        gankit command that resumes it (train, or lab for a lab run)."""
         super().__init__(message)
         self.exit_code = EXIT_CODES.get(signum, 128 + signum)
-        self.run_dir = run_dir
+        self.run_dir, self.command = run_dir, command
         self.language, self.prefix, self.resume_with = language, prefix, resume_with
 
     def resume_hint(self, python: bool = False) -> str:
@@ -184,7 +186,7 @@ class Interrupted(Exception):
             world = os.environ.get("WORLD_SIZE", "1")
             launcher = (f"torchrun --nproc_per_node {os.environ.get('LOCAL_WORLD_SIZE', world)} "
                         "-m " if world not in ("", "1") else "")  # the same processes resume it
-            command = f"{launcher}gankit train --resume {self.run_dir}" + (
+            command = f"{launcher}gankit {self.command} --resume {self.run_dir}" + (
                 "" if english else f" --language {self.language}")
         return f" {self.resume_with} {command}"
 

@@ -274,7 +274,8 @@ class Run:
                           say(self.language, "interrupted", step=self.step, path=self.dir.last),
                           self.dir.root, language=self.language,
                           prefix=say(self.language, "prefix"),
-                          resume_with=say(self.language, "resume_with"))
+                          resume_with=say(self.language, "resume_with"),
+                          command="lab" if self.lab else "train")
 
     def settle_sampler(self) -> None:
         """Give the EMA generator BatchNorm statistics of its own weights, for the grid,
