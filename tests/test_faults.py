@@ -273,14 +273,24 @@ def test_a_full_disk_stops_training_with_one_line_and_the_run_resumes(tmp_path, 
         assert step_of(run) == 60
 
 
-def test_sampling_to_a_full_disk_leaves_nothing_and_a_retry_works(tmp_path, tiny_mnist):
+def test_sampling_to_a_full_disk_leaves_nothing_and_a_retry_works(tmp_path, tiny_mnist,
+                                                                   monkeypatch, capsys):
+    """What cannot fit is refused from an estimate before anything is drawn; a disk that
+    fills up anyway (the estimate fooled here) stops the write with nothing left."""
+    from gankit import sample as sampling
+
     run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
     with small_disk(tmp_path / "disk", "1m") as disk:
         ballast = fill(disk, leave=2000)
         for out in (disk / "grid.png", disk / "samples.npz", disk / "pngs"):
             result = gankit("sample", run, "--n", "500", "--out", out)
-            assert result.returncode == 1, result.stderr
-            assert "No space left on device" in one_line(result.stderr)
+            assert result.returncode == 2, result.stderr
+            assert "more than the" in one_line(result.stderr)
+            assert not out.exists()
+            with monkeypatch.context() as patch:
+                patch.setattr(sampling, "free_disk", lambda folder: 10**9)
+                assert main(["sample", str(run), "--n", "500", "--out", str(out)]) == 1
+            assert "No space left on device" in one_line(capsys.readouterr().err)
             assert not out.exists()
         assert [p.name for p in disk.iterdir()] == ["ballast"]
         ballast.unlink()
