@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from gankit import distributed
 from gankit.config import Config
 from gankit.losses import get_loss
 from gankit.models import build_models
@@ -53,7 +54,7 @@ def main() -> int:
                                                                               strict=True))
     print(f"rank {rank}: largest gradient difference {worst:.2e}: "
           f"{'match' if matches else 'DIFFER'}", flush=True)
-    dist.destroy_process_group()
+    distributed.stop(finished=True)  # as gankit.train leaves: settled, then destroyed
     return 0 if matches else 1
 
 

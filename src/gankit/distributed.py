@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -152,7 +154,25 @@ def stop(finished: bool = False) -> None:
     if dist.is_initialized():
         if finished:
             dist.barrier()
+            settle()
         dist.destroy_process_group()
+
+
+def settle(timeout_s: float = 30.0) -> None:
+    """Wait, the GIL released, until gloo's worker threads have let go of the last
+    collectives' tensors. They free a finished collective after its waiter has returned,
+    and freeing a tensor made in Python takes the GIL; the process group's destructor
+    joins those threads while holding the GIL: if it ran first, the two waited on each
+    other for ever (a hang in 1 torchrun teardown in 4). A collective on a fresh tensor,
+    queued behind every earlier one, is gone once the weak reference to it dies."""
+    for _ in range(2):  # the second, queued after the first was freed, frees the last one
+        token = torch.zeros(1)
+        dist.all_reduce(token)
+        freed = weakref.ref(token)
+        del token
+        deadline = time.monotonic() + timeout_s
+        while freed() is not None and time.monotonic() < deadline:
+            time.sleep(0.001)
 
 
 def lost_contact(error: BaseException) -> GankitError | None:
