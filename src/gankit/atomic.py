@@ -1,7 +1,10 @@
 """Files replaced whole: a reader sees the old file or the new one, never half of one.
 
-Every file gankit writes goes through `replacing` (or `append_line` for metrics.jsonl):
-a temporary file beside the target, flushed to disk, then renamed over it. A process
+Every file gankit writes whole goes through `replacing`: a temporary file beside the
+target, flushed to disk, then renamed over it. Two files grow instead: metrics.jsonl
+(appended a line at a time: `append_line` syncs one record to disk; a training's
+records.RecordFile is line-buffered and never synced, so a crash of the machine, not of
+the process, may lose its last lines) and TensorBoard's event files. A process
 killed midway leaves a `.NAME.tmpPID` file, which `remove_stale_temporaries` clears at
 the next start of that run. A failure of the machine's (disk full, read-only, a bad
 path) becomes one StorageError naming the path.

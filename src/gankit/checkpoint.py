@@ -176,7 +176,7 @@ class Resume:
 
     @functools.cached_property
     def saved(self) -> Config:
-        return config_from_dict(self.checkpoint["config"], "checkpoint")
+        return saved_config(self.checkpoint, "checkpoint")
 
     def config(self, **changes) -> Config:
         """The run's saved config with `changes` (flags given to `gankit train --resume`),

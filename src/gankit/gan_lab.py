@@ -9,7 +9,6 @@ fakes for `gankit sample`.
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from gankit import records
 from gankit.config import Config
 from gankit.errors import ConfigError, GankitError, phrase
 from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, png_bytes
+from gankit.inline import bytes_uri
 from gankit.language import localise_ticks, number, resolve_language, say
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
@@ -135,7 +135,7 @@ class Animation:
                    size=number(len(self.webp), self.language))
 
     def _repr_html_(self) -> str:
-        uri = "data:image/webp;base64," + base64.b64encode(self.webp).decode()
+        uri = bytes_uri(self.webp, "image/webp")
         alt = say(self.language, "lab_animation", name=self.name)
         return f'<img src="{uri}" alt="{html.escape(alt)}" style="max-width: 100%">'
 
@@ -226,7 +226,7 @@ class LabPicture:
     alt: str = ""
 
     def _repr_html_(self) -> str:
-        uri = "data:image/png;base64," + base64.b64encode(self.png).decode()
+        uri = bytes_uri(self.png, "image/png")
         return (f'<figure style="margin: 0"><img src="{uri}" alt="{html.escape(self.alt)}" '
                 'style="max-width: 100%">'
                 f'<figcaption style="font-size: 12px; color: #555">{html.escape(self.caption)}'

@@ -8,7 +8,6 @@ and the saved notebook keeps only its last state, whatever the length of the run
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
 import sys
@@ -16,6 +15,7 @@ import time
 from collections import deque
 
 from gankit.errors import ConfigError, phrase
+from gankit.inline import bytes_uri
 from gankit.language import number, resolve_language, say
 from gankit.report import training_charts
 
@@ -125,7 +125,7 @@ class LivePanel:
             parts.append(f'<pre style="{PRE}">{html.escape(self.status_text)}</pre>')
         figures = []
         if self.grid_png:
-            uri = "data:image/png;base64," + base64.b64encode(self.grid_png).decode()
+            uri = bytes_uri(self.grid_png, "image/png")
             size = ("width: 100%; max-width: 980px" if self.lab
                     else "width: 280px; image-rendering: pixelated")
             caption = words("lab_frame" if self.lab else "fixed_noise", step=self.grid_step)

@@ -61,8 +61,9 @@ class Run:
                 g = generator_step(run.nets, opt_g, loss, len(real))
                 run.log(d, g)
 
-    Creating it moves the networks to the device and makes the run dir (or, with
-    `resume`, restores everything from its last checkpoint); entering it opens the logs.
+    Creating it moves the networks to the device and makes the run dir, config.toml
+    written (or, with `resume`, restores everything from its last checkpoint); entering
+    it opens metrics.jsonl, TensorBoard and the panel.
     `display` is "terminal", "notebook" (the live panel), "none" (nothing shown) or
     "auto" (the panel inside a Jupyter kernel), as for gankit.Lab. `setup_time_s` is what
     preparing this session took before the Run (k-means clusters, say): the run's time
