@@ -286,30 +286,44 @@ def test_a_batch_at_a_time_writes_what_one_draw_does(runs, work, monkeypatch):
 
 def test_small_batches_and_noise_blocks_write_the_same_samples_as_in_memory(runs, work,
                                                                            monkeypatch):
-    import gankit.sample
-    from gankit.sample import load_generator, noise_batches, sample_images
-
-    generator, _ = load_generator(runs / "image")
-    monkeypatch.setattr(gankit.sample, "IMAGE_BATCH", 7)
-    monkeypatch.setattr(gankit.sample, "POINT_BATCH", 7)
-    monkeypatch.setattr(gankit.sample, "NOISE_VALUES", 3 * generator.latent_dim)
-    # the noise is one stream, whatever the batches it is cut into
-    whole = torch.cat(list(noise_batches(30, generator.latent_dim, 5, 30)))
-    assert torch.equal(torch.cat(list(noise_batches(30, generator.latent_dim, 5, 7))), whole)
-    assert main(["sample", str(runs / "image"), "--n", "30", "--seed", "5", "--out",
-                 "a.npz"]) == 0
-    assert main(["sample", str(runs / "image"), "--n", "30", "--seed", "5", "--out",
-                 "digits"]) == 0
-    in_memory = sample_images(generator, 30, seed=5)
-    with np.load("a.npz") as archive:
-        assert set(archive) == {"images"}
-        assert np.array_equal(archive["images"], in_memory[..., 0])
+    """Drawn 7 at a time, `sample` writes what one pass over one draw of all the noise
+    gives; with the noise drawn 3 vectors at a time too, what one pass over those draws
+    gives. The references are computed here, as the unbatched code did."""
     from PIL import Image
 
-    for i in (0, 6, 7, 29):
-        with Image.open(work / "digits" / f"{i:06d}.png") as png:
-            assert np.array_equal(np.asarray(png), in_memory[i, ..., 0])
-    assert len(list((work / "digits").iterdir())) == 30
+    import gankit.sample
+    from gankit.images import to_uint8
+    from gankit.models import generate
+    from gankit.sample import load_generator
+
+    generator, _ = load_generator(runs / "image")
+    lab, _ = load_generator(runs / "lab")
+
+    def drawn(g, values):  # 30 fakes from noise drawn `values` numbers at a time
+        rng, block = torch.Generator().manual_seed(5), max(1, values // g.latent_dim)
+        noise = torch.cat([torch.randn(min(block, 30 - i), g.latent_dim, generator=rng)
+                           for i in range(0, 30, block)])
+        return generate(g, noise)
+
+    monkeypatch.setattr(gankit.sample, "IMAGE_BATCH", 7)
+    monkeypatch.setattr(gankit.sample, "POINT_BATCH", 7)
+    for values in (gankit.sample.NOISE_VALUES, 3 * generator.latent_dim):
+        monkeypatch.setattr(gankit.sample, "NOISE_VALUES", values)
+        images, points = to_uint8(drawn(generator, values))[..., 0], drawn(lab, values)
+        for out in (f"a{values}.npz", f"digits{values}"):
+            assert main(["sample", str(runs / "image"), "--n", "30", "--seed", "5", "--out",
+                         out]) == 0
+        assert main(["sample", str(runs / "lab"), "--n", "30", "--seed", "5", "--out",
+                     f"p{values}.npz"]) == 0
+        with np.load(f"a{values}.npz") as archive:
+            assert set(archive) == {"images"}
+            assert np.array_equal(archive["images"], images)
+        with np.load(f"p{values}.npz") as archive:
+            assert np.allclose(archive["points"], points.numpy(), atol=1e-6)
+        for i in (0, 6, 7, 29):
+            with Image.open(work / f"digits{values}" / f"{i:06d}.png") as png:
+                assert np.array_equal(np.asarray(png), images[i])
+        assert len(list((work / f"digits{values}").iterdir())) == 30
 
 
 def test_labels_are_written_a_batch_at_a_time_too(work):
