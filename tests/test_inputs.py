@@ -203,6 +203,27 @@ def little_room(monkeypatch):
     monkeypatch.setattr(gankit.sample, "free_disk", lambda folder: 10**6)
 
 
+@pytest.mark.parametrize("files, expected", [
+    ({"memory.max": "100000000\n", "memory.current": "90000000\n",
+      "memory.stat": "anon 40000000\nfile 50000000\ninactive_file 30000000\n"}, 40_000_000),
+    ({"memory.max": "100000000\n", "memory.current": "90000000\n"}, 10_000_000),
+    ({"memory.max": "max\n", "memory.current": "90000000\n",
+      "memory.stat": "inactive_file 30000000\n"}, None),
+])
+def test_a_cgroups_page_cache_counts_as_available(tmp_path, monkeypatch, files, expected):
+    """Within a cgroup's limit, what is available is the limit less what is used, the
+    page cache the kernel reclaims first (memory.stat's inactive_file) not counted."""
+    import gankit.sample
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(gankit.sample, "CGROUP", tmp_path / "none")
+    machine = gankit.sample.available_memory()
+    monkeypatch.setattr(gankit.sample, "CGROUP", tmp_path)
+    assert gankit.sample.available_memory() == (machine if expected is None
+                                                 else min(machine, expected))
+
+
 @pytest.mark.parametrize("argv, message", [
     (["{image}", "--n", "100000000000", "--out", "a.npz"],
      "a.npz would take up to 78.4 TB on disk, more than the 1.0 MB free there"),

@@ -46,6 +46,8 @@ NOISE_VALUES = 2**24
 GRID_COPIES = 2
 GIF_COPIES = 3
 SCATTER_BYTES = 128
+# The cgroup (v2) whose memory limit `sample` and `evaluate` keep within.
+CGROUP = Path("/sys/fs/cgroup")
 PNG_OVERHEAD = 128  # bytes of a PNG file beyond its pixels: signature, chunks, checksums
 # Frames of an interpolation GIF between two of its random points.
 FRAMES_BETWEEN = 12
@@ -425,8 +427,8 @@ def grid_bytes(n: int, side: int, channels: int, padding: int = 2) -> int:
 
 def available_memory() -> int | None:
     """Bytes of memory this process can still take without swapping: Linux's
-    MemAvailable (else the free pages), within the cgroup's limit when it sets one; None
-    where the system does not say."""
+    MemAvailable (else the free pages), within the cgroup's limit when it sets one (its
+    inactive page cache counted as free); None where the system does not say."""
     found = None
     try:
         with open("/proc/meminfo") as f:
@@ -438,13 +440,23 @@ def available_memory() -> int | None:
         except (AttributeError, OSError, ValueError):
             pass
     try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        limit = (CGROUP / "memory.max").read_text().strip()
+        used = int((CGROUP / "memory.current").read_text()) - _inactive_file()
         if limit != "max":
             found = min(found if found is not None else int(limit), int(limit) - used)
     except (OSError, ValueError):
         pass
     return found
+
+
+def _inactive_file() -> int:
+    """Bytes of the cgroup's page cache that the kernel reclaims first (memory.stat's
+    inactive_file), counted in memory.current but free to take; 0 where unknown."""
+    try:
+        with open(CGROUP / "memory.stat") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("inactive_file "))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 0
 
 
 def free_disk(folder: Path) -> int | None:
