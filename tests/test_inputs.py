@@ -347,6 +347,22 @@ def test_small_batches_and_noise_blocks_write_the_same_samples_as_in_memory(runs
         assert len(list((work / f"digits{values}").iterdir())) == 30
 
 
+def test_evaluate_measures_the_points_that_sample_writes(runs, work, monkeypatch):
+    """`gankit evaluate` on a lab run draws its points as `gankit sample` does, a batch
+    at a time from the same noise stream: the same points for the same --seed."""
+    import gankit.sample
+    from gankit.gan_lab import sample_points
+    from gankit.sample import load_generator
+
+    lab, _ = load_generator(runs / "lab")
+    monkeypatch.setattr(gankit.sample, "POINT_BATCH", 7)
+    monkeypatch.setattr(gankit.sample, "NOISE_VALUES", 3 * lab.latent_dim)
+    assert main(["sample", str(runs / "lab"), "--n", "30", "--seed", "5", "--out",
+                 "p.npz"]) == 0
+    with np.load("p.npz") as archive:
+        assert np.array_equal(sample_points(lab, 30, seed=5), archive["points"])
+
+
 def test_labels_are_written_a_batch_at_a_time_too(work):
     """A conditional generator's classes go to 'labels' beside the images, batch by batch,
     each class in turn or the one asked for."""

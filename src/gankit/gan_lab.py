@@ -24,16 +24,17 @@ from gankit.errors import ConfigError, GankitError, phrase
 from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, png_bytes
 from gankit.inline import bytes_uri
 from gankit.language import localise_ticks, number, resolve_language, say
-from gankit.models import build_models, generate
+from gankit.models import build_models
 from gankit.rundir import RunDir
 from gankit.toys import get_toy, toy_points
 
 
 def sample_points(generator: nn.Module, n: int, seed: int = 0) -> np.ndarray:
-    """n fakes of a lab run's G, float32 N x 2, from noise seeded apart from training."""
-    device = next(generator.parameters()).device
-    noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return generate(generator, noise.to(device)).cpu().numpy().astype(np.float32)
+    """n fakes of a lab run's G, float32 N x 2, from noise seeded apart from training: the
+    points `gankit sample` writes for `seed`, drawn a batch at a time as it draws them."""
+    from gankit.sample import sample_batches
+
+    return np.concatenate(list(sample_batches(generator, n, seed, points=True)))
 
 
 def write_points(points: np.ndarray, out: Path, config: Config,
