@@ -39,9 +39,12 @@ def refused(capsys, argv, message: str) -> str:
      "points has dtype str32; gankit reads real numbers only"),
     ("strings.npz", lambda p: np.savez(p, points=np.array([["1", "2"]])),
      "points has dtype str32"),
-    ("empty.npy", lambda p: p.write_bytes(b""), "empty.npy is empty (0 bytes)"),
-    ("empty.npz", lambda p: p.write_bytes(b""), "empty.npz is empty (0 bytes)"),
-    ("empty.csv", lambda p: p.write_bytes(b""), "empty.csv is empty (0 bytes)"),
+    ("empty.npy", lambda p: p.write_bytes(b""),
+     "empty.npy is empty (0 bytes), so it holds no points: give a file of N x 2 numbers"),
+    ("empty.npz", lambda p: p.write_bytes(b""),
+     "empty.npz is empty (0 bytes), so it holds no points: give a file of N x 2 numbers"),
+    ("empty.csv", lambda p: p.write_bytes(b""),
+     "empty.csv is empty (0 bytes), so it holds no points: give a file of N x 2 numbers"),
     ("huge.npy", lambda p: np.save(p, np.full((10, 2), 1e300)),
      "points must lie within ±1,000,000, found 1e+300"),
     ("large.csv", lambda p: p.write_text("0,0\n0,2e6\n"),
@@ -138,7 +141,7 @@ def test_a_nul_byte_in_a_config_files_path_is_refused(work, capsys, key):
     value = "folder:a\\u0000b" if key == "dataset" else "a\\u0000b"
     (work / "c.toml").write_text(f'{key} = "{value}"\n')
     refused(capsys, ["train", "--config", "c.toml", "--max-steps", "1"],
-            "holds a NUL byte, which no path can hold")
+            "holds a NUL byte, which no path can hold: remove it from the path")
     assert sorted(p.name for p in work.iterdir()) == ["c.toml"]
 
 

@@ -312,8 +312,8 @@ def check_path(name: str, value: str) -> Path:
     that is not UTF-8 (0xFF reaches Python as a lone surrogate, which config.toml, being
     UTF-8 text, cannot hold)."""
     if "\0" in value:
-        raise ConfigError(phrase("{name} {value!r} holds a NUL byte, which no path can hold",
-                                 name=name, value=value))
+        raise ConfigError(phrase("{name} {value!r} holds a NUL byte, which no path can hold: "
+                                 "remove it from the path", name=name, value=value))
     try:
         value.encode()
     except UnicodeEncodeError:

@@ -477,7 +477,9 @@ FRENCH = {
     # issue #32: paths, points files, seeds and sizes (cli.py, config.py, toys.py, sample.py)
     "dataset {dataset!r} names no path: give {form}":
         "dataset {dataset!r} ne nomme aucun chemin : donnez {form}",
-    "{path} is empty (0 bytes)": "{path} est vide (0 octet)",
+    "{path} is empty (0 bytes), so it holds no points: give a file of N x 2 numbers":
+        "{path} est vide (0 octet) et ne contient donc aucun point : donnez un fichier de "
+        "N x 2 nombres",
     "{path}: {name} has dtype {dtype}; gankit reads real numbers only (integers or floats)":
         "{path} : {name} est de type {dtype} ; gankit ne lit que des nombres réels (entiers "
         "ou flottants)",
@@ -491,8 +493,9 @@ FRENCH = {
     "{path}: sigma must be one number; got shape {shape}":
         "{path} : sigma doit être un seul nombre ; forme reçue : {shape}",
     "{name} is empty: give a path": "{name} est vide : donnez un chemin",
-    "{name} {value!r} holds a NUL byte, which no path can hold":
-        "{name} {value!r} contient un octet NUL, qu'aucun chemin ne peut contenir",
+    "{name} {value!r} holds a NUL byte, which no path can hold: remove it from the path":
+        "{name} {value!r} contient un octet NUL, qu'aucun chemin ne peut contenir : "
+        "retirez-le du chemin",
     "{frames:,} frames of {n:,} images each would need about {need} of memory, more than the "
     "{have} available: ask for fewer with --n or --interpolate":
         "un GIF de {frames:,} images, chacune une grille de {n:,} échantillons, demanderait "

@@ -138,7 +138,8 @@ def points_toy(path: str) -> Toy:
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
     try:
         if path.is_file() and not path.stat().st_size:
-            raise DataError(phrase("{path} is empty (0 bytes)", path=path))
+            raise DataError(phrase("{path} is empty (0 bytes), so it holds no points: give a "
+                                   "file of N x 2 numbers", path=path))
         if path.suffix == ".csv":
             points, modes, sigma = np.loadtxt(path, delimiter=",", ndmin=2), NO_MODES, None
         elif path.suffix == ".npy":
