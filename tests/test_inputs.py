@@ -166,6 +166,22 @@ def test_a_nul_byte_in_a_path_argument_is_refused(runs, work, capsys, argv, mess
     assert list(work.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["lab", "--max-steps", "1", "--run-dir", "dang", "--quiet"],
+    ["train", "--run-dir", "dang", "--dry-run"],
+    ["sample", "{image}", "--out", "dang"],
+    ["report", "dang"],
+])
+def test_a_dangling_link_as_a_path_is_refused_by_name(runs, work, capsys, argv):
+    """A symbolic link to nothing is named with its missing target, not reported as
+    'cannot write dang: File exists'."""
+    (work / "dang").symlink_to("missing")
+    refused(capsys, [a.format(image=runs / "image") for a in argv],
+            "dang is a symbolic link to missing, which does not exist: remove the link or "
+            "create missing")
+    assert [p.name for p in work.iterdir()] == ["dang"]
+
+
 def test_no_float_setting_accepts_nan_or_infinity():
     from gankit.config import _within, check_setting
 

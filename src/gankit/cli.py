@@ -307,7 +307,8 @@ PATH_ARGUMENTS = {"source": "SOURCE", "out": "--out", "config": "--config",
 
 def check_paths(args: argparse.Namespace) -> None:
     """Refuse a path argument that is empty (a shell variable that was never set: it
-    would mean the current folder, or the default) or that holds a NUL byte."""
+    would mean the current folder, or the default), that holds a NUL byte, or that is a
+    symbolic link to nothing (which neither reads nor takes a new file or folder)."""
     from gankit.config import check_path
 
     paths = dict(PATH_ARGUMENTS)
@@ -316,8 +317,13 @@ def check_paths(args: argparse.Namespace) -> None:
         value = getattr(args, dest, None)
         if value == "":
             raise GankitError(phrase("{name} is empty: give a path", name=name))
-        if value is not None:
-            check_path(name, value)
+        if value is None:
+            continue
+        path = check_path(name, value)
+        if path.is_symlink() and not path.exists():
+            raise GankitError(phrase("{name} {path} is a symbolic link to {target}, which "
+                                     "does not exist: remove the link or create {target}",
+                                     name=name, path=value, target=os.readlink(value)))
 
 
 def armed() -> None:

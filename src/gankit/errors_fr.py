@@ -529,6 +529,10 @@ FRENCH = {
     "{size:,.1f} MB": "{size:,.1f}\u00a0Mo",
     "{size:,.1f} kB": "{size:,.1f}\u00a0ko",
     "{size:,} bytes": "{size:,}\u00a0octets",
+    "{name} {path} is a symbolic link to {target}, which does not exist: remove the link or "
+    "create {target}":
+        "{name} {path} est un lien symbolique vers {target}, qui n'existe pas : supprimez le "
+        "lien ou créez {target}",
 }
 
 # argparse's own messages (Python 3.11's), as gankit.cli.argparse_message matches them:
