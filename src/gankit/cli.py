@@ -502,8 +502,6 @@ def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) 
     if args.metrics or args.dataset:
         raise GankitError(phrase("a lab run is measured by its toy's own metrics (modes, "
                                  "high_quality, js): it takes no --metrics or --dataset"))
-    if args.n < 1:
-        raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
     toy = get_toy(config.dataset)
     check_evaluation_room(args.n, config, len(toy.modes))
     points = sample_points(generator, args.n, args.seed)
