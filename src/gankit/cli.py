@@ -112,9 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "folder of PNGs, or an interpolation GIF.")
     sample.add_argument("source", metavar="SOURCE",
                         help="run dir, .pt checkpoint or generator .safetensors")
-    sample.add_argument("--n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("--n", type=int, default=64,
+                        help="number of images, of latent walks with --interpolate, or of "
+                        "points from a lab run (default: 64)")
     sample.add_argument("--out", required=True, metavar="FILE",
-                        help="grid.png, samples.npz (uint8 'images'), walk.gif (with "
+                        help="grid.png, samples.npz (uint8 'images', and from a conditional "
+                        "run their classes as int64 'labels'), walk.gif (with "
                         "--interpolate), or a new folder for one PNG per image; from a lab "
                         "run, points.npz (float32 N x 2 'points') or a .png scatter of them")
     add_generator_flags(sample)
