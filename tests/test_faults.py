@@ -697,8 +697,7 @@ def test_every_byte_of_a_checkpoints_structure_flipped_is_refused_or_harmless(
                 except Corrupt:
                     refused += 1
                     continue
-                assert same_contents(loaded[0] if isinstance(loaded, tuple) else loaded,
-                                     original[0] if isinstance(original, tuple) else original), (
+                assert same_contents(loaded, original), (  # an export's config included
                     f"{path.name}: byte {offset}, bit {bit}: a change went undetected")
                 harmless += 1
         tally.append(f"{path.name}: {len(offsets(data))} bytes of {len(data)}, {refused} "
@@ -743,6 +742,16 @@ def test_a_checkpoint_from_a_newer_gankit_says_so(tmp_path, tiny_mnist):
     assert not isinstance(refused.value, Corrupt)
 
 
+def inside_a_tensor(path: Path) -> int:
+    """An offset in the middle of the file's tensors' raw bytes, which the checksum covers."""
+    data = path.read_bytes()
+    if path.suffix == ".safetensors":
+        return (8 + int.from_bytes(data[:8], "little") + len(data)) // 2
+    outside = set(outside_the_tensors(data))
+    inside = [i for i in range(len(data)) if i not in outside]
+    return inside[len(inside) // 2]
+
+
 @pytest.mark.parametrize("command", ["sample", "evaluate"])
 def test_sample_and_evaluate_fall_back_to_the_newest_intact_checkpoint(
         tmp_path, tiny_mnist, capsys, command):
@@ -751,21 +760,51 @@ def test_sample_and_evaluate_fall_back_to_the_newest_intact_checkpoint(
     for path in (run / "generator.safetensors", run / "checkpoints" / "last.pt",
                  run / "checkpoints" / "epoch_001.pt"):
         data = bytearray(path.read_bytes())
-        data[len(data) // 2] ^= 0x10
+        data[inside_a_tensor(path)] ^= 0x10
         path.write_bytes(bytes(data))
     out = tmp_path / "grid.png"
     argv = (["sample", str(run), "--n", "4", "--out", str(out)] if command == "sample" else
             ["evaluate", str(run), "--n", "500", "--metrics", "fid", "--data-dir",
-             str(tiny_mnist)])
+             str(tiny_mnist), "--json"])
     assert main(argv) == 2
     line = one_line(capsys.readouterr().err)
     assert "generator.safetensors is corrupt" in line, line
-    assert "newest intact checkpoint is epoch_000.pt (step 10): add --fallback" in line, line
+    assert ("the newest intact checkpoint to fall back on is epoch_000.pt (step 10): add "
+            "--fallback") in line, line
     assert not out.exists()
     assert main([*argv, "--fallback"]) == 0
-    line = one_line(capsys.readouterr().err)
+    captured = capsys.readouterr()
+    line = one_line(captured.err)
     assert "generator.safetensors is corrupt: reading epoch_000.pt (step 10) instead" in line
-    assert out.exists() or command == "evaluate"
+    if command == "sample":
+        assert out.exists()
+    else:  # the record says which weights were scored, not only the run
+        scored = json.loads(captured.out)["weights"]
+        assert scored == str(run / "checkpoints" / "epoch_000.pt")
+        recorded = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+        assert recorded["event"] == "evaluate" and recorded["weights"] == scored
+    assert main(["sample", str(run / "generator.safetensors"), "--out", str(out),
+                 "--overwrite", "--fallback"]) == 2
+    assert "give the run dir" in one_line(capsys.readouterr().err)
+
+
+def test_the_fallback_tries_an_intact_export_before_older_snapshots(tmp_path, tiny_mnist,
+                                                                    capsys):
+    """A crash between last.pt and the export leaves the export older; last.pt corrupt
+    then: the export (step 20) is newer than any snapshot (step 10)."""
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=20, keep_checkpoints=1),
+                quiet=True)
+    exported = (run / "generator.safetensors").read_bytes()
+    train(config_for(tmp_path, tiny_mnist, "run", max_steps=25, keep_checkpoints=1),
+          quiet=True, resume=run)
+    (run / "generator.safetensors").write_bytes(exported)  # step 20: older than last.pt
+    last = run / "checkpoints" / "last.pt"
+    data = bytearray(last.read_bytes())
+    data[inside_a_tensor(last)] ^= 0x10
+    last.write_bytes(bytes(data))
+    assert main(["sample", str(run), "--out", str(tmp_path / "grid.png"), "--fallback"]) == 0
+    assert "last.pt is corrupt: reading generator.safetensors (step 20) instead" in (
+        capsys.readouterr().err)
 
 
 # 17. Faults not tried before: a killed holder's lock, chattr +i, torchrun under faults -------
@@ -835,6 +874,15 @@ def torchrun(*args) -> list[str]:
             "2", "-m", "gankit", *map(str, args)]
 
 
+def rank_pid(launcher: int, rank: int) -> int:
+    """The pid of the torchrun worker of `rank`, from its environment."""
+    for pid in _descendants(launcher):
+        with contextlib.suppress(OSError):
+            if f"RANK={rank}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                return pid
+    raise AssertionError(f"no rank {rank} under {launcher}")
+
+
 def gankit_lines(err: str) -> list[str]:
     """gankit's own lines on stderr, without torchrun's report of its failed children."""
     return [line for line in err.splitlines() if line.startswith("gankit:")]
@@ -848,7 +896,7 @@ def test_torchrun_under_faults_says_one_line_and_resumes(tmp_path, tiny_mnist, f
     with started(argv, env={**os.environ, "OMP_NUM_THREADS": "1"}) as launcher:
         wait_until(lambda: logged_step(run) > 4, launcher, "rank 0's status lines")
         if fault.startswith("kill"):
-            os.kill(max(_descendants(launcher.pid)), signal.SIGKILL)  # the later one: rank 1
+            os.kill(rank_pid(launcher.pid, 1), signal.SIGKILL)
         else:
             launcher.send_signal(signal.SIGTERM)
         _, err = launcher.communicate(timeout=WAIT_S)
@@ -867,3 +915,36 @@ def test_torchrun_under_faults_says_one_line_and_resumes(tmp_path, tiny_mnist, f
 
 def run_torchrun(argv) -> subprocess.CompletedProcess:
     return run(argv, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_overwrite_through_links_replaces_the_run_and_keeps_the_links(tmp_path, tiny_mnist,
+                                                                       capsys):
+    """The run dir may be a symbolic link, and so may its checkpoints/ (to another disk):
+    gankit writes through them, and --overwrite removes through them what it named."""
+    real = train(config_for(tmp_path, tiny_mnist, "real", max_steps=20, keep_checkpoints=0),
+                 quiet=True)
+    elsewhere = tmp_path / "big-disk"
+    (real / "checkpoints").rename(elsewhere)
+    (real / "checkpoints").symlink_to(elsewhere)
+    (tmp_path / "link").symlink_to(real)
+    argv = train_args(tiny_mnist, tmp_path / "link", "--max-steps", "3", "--quiet")
+    assert main(argv) == 2
+    assert "already holds a run (last.pt, 2 epoch snapshot(s)" in one_line(
+        capsys.readouterr().err)
+    assert main([*argv, "--overwrite"]) == 0
+    assert (real / "checkpoints").is_symlink() and (tmp_path / "link").is_symlink()
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["last.pt"]
+    assert step_of(real) == 3
+    steps = [json.loads(line)["step"] for line in (real / "metrics.jsonl").open()]
+    assert steps == sorted(steps) and max(steps) <= 3
+
+
+def test_overwrite_is_all_or_nothing_beside_a_temporary_of_its_own_pid(tmp_path, tiny_mnist):
+    """In a container gankit is often pid 1, always alive: its own old temporaries stay,
+    and the name it renames a file aside to may be taken."""
+    run = train(config_for(tmp_path, tiny_mnist, "run", max_steps=3), quiet=True)
+    for name in (f".last.pt.tmp{os.getpid()}", f".last.pt.0.tmp{os.getpid()}"):
+        (run / "checkpoints" / name).write_bytes(b"left by an earlier gankit of this pid")
+    assert main(train_args(tiny_mnist, run, "--max-steps", "2", "--quiet", "--overwrite")) == 0
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last.pt"]
+    assert step_of(run) == 2

@@ -372,3 +372,17 @@ def test_a_fallback_to_an_epoch_snapshot_does_that_epochs_end_work(tmp_path, tin
     evaluated = [json.loads(line)["step"] for line in (run / "metrics.jsonl").open()
                  if json.loads(line).get("event") == "eval"]
     assert evaluated == [10, 20, 30]
+
+
+def test_a_run_whose_learning_rate_reached_0_is_not_trained_on_at_0(tmp_path, tiny_mnist,
+                                                                    capsys):
+    """Its linear schedule ended with its epochs: a longer resume would train at a rate of 0
+    (the schedule goes on from where it was). It is refused, saying what to do."""
+    config = short_config(tmp_path, tiny_mnist, lr_schedule="linear", epochs=1, max_steps=0,
+                          g_hidden=[16], d_hidden=[16])
+    run = train(config, quiet=True)
+    argv = ["train", "--resume", str(run), "--epochs", "2", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "where its linear learning-rate schedule reached 0" in err, err
+    assert "start a new run" in err

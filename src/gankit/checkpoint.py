@@ -6,7 +6,10 @@ A checkpoint is a dict saved with torch.save and loaded with weights_only=True:
 - "generator", "discriminator" and, when kept, "ema": the networks' state dicts;
 - "training": the TrainingState's state dict (step, clocks, best FID; in resumable
   checkpoints also the optimizers and every rank's random streams);
-- "sha256": the checksum of all the above (`contents_digest`), which loading verifies.
+- "sha256": the checksum of all the above (`contents_digest`), which loading verifies
+  before it reads anything else, the format number included. So the digest's recipe is
+  frozen: a later format must keep it, or an older gankit reads its files as corrupt
+  rather than as newer.
 Format 2 (until 2026-12-02) had no checksum; format 1 also kept the training state's
 entries at the top level. Both still load. generator.safetensors holds the sampler's
 weights with, as metadata, the config that rebuilds it ("gankit_config"), the step it
@@ -292,24 +295,31 @@ def _checked(state: dict, path: Path) -> dict:
                                                                         dict):
         raise Corrupt(phrase("{path} is not a gankit checkpoint (missing generator/config "
                              "keys)", path=path))
-    int(state["training"]["step"])
+    if not isinstance(state["training"].get("step"), int):  # a legacy file without a checksum
+        raise Corrupt(phrase("{path} is not a gankit checkpoint (missing generator/config "
+                             "keys)", path=path))
     return state
 
 
 def check_digest(state: dict, path: Path) -> None:
     """Remove the checksum from `state` and verify it, before anything else in `state` is
-    read: required but in the formats written before checksums (1 and 2), which are the
+    read: required except in the formats written before checksums (1 and 2), which are the
     only ones a file without one may claim to be."""
     expected, version = state.pop("sha256", None), state.get("format", 1)
     if expected is None and type(version) is int and version in (1, 2):
         return  # written before checkpoints carried one
-    try:
-        matches = expected == contents_digest(state)
-    except Exception:  # a flipped bit made a tensor that cannot be read back
-        matches = False
-    if not matches:
+    if not digest_matches(expected, state):
         raise Corrupt(phrase("{path} is corrupt: its checksum does not match its contents",
                              path=path))
+
+
+def digest_matches(expected, contents) -> bool:
+    """Whether `contents` still have the checksum `expected`; False too when they cannot
+    even be read back (a flipped bit in a tensor's shape or strides)."""
+    try:
+        return expected == contents_digest(contents)
+    except Exception:
+        return False
 
 
 def contents_digest(value) -> str:
@@ -384,13 +394,8 @@ def read_export(path: Path) -> tuple[dict, Config]:
     # Checked before the metadata is read: only an export older than checksums (no step
     # either) may lack one.
     if expected is not None or "gankit_step" in metadata:
-        try:
-            matches = expected == contents_digest({**weights, **metadata})
-        except Exception:
-            matches = False
-        if not matches:
-            raise Corrupt(phrase("{path} is corrupt: its checksum does not match its "
-                                 "contents; sample from the run's checkpoints/last.pt instead",
+        if not digest_matches(expected, {**weights, **metadata}):
+            raise Corrupt(phrase("{path} is corrupt: its checksum does not match its contents",
                                  path=path))
     if "gankit_config" not in metadata:
         raise GankitError(phrase("{path} has no gankit configuration in its metadata",

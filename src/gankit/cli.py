@@ -245,9 +245,10 @@ def add_generator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", action="store_true",
                         help="the trained generator weights, not their EMA (when the run kept one)")
     parser.add_argument("--fallback", action="store_true",
-                        help="when the run dir's generator.safetensors or last.pt is corrupt, "
-                        "read the newest intact checkpoint after it (last.pt, then the epoch "
-                        "snapshots) instead of refusing; a line says which")
+                        help="when a run dir's generator.safetensors or last.pt is corrupt, "
+                        "read the newest intact one of the export, last.pt and the epoch "
+                        "snapshots instead of refusing; a line says which (a run dir SOURCE "
+                        "only; evaluate records the file it scored under 'weights')")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -462,7 +463,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from gankit.config import check_setting
     from gankit.device import pick_device
     from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
-    from gankit.sample import check_evaluation_room, load_generator, samples_to_score
+    from gankit.sample import check_evaluation_room, load_generator_from, samples_to_score
     from gankit.toys import is_toy
 
     armed()
@@ -472,7 +473,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
     names = metric_names(requested)
     source = Path(args.source)
-    loaded = None
+    loaded, weights = None, {}
     if source.suffix == ".npz":
         if args.n is not None:
             raise GankitError(phrase("--n counts samples drawn from a generator; an .npz "
@@ -481,20 +482,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.n = 10_000 if args.n is None else args.n
         if args.n < 1:
             raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
-        loaded = load_generator(source, pick_device(args.device), args.raw, args.fallback)
+        *loaded, read = load_generator_from(source, pick_device(args.device), args.raw,
+                                            args.fallback)
+        # Which weights were scored, when --fallback may have stepped back from the usual.
+        weights = {"weights": str(read)} if args.fallback else {}
         if is_toy(loaded[1].dataset):
-            return evaluate_lab_run(args, source, *loaded)
+            return evaluate_lab_run(args, source, *loaded, weights)
         check_sample_count(names, args.n)
         check_evaluation_room(args.n, loaded[1])
     samples, labels, dataset = samples_to_score(source, args.n, args.seed, loaded, args.dataset)
-    results = {"source": str(source),
+    results = {"source": str(source), **weights,
                **evaluate(samples, dataset, requested, args.data_dir or "", labels)}
     print(json.dumps(results, indent=2) if args.json else format_results(results), flush=True)
     record_evaluation(source, results)
     return 0
 
 
-def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) -> int:
+def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config,
+                     weights: dict) -> int:
     """A lab run is measured as during training, on `--n` fakes: modes covered,
     high-quality share and JS divergence against the toy's held-out points."""
     from gankit.frames import metrics_line
@@ -508,7 +513,7 @@ def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config) 
     toy = get_toy(config.dataset)
     check_evaluation_room(args.n, config, len(toy.modes))
     points = sample_points(generator, args.n, args.seed)
-    results = {"source": str(source), "samples": args.n,
+    results = {"source": str(source), **weights, "samples": args.n,
                "reference": f"{config.dataset} test",
                **toy_metrics(points, toy, toy_points(config.dataset, "test").numpy())}
     print(json.dumps(results, indent=2) if args.json

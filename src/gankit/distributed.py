@@ -154,7 +154,8 @@ def stop(finished: bool = False) -> None:
     if dist.is_initialized():
         if finished:
             dist.barrier()
-            settle()
+            if dist.get_backend() == "gloo":  # the hang is gloo's; NCCL has no CPU tensors
+                settle()
         dist.destroy_process_group()
 
 
@@ -175,20 +176,22 @@ def settle(timeout_s: float = 30.0) -> None:
             time.sleep(0.001)
 
 
-def lost_contact(error: BaseException) -> GankitError | None:
+def lost_contact(error: BaseException, command: str = "train") -> GankitError | None:
     """The one line for a collective that failed because another process of the torchrun
     stopped (killed, out of memory): its connection reset or closed. None for any other
-    error, and outside torchrun."""
+    error (this rank's own included), and outside torchrun. `command` resumes the run."""
     if not dist.is_initialized() or not isinstance(error, RuntimeError):
         return None
     text = str(error)
-    if not (isinstance(error, getattr(dist, "DistError", ())) or any(
-            sign in text for sign in ("gloo", "NCCL", "Connection reset", "Connection closed"))):
+    if not (isinstance(error, getattr(dist, "DistNetworkError", ())) or any(
+            sign in text for sign in ("Connection reset by peer", "Connection closed by peer",
+                                      "Broken pipe"))):
         return None
     return PeerLost(phrase("rank {rank} lost contact with the other processes of this "
                            "torchrun, one of which stopped ({error}); the run keeps its last "
                            "checkpoint: resume it with the same torchrun command and "
-                           "gankit train --resume RUN_DIR", rank=dist.get_rank(),
+                           "gankit {command} --resume RUN_DIR", rank=dist.get_rank(),
+                           command=command,
                            error=re.sub(r"^\[[^]]*\] *", "", first_line(error)).split(". ")[0]))
 
 

@@ -47,10 +47,10 @@ FRENCH = {
     "cannot remove {what}: {reason}": "impossible de supprimer {what} : {reason}",
     "rank {rank} lost contact with the other processes of this torchrun, one of which "
     "stopped ({error}); the run keeps its last checkpoint: resume it with the same torchrun "
-    "command and gankit train --resume RUN_DIR":
+    "command and gankit {command} --resume RUN_DIR":
         "le processus de rang {rank} a perdu le contact avec les autres processus de ce "
         "torchrun, dont l'un s'est arrêté ({error}) ; l'entraînement garde son dernier point "
-        "de reprise : reprenez-le avec la même commande torchrun et gankit train --resume "
+        "de reprise : reprenez-le avec la même commande torchrun et gankit {command} --resume "
         "RUN_DIR",
     "cannot write or read {what}: {reason}": "impossible d'écrire ou de lire {what} : {reason}",
     "free some space on that disk and run the command again":
@@ -254,10 +254,6 @@ FRENCH = {
         "{path} est corrompu : sa somme de contrôle ne correspond pas à son contenu",
     "{path} has no gankit configuration in its metadata":
         "{path} n'a pas de configuration gankit dans ses métadonnées",
-    "{path} is corrupt: its checksum does not match its contents; sample from the run's "
-    "checkpoints/last.pt instead":
-        "{path} est corrompu : sa somme de contrôle ne correspond pas à son contenu ; tirez "
-        "plutôt les échantillons du checkpoints/last.pt de l'entraînement",
     "{path} is corrupt: its configuration is not JSON":
         "{path} est corrompu : sa configuration n'est pas du JSON",
     "{path} is not a readable safetensors file: corrupt, or not one ({error})":
@@ -425,14 +421,24 @@ FRENCH = {
         "le dossier {root} contient déjà un entraînement sans "
         "checkpoints/last.pt ({what} ; --overwrite le remplace)",
     "{n} grid(s)": "{n} grille(s)",
-    "{problem}; the newest intact checkpoint is {name} (step {step}): add --fallback to read "
-    "it":
-        "{problem} ; le checkpoint intact le plus récent est {name} (itération {step}) : "
-        "ajoutez --fallback pour le lire",
+    "{problem}; the newest intact checkpoint to fall back on is {name} (step {step}): add "
+    "--fallback to read it":
+        "{problem} ; le point de reprise intact le plus récent sur lequel se rabattre est "
+        "{name} (itération {step}) : ajoutez --fallback pour le lire",
     "gankit: {path} is corrupt: reading {name} (step {step}) instead":
-        "gankit : {path} est corrompu : lecture de {name} (itération {step}) à la place",
+        "gankit : {path} est corrompu ; lecture de {name} (itération {step}) à la place",
+    "{n} epoch snapshot(s)": "{n} instantané(s) d'époque",
+    "--fallback reads another checkpoint of a run dir: give the run dir, not {source}":
+        "--fallback lit un autre point de reprise d'un dossier d'entraînement : donnez ce "
+        "dossier, et non {source}",
+    "{root} is at step {step}, where its {schedule} learning-rate schedule reached 0: "
+    "training on would change nothing; start a new run to train longer":
+        "{root} est à l'itération {step}, où son taux d'apprentissage ({schedule}) est arrivé "
+        "à 0 : continuer ne changerait rien ; lancez un nouvel entraînement pour entraîner "
+        "plus longtemps",
     "gankit: kept {n} file(s) gankit did not write in {root}: {shown}":
-        "gankit : {n} fichier(s) que gankit n'a pas écrit(s) sont restés dans {root} : {shown}",
+        "gankit : {n} fichier(s) non écrit(s) par gankit laissé(s) en place dans {root} : "
+        "{shown}",
 
     # run.py, gan_lab.py, dirac.py, language.py
     "display must be one of {choices}, got {display!r}":

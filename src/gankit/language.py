@@ -32,7 +32,8 @@ MESSAGES = {
                         "CUDA devices the run was saved on ({present} here); the noise "
                         "drawn differs from an uninterrupted run's",
         "exported": "gankit: {run_dir} had already trained its {step} steps; its "
-                    "generator.safetensors, missing or older than last.pt, is written from it",
+                    "generator.safetensors, missing or older than last.pt, was written again "
+                    "from last.pt",
         "end": "gankit: {steps} steps in {seconds} s ({per_epoch} s/epoch); run dir {run_dir}",
         "end_one": "gankit: {steps} step in {seconds} s ({per_epoch} s/epoch); run dir {run_dir}",
         "status": "Epoch: [{epoch}/{epochs}], Batch Num: [{batch}/{batches}]\n"
@@ -90,9 +91,9 @@ MESSAGES = {
         "device_cpu": "le processeur ({device})", "device_gpu": "le GPU {device}",
         "no_time": "gankit" + NBSP + ": ce point de reprise est antérieur au suivi du temps"
                    + NARROW_NBSP + "; la durée d'entraînement ne comptera que cette session",
-        "exported": "gankit" + NBSP + ": {run_dir} avait déjà fait ses {step} itérations"
+        "exported": "gankit" + NBSP + ": {run_dir} avait déjà effectué ses {step} itérations"
                     + NARROW_NBSP + "; son generator.safetensors, absent ou plus ancien que "
-                    "last.pt, en est écrit",
+                    "last.pt, vient d'être réécrit à partir de last.pt",
         "fallback": "gankit" + NBSP + ": reprise depuis {source} (itération {step}), last.pt étant "
                     "corrompu ou absent" + NARROW_NBSP + "; un instantané d'époque ne garde ni "
                     "l'état des optimiseurs ni les flux aléatoires" + NARROW_NBSP + ": ils "

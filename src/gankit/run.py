@@ -128,10 +128,14 @@ class Run:
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
-        if point and point.saved.epochs != config.epochs:  # the schedule stretches from here
+        schedule_ended = False
+        if point:
             state = self.state
-            state.schedule_origin = (self.step, schedule_progress(
-                self.step, point.saved.epochs * self.per_epoch, state.schedule_origin))
+            progress = schedule_progress(self.step, point.saved.epochs * self.per_epoch,
+                                         state.schedule_origin)
+            schedule_ended = config.lr_schedule != "constant" and progress >= 1
+            if point.saved.epochs != config.epochs:  # the schedule stretches from here
+                state.schedule_origin = (self.step, progress)
         if point:
             self.dir = point.run_dir
         else:
@@ -141,12 +145,18 @@ class Run:
         self.checkpointer = Checkpointer(self.dir, self.procs)
         # A finished run is resumed only to write an export that a crash left missing or
         # older than its last.pt; then the loop has no step to run, and finish() exports.
-        self.exporting_only = point is not None and self.step >= self.total_steps
-        if self.exporting_only and not self.export_missing(point):
-            raise ConfigError(phrase("{root} is already at step {step}, the end of its {total} "
-                                     "steps; resume with a larger --epochs or --max-steps",
-                                     root=point.run_dir.root, step=self.step,
-                                     total=self.total_steps))
+        finished = point is not None and (self.step >= self.total_steps or schedule_ended)
+        self.exporting_only = finished and self.export_missing(point)
+        if finished and not self.exporting_only:
+            raise ConfigError(phrase(
+                "{root} is at step {step}, where its {schedule} learning-rate schedule reached "
+                "0: training on would change nothing; start a new run to train longer"
+                if schedule_ended else "{root} is already at step {step}, the end of its "
+                "{total} steps; resume with a larger --epochs or --max-steps",
+                root=point.run_dir.root, step=self.step, total=self.total_steps,
+                schedule=config.lr_schedule))
+        if self.exporting_only:
+            self.total_steps = self.step  # nothing to train: the loop ends at once
         if self.procs.is_main:  # what killed processes left half-written
             remove_stale_temporaries(*self.dir.temporaries())
         if point and not self.exporting_only:
@@ -340,8 +350,7 @@ class Run:
         """The session's first lines: what trains where, and what a resume could not bring
         back."""
         config, language, world = self.config, self.language, self.procs.world_size
-        if self.exporting_only:
-            self.logger.message(say(language, "exported", run_dir=self.dir.root, step=self.step))
+        if self.exporting_only:  # finish() says what it did
             return
         written = functools.partial(number, language=language)  # counts; steps stay bare
         batching = (say(language, "batch_ranks", size=written(config.batch_size), ranks=world,
@@ -370,7 +379,8 @@ class Run:
         self.state.clock.start()
         self.timer.restart(self.step)
         try:
-            self.logger.open(self.state.clock.origin())
+            if not self.exporting_only:  # it writes nothing but the export
+                self.logger.open(self.state.clock.origin())
             self.stop.__enter__()
         except BaseException:  # __exit__ will not run: close what opened
             self.logger.close()
@@ -394,6 +404,8 @@ class Run:
         generator, the end record and the report."""
         if self.exporting_only:
             self.checkpointer.export(self.nets.sampler, self.config, self.step)
+            self.logger.message(say(self.language, "exported", run_dir=self.dir.root,
+                                    step=self.step))
             return
         clock = self.state.clock
         elapsed = clock.loop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import sys
@@ -138,7 +139,7 @@ class RunDir:
         """The files gankit named in the folder, at any depth: the only ones --overwrite
         removes. Anything else below it, in checkpoints/ and samples/ too, is the user's."""
         def named(folder: Path, *names: str, pattern: re.Pattern = TEMPORARY) -> list[Path]:
-            if not folder.is_dir() or folder.is_symlink():
+            if not folder.is_dir():  # a folder may be a link: gankit writes through it too
                 return []
             return [p for p in folder.iterdir() if (p.is_file() or p.is_symlink()) and (
                 p.name in names or pattern.fullmatch(p.name) or TEMPORARY.fullmatch(p.name))]
@@ -154,7 +155,7 @@ class RunDir:
         """What the folder holds below its top level that gankit did not name."""
         ours = set(self.gankit_files())
         return sorted(p for folder in (self.tensorboard, self.samples, self.checkpoints)
-                      if folder.is_dir() and not folder.is_symlink()
+                      if folder.is_dir()
                       for p in folder.rglob("*") if p not in ours and not p.is_dir())
 
     def has_output(self) -> bool:
@@ -175,11 +176,19 @@ class RunDir:
         to a temporary of this process, and if one cannot be (chattr +i, permissions),
         every one goes back and nothing is deleted; a crash leaves only temporaries, which
         the next start removes."""
+        files = self.gankit_files()
+        for path in files:  # what killed processes left: no one's, and nothing to put back
+            if TEMPORARY.fullmatch(path.name):
+                with naming(path, "remove"):
+                    path.unlink(missing_ok=True)
         aside: list[tuple[Path, Path]] = []
         try:
-            for path in self.gankit_files():
-                moved = path if TEMPORARY.fullmatch(path.name) else path.with_name(
-                    f".{path.name}.tmp{os.getpid()}")
+            for path in files:
+                if TEMPORARY.fullmatch(path.name):
+                    continue
+                moved = next(candidate for n in itertools.count() if not (
+                    candidate := path.with_name(f".{path.name}.{n}.tmp{os.getpid()}")
+                ).exists() and not candidate.is_symlink())
                 path.rename(moved)
                 aside.append((path, moved))
         except OSError as e:
@@ -191,7 +200,7 @@ class RunDir:
             with naming(path, "remove"):
                 moved.unlink()
         for folder in (self.tensorboard, self.samples, self.checkpoints):
-            if folder.is_symlink():
+            if folder.is_symlink():  # the link is the user's, and where it leads
                 continue
             with contextlib.suppress(OSError):  # not empty: the user's files stay in it
                 folder.rmdir()
@@ -208,15 +217,18 @@ def numbered(folder: Path, pattern: re.Pattern) -> list[Path]:
 
 
 def output_summary(run_dir: RunDir) -> str:
-    """What a run dir holds, in a few words: "last.pt, 3 grids, generator.safetensors"."""
-    files = [p for p in run_dir.gankit_files() if not TEMPORARY.fullmatch(p.name)]
-    grids = sum(1 for p in files if GRID.fullmatch(p.name) and p.parent == run_dir.samples)
-    checkpoints = [p.name for p in files if p.parent == run_dir.checkpoints]
-    named = [p.name for p in files if p not in (run_dir.config, run_dir.metrics)
-             and p.parent in (run_dir.root, run_dir.samples) and not GRID.fullmatch(p.name)]
-    records = ["metrics.jsonl"] if run_dir.metrics in files else []
-    counted = [phrase("{n} grid(s)", n=grids)] if grids else []
-    return ", ".join([*checkpoints[:3], *counted, *named, *records])
+    """What a run dir holds, in a few words: "last.pt, 3 epoch snapshot(s), 12 grid(s),
+    generator.safetensors, report.html, metrics.jsonl"."""
+    files = set(run_dir.gankit_files())
+    snapshots = len([p for p in files if p.parent == run_dir.checkpoints
+                     and EPOCH_CHECKPOINT.fullmatch(p.name)])
+    grids = len([p for p in files if p.parent == run_dir.samples and GRID.fullmatch(p.name)])
+    return ", ".join(
+        [p.name for p in (run_dir.last, run_dir.best) if p in files]
+        + ([phrase("{n} epoch snapshot(s)", n=snapshots)] if snapshots else [])
+        + ([phrase("{n} grid(s)", n=grids)] if grids else [])
+        + [p.name for p in (run_dir.evolution, run_dir.generator, run_dir.report,
+                            run_dir.metrics) if p in files])
 
 
 def grid_step(path: Path) -> int:

@@ -59,35 +59,56 @@ def load_generator(source: str | Path, device: str | torch.device = "cpu", raw: 
 
     A run dir gives its final generator.safetensors, or checkpoints/last.pt while training.
     The EMA weights are used where a run kept them, unless `raw` asks for the trained ones.
-    When a run dir's file is corrupt, the error names the newest intact checkpoint after
-    it (last.pt, then the epoch snapshots); `fallback` reads that one, and says so.
+    When a run dir's file is corrupt, the error names the newest intact checkpoint to fall
+    back on (the export, last.pt and the epoch snapshots, newest first); `fallback` reads
+    that one, and says so.
     """
+    generator, config, _ = load_generator_from(source, device, raw, fallback)
+    return generator, config
+
+
+def load_generator_from(source: str | Path, device: str | torch.device = "cpu",
+                        raw: bool = False, fallback: bool = False):
+    """load_generator's (generator, config), and the file it read them from."""
     path = Path(source)
     if not path.is_dir():
+        if fallback:
+            raise GankitError(phrase("--fallback reads another checkpoint of a run dir: give "
+                                     "the run dir, not {source}", source=source))
         generator, config = read_generator(path, raw, source)
-        return generator.to(device).eval(), config
+        return generator.to(device).eval(), config, path
     run_dir = RunDir(path)
     path = generator_file(run_dir, raw)
     try:
         generator, config = read_generator(path, raw, source)
     except Corrupt as problem:
-        older = [run_dir.last] if path == run_dir.generator else []
-        for candidate in [*older, *reversed(run_dir.epoch_checkpoints())]:
+        others = ([] if raw else [run_dir.generator]) + [run_dir.last,
+                                                          *run_dir.epoch_checkpoints()]
+        steps = {p: step_of(p) for p in others if p != path and p.is_file()}
+        for candidate in sorted(steps, key=lambda p: steps[p], reverse=True):
             try:
                 generator, config = read_generator(candidate, raw, source)
             except GankitError:
                 continue
-            step = checkpoint_step(candidate)
             if not fallback:
-                raise Corrupt(phrase("{problem}; the newest intact checkpoint is {name} (step "
-                                     "{step}): add --fallback to read it", problem=problem,
-                                     name=candidate.name, step=step)) from None
+                raise Corrupt(phrase("{problem}; the newest intact checkpoint to fall back on "
+                                     "is {name} (step {step}): add --fallback to read it",
+                                     problem=problem, name=candidate.name,
+                                     step=steps[candidate])) from None
             print(phrase("gankit: {path} is corrupt: reading {name} (step {step}) instead",
-                         path=path, name=candidate.name, step=step), file=sys.stderr)
+                         path=path, name=candidate.name, step=steps[candidate]),
+                  file=sys.stderr)
+            path = candidate
             break
         else:
             raise
-    return generator.to(device).eval(), config
+    return generator.to(device).eval(), config, path
+
+
+def step_of(path: Path) -> int:
+    """The step a run's checkpoint or export was saved at (-1 when it cannot tell)."""
+    step = export_step(path) if path.suffix == ".safetensors" else checkpoint_step(path)
+    return -1 if step is None else step
 
 
 def read_generator(path: Path, raw: bool, source: str | Path):

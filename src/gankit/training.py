@@ -23,6 +23,7 @@ from gankit.models import build_models
 from gankit.resolve import check_config
 from gankit.run import Run
 from gankit.steps import discriminator_step, generator_step, make_optimizer
+from gankit.toys import is_toy
 
 
 def train(config: Config, quiet: bool = False, resume: str | Path | Resume | None = None,
@@ -46,7 +47,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     try:
         run_dir = train_loop(config, point, quiet, overwrite, display, language, started)
     except BaseException as e:
-        lost = distributed.lost_contact(e)
+        lost = distributed.lost_contact(e, "lab" if is_toy(config.dataset) else "train")
         distributed.stop()
         if lost:
             raise lost from None
