@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import torch
 
 from gankit.errors import ConfigError, phrase
+
+PROC_STAT = Path("/proc/stat")
 
 
 def pick_device(name: str) -> torch.device:
@@ -86,3 +92,78 @@ class StepTimer:
         torch.cuda.reset_peak_memory_stats(self.device)
         self.mark, self.step = mark, step
         return {"ms_per_step": milliseconds, "peak_memory_gib": peak}
+
+
+class CpuShare:
+    """Torch's CPU threads matched to the cores that other processes leave free, read
+    from /proc/stat about once a second. On a busy machine (a shared JupyterHub, a
+    laptop compiling) a thread of each parallel operation waits for the scheduler, and
+    small networks pay that at every operation: the lab's healthy run took 6 times as
+    long beside two busy processes on 2 cores with 2 threads as with 1. Alone, 2 threads
+    are faster (benchmarks/bench_threads.py).
+
+    Only networks without convolutions adapt: their weights come out bit for bit the
+    same whatever the thread count (tests/test_threads.py checks it), while oneDNN's
+    convolutions round differently with another count, and a run must not depend on
+    the machine's load. Elsewhere than Linux, or on a GPU, nothing changes. `close()`
+    gives the process its own thread count back."""
+
+    every_s = 1.0
+
+    def __init__(self, device: torch.device, *models: torch.nn.Module):
+        self.threads = self.chosen = torch.get_num_threads()
+        self.cpus = _own_cpus()
+        convolutional = any(isinstance(module, torch.nn.modules.conv._ConvNd)
+                            for model in models for module in model.modules())
+        self.mark = _reading(self.cpus)
+        self.active = (device.type == "cpu" and not convolutional and self.threads > 1
+                       and self.mark is not None)
+
+    def update(self) -> None:
+        """Every step: now and then, the threads that the others' load leaves room for."""
+        if not self.active:
+            return
+        if _now() - self.mark[0] >= self.every_s:
+            reading = _reading(self.cpus)
+            if reading is None:
+                return
+            (then, busy_then, ours_then), (now, busy, ours) = self.mark, reading
+            others = (busy - busy_then) - (ours - ours_then)
+            free = len(self.cpus) - others / (now - then)
+            self.chosen = max(1, min(self.threads, round(free)))
+            self.mark = reading
+        if torch.get_num_threads() != self.chosen:
+            torch.set_num_threads(self.chosen)
+
+    def close(self) -> None:
+        if self.active:
+            torch.set_num_threads(self.threads)
+
+
+_now = time.monotonic
+
+
+def _own_cpus() -> set[int]:
+    """The CPUs this process may run on (all of them where the system cannot say)."""
+    try:
+        return os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return set(range(os.cpu_count() or 1))
+
+
+def _reading(cpus: set[int]) -> tuple[float, float, float] | None:
+    """(now, seconds that `cpus` were busy since boot, this process's CPU seconds), or
+    None where /proc/stat cannot be read. Busy counts stolen time: a virtual machine's
+    host gave it to someone else."""
+    try:
+        lines = PROC_STAT.read_text().splitlines()
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+    busy = 0
+    for line in lines:
+        name, *fields = line.split()
+        if name[:3] == "cpu" and name[3:].isdigit() and int(name[3:]) in cpus:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+            busy += user + nice + system + irq + softirq + steal
+    return _now(), busy / ticks, time.process_time()

@@ -20,6 +20,7 @@ from torch import nn
 
 from gankit import records
 from gankit.config import Config
+from gankit.device import CpuShare
 from gankit.errors import ConfigError, GankitError, phrase
 from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, png_bytes
 from gankit.inline import bytes_uri
@@ -170,6 +171,7 @@ class Lab:
         self.opt_g = make_optimizer(generator, self.config, "g")
         self.opt_d = make_optimizer(discriminator, self.config, "d")
         self.frames = Frames(self.config, torch.device("cpu"))
+        self.cpu = CpuShare(torch.device("cpu"), generator, discriminator)
         self.points = toy_points(self.config.dataset, "train")
         self.d_updates = self.g_updates = 0
         self.g_loss = float("nan")
@@ -183,13 +185,20 @@ class Lab:
     def step(self, d: int = 1, g: int = 1, repeat: int = 1) -> dict:
         """`repeat` times: `d` D updates, then `g` G updates, each on a fresh batch; then
         measure, and redraw the panel. Returns the metrics."""
-        from gankit.steps import discriminator_step, generator_step
-
         if min(d, g, repeat) < 0 or repeat < 1 or d + g < 1:
             raise ConfigError(phrase("step needs d >= 0 and g >= 0 updates, at least one, and "
                                      "repeat >= 1"))
+        try:
+            return self._step(d, g, repeat)
+        finally:
+            self.cpu.close()  # the notebook's own thread count between calls
+
+    def _step(self, d: int, g: int, repeat: int) -> dict:
+        from gankit.steps import discriminator_step, generator_step
+
         config = self.config
         for _ in range(repeat):
+            self.cpu.update()
             for _ in range(d):
                 batch = self.points[torch.randint(len(self.points), (config.batch_size,))]
                 out = discriminator_step(self.nets, self.opt_d, self.frames.loss, batch,

@@ -26,7 +26,7 @@ from gankit.atomic import remove_stale_temporaries
 from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
-from gankit.device import StepTimer
+from gankit.device import CpuShare, StepTimer
 from gankit.errors import ConfigError, GankitError, Interrupted, phrase
 from gankit.frames import Frames, metrics_line
 from gankit.guards import DivergenceGuard, StopSignal
@@ -173,6 +173,7 @@ class Run:
                              resume_step=self.step, active=self.procs.is_main, display=display,
                              language=language)
         self.timer = StepTimer(self.device, self.step)
+        self.cpu = CpuShare(self.device, self.nets.generator, self.nets.discriminator)
         self.announce(restored, point)
 
     @property
@@ -232,6 +233,7 @@ class Run:
             state.g_loss = g
         epoch, batch = divmod(state.step, self.per_epoch)
         state.step += 1
+        self.cpu.update()
         self.guard.update(d["d_loss"], state.g_loss)
         self.logger.advance(state.step)
         config = self.config
@@ -396,6 +398,7 @@ class Run:
             try:
                 self.logger.close()
             finally:
+                self.cpu.close()
                 self.stop.__exit__(exc_type, exc, traceback)
                 self.release_lock()
 
