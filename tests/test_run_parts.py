@@ -153,7 +153,7 @@ def test_a_crash_in_an_epochs_end_work_is_redone_on_resume(tmp_path, tiny_mnist,
     """last.pt was saved at the epoch's last step (--checkpoint-every) before the epoch's
     end work; a crash in that work (FID is its long part) resumed past it, and the epoch
     never got its grid, snapshot or evaluation."""
-    from gankit import run as run_module
+    from gankit import schedule
 
     config = short_config(tmp_path, tiny_mnist, max_steps=0, epochs=2, checkpoint_every=5)
 
@@ -161,7 +161,7 @@ def test_a_crash_in_an_epochs_end_work_is_redone_on_resume(tmp_path, tiny_mnist,
         raise KeyboardInterrupt  # the process dies here, as a kill would stop it
 
     with monkeypatch.context() as patch:
-        patch.setattr(run_module.Run, "save_grid", crash)
+        patch.setattr(schedule, "make_grid", crash)
         with pytest.raises(KeyboardInterrupt):
             train(config, quiet=True)
     run = Path(config.run_dir)
@@ -351,11 +351,11 @@ def test_a_fallback_to_an_epoch_snapshot_does_that_epochs_end_work(tmp_path, tin
     """The snapshot is saved at the start of the epoch's end work, before FID, best.pt and
     last.pt; a crash in FID, then a corrupt last.pt: --fallback resumes from the snapshot,
     and the epoch it ends gets its FID, as an uninterrupted run's does."""
-    from gankit import run as run_module
+    from gankit import schedule
 
     config = short_config(tmp_path, tiny_mnist, max_steps=0, epochs=3, eval_every=1,
                           eval_samples=300, g_hidden=[16], d_hidden=[16])
-    real_fid = run_module.evaluate_fid
+    real_fid = schedule.evaluate_fid
 
     def crash_at_step_20(sampler, config):
         if len(list((Path(config.run_dir) / "checkpoints").glob("epoch_001.pt"))):
@@ -363,7 +363,7 @@ def test_a_fallback_to_an_epoch_snapshot_does_that_epochs_end_work(tmp_path, tin
         return real_fid(sampler, config)
 
     with monkeypatch.context() as patch:
-        patch.setattr(run_module, "evaluate_fid", crash_at_step_20)
+        patch.setattr(schedule, "evaluate_fid", crash_at_step_20)
         with pytest.raises(KeyboardInterrupt):
             train(config, quiet=True)
     run = Path(config.run_dir)

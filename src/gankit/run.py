@@ -4,16 +4,16 @@ A Run takes the networks and optimisers a loop trains and looks after everything
 around the algorithm, each part in its own module: `prepare` places and wraps the
 networks and the data, a `TrainingState` holds the step, optimizers, random streams and
 clocks, the `Checkpointer` writes checkpoints and the export, `RunLog` the status lines,
-metrics.jsonl, TensorBoard, grids and the live panel. The Run decides when each acts:
-epoch ends, FID and best.pt, interrupts, resume. `gankit.train` and the tutorial's
-notebook cell both loop over it.
+metrics.jsonl, TensorBoard, grids and the live panel. The Run counts the steps, ends the
+epochs and the loop, and hands each of these moments to its schedule (gankit.schedule:
+grids or lab frames, checkpoints, FID and best.pt, the report, in a stated order).
+`gankit.train` and the tutorial's notebook cell both loop over it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import shutil
 import signal
 import time
@@ -28,9 +28,8 @@ from gankit.config import Config
 from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
 from gankit.device import CpuShare, StepTimer
 from gankit.errors import ConfigError, GankitError, Interrupted, phrase
-from gankit.frames import Frames, metrics_line
+from gankit.frames import Frames
 from gankit.guards import DivergenceGuard, StopSignal
-from gankit.images import make_grid, to_uint8
 from gankit.language import (
     device_name,
     number,
@@ -40,13 +39,13 @@ from gankit.language import (
     setting_name,
 )
 from gankit.lock import RunLock
-from gankit.metrics import evaluate, reference
-from gankit.models import generate, recompute_batchnorm, unwrap
+from gankit.metrics import reference
+from gankit.models import unwrap
 from gankit.panel import shows_panel
 from gankit.prepare import prepare
 from gankit.rundir import RunDir, create_run_dir
 from gankit.runlog import RunLog
-from gankit.sample import sample_images
+from gankit.schedule import SCHEDULES, dispatch
 from gankit.state import TrainingState
 from gankit.steps import schedule_learning_rate, schedule_progress
 from gankit.toys import is_toy
@@ -124,6 +123,7 @@ class Run:
             self.fixed_noise[:, 0] = generator.noise_for(
                 torch.arange(config.grid_size, device=self.device) % config.clusters)
         self.lab = Frames(config, self.device) if is_toy(config.dataset) else None
+        self.schedule = SCHEDULES["points" if self.lab else "images"]
         self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
@@ -166,6 +166,7 @@ class Run:
         # was saved as its epoch's end work began: batches() does that work first.
         self.epoch_ended = self.step if point is None or point.exact else -1
         self.frame_step = -1  # the step of a lab run's last frame
+        self.last_d: dict[str, torch.Tensor] = {}  # the last D step's outputs, for status lines
         self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
         self.stop = StopSignal()
         self.entered = False
@@ -202,7 +203,7 @@ class Run:
                                      "run:"))
         config = self.config
         if self.epoch_ended != self.step:
-            self.end_epoch(self.step // self.per_epoch - 1)
+            dispatch(self, self.schedule.epoch_end)
         while self.step < self.total_steps:
             epoch, first_batch = divmod(self.step, self.per_epoch)
             self.logger.start_epoch(epoch, first_batch)
@@ -217,7 +218,7 @@ class Run:
                 if self.step != before + 1:
                     raise GankitError(phrase("call run.log(d, g) exactly once for each batch"))
                 if self.step % self.per_epoch == 0:
-                    self.end_epoch(epoch)
+                    dispatch(self, self.schedule.epoch_end)
                 if self.step >= self.total_steps:  # a signal now lets the run finish
                     break
                 if self.procs.stop_requested(self.stop.signum is not None, self.step,
@@ -231,106 +232,21 @@ class Run:
         state = self.state
         if g is not None:
             state.g_loss = g
-        epoch, batch = divmod(state.step, self.per_epoch)
         state.step += 1
         self.cpu.update()
         self.guard.update(d["d_loss"], state.g_loss)
         self.logger.advance(state.step)
-        config = self.config
-        if batch % config.log_every == 0:  # the only host synchronisation in the loop
-            self.guard.check()
-            outputs = [key for key in d if key != "d_loss"]
-            # Under torchrun each rank saw its own shard: log their mean, not rank 0's.
-            values = self.procs.mean(torch.stack([d["d_loss"], state.g_loss,
-                                                  *(d[k] for k in outputs)])).tolist()
-            self.logger.status(epoch, batch, state.step,
-                               dict(zip(["d_loss", "g_loss", *outputs], values, strict=True)),
-                               self.timer.lap(state.step))
-        # An epoch's end saves its own grid, once its EMA's statistics are settled.
-        if (config.sample_every and state.step % config.sample_every == 0
-                and state.step % self.per_epoch):
-            self.save_grid()
-        # At an epoch's end, last.pt is the last thing end_epoch writes: saved here, a
-        # crash in the epoch's end work (FID) would resume past it and lose that work.
-        if (config.checkpoint_every and state.step % config.checkpoint_every == 0
-                and state.step % self.per_epoch):
-            self.save_last()
-
-    def end_epoch(self, epoch: int) -> None:
-        """A full epoch ended: a grid and checkpoints, as the notebook, and FID when due."""
-        self.logger.end_epoch()
-        self.guard.check()  # a diverged model never replaces a good checkpoint
-        self.settle_sampler()
-        self.save_grid()
-        config, nets, state = self.config, self.nets, self.state
-        self.checkpointer.save_epoch(epoch, nets, state, config, config.keep_checkpoints)
-        if config.eval_every and (epoch + 1) % config.eval_every == 0:
-            started = time.perf_counter()
-            fid = evaluate_fid(nets.sampler, config) if self.procs.is_main else math.inf
-            seconds = time.perf_counter() - started
-            state.eval_time += seconds
-            self.logger.evaluation(self.step, epoch, {"fid": fid, "samples": config.eval_samples},
-                                   seconds)
-            if self.procs.any(fid < state.best_fid, self.device):  # rank 0 decides; all save
-                state.best_fid = min(fid, state.best_fid)
-                self.checkpointer.save_best(nets, state, config)
-        self.checkpointer.save_last(nets, state, config)
-        self.logger.write_report()
-        self.epoch_ended = self.step
-        self.timer.restart(self.step)  # the epoch's end is not a training step's time
+        self.last_d = d
+        dispatch(self, self.schedule.after_step)
 
     def interrupt(self) -> None:
-        self.settle_sampler()  # last.pt is what sample and evaluate read until a resume ends
-        self.save_last()
-        self.logger.write_report()
+        dispatch(self, self.schedule.interrupt)
         raise Interrupted(self.stop.signum or signal.SIGTERM,
                           say(self.language, "interrupted", step=self.step, path=self.dir.last),
                           self.dir.root, language=self.language,
                           prefix=say(self.language, "prefix"),
                           resume_with=say(self.language, "resume_with"),
                           command="lab" if self.lab else "train")
-
-    def settle_sampler(self) -> None:
-        """Give the EMA generator BatchNorm statistics of its own weights, for the grid,
-        evaluation, checkpoint and export that follow; the next G step's update copies
-        the live ones back, so training is unchanged. Grids and checkpoints taken within
-        an epoch (--sample-every, --checkpoint-every) keep the live ones: 10,000 samples
-        each time would cost more than they show."""
-        if self.nets.ema:
-            recompute_batchnorm(self.nets.ema.model, seed=self.config.seed)
-
-    def save_grid(self) -> None:
-        """The fixed noise through the sampler, as samples/step_XXXXXXX.png; a lab run
-        measures its fakes and saves a lab frame there instead."""
-        if self.lab:
-            self.save_frame()
-            return
-        self.logger.samples(self.step, make_grid(to_uint8(
-            generate(self.nets.sampler, self.fixed_noise, self.fixed_labels))))
-
-    def save_frame(self) -> None:
-        """Measure a lab run (modes covered, high-quality share, JS), log it, and save the
-        frame that draws it beside D, G's map and the curves so far."""
-        # Measured once a step: --max-steps on a --sample-every step ends where log() drew.
-        if self.frame_step == self.step:
-            return
-        self.frame_step = self.step
-        self.guard.check()  # a diverged model draws nothing but NaN; a collective: every rank
-        if not self.procs.is_main:
-            return
-        started = time.perf_counter()
-        result = self.lab.measure(self.nets.sampler)
-        self.logger.evaluation(self.step, self.step // self.per_epoch, result,
-                               time.perf_counter() - started, kind="toy",
-                               summary=metrics_line(result, self.lab.toy, self.language))
-        frame = self.lab.frame(self.nets.sampler, self.nets.discriminator,
-                               records.read(self.dir.metrics), self.step, self.language)
-        self.logger.samples(self.step, frame)
-        self.state.eval_time += time.perf_counter() - started  # as FID's: not training
-
-    def save_last(self) -> None:
-        self.guard.check()  # a diverged model never replaces a good checkpoint
-        self.checkpointer.save_last(self.nets, self.state, self.config)
 
     def export_missing(self, point: Resume) -> bool:
         """Whether a finished run's export is missing or older than its last.pt (a crash
@@ -413,11 +329,9 @@ class Run:
         clock = self.state.clock
         elapsed = clock.loop()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
-            self.settle_sampler()
-            self.save_grid()
-            self.save_last()
+            dispatch(self, self.schedule.stop)
         elif self.epoch_ended != self.step:  # a loop that broke off right after the
-            self.end_epoch(self.step // self.per_epoch - 1)  # epoch's last batch
+            dispatch(self, self.schedule.epoch_end)  # epoch's last batch
         self.guard.check()
         if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
                                                              self.nets.discriminator):
@@ -439,13 +353,6 @@ class Run:
                                       seconds=number(elapsed, self.language, 1),
                                       per_epoch=number(per_epoch, self.language, 1),
                                       run_dir=self.dir.root))
-
-
-def evaluate_fid(generator: torch.nn.Module, config: Config) -> float:
-    """FID of `config.eval_samples` samples against the test split; its own noise seed,
-    so evaluating never changes the training's random stream."""
-    samples = sample_images(generator, config.eval_samples, seed=config.seed + 1)
-    return evaluate(samples, config.dataset, ["fid"], config.data_dir)["fid"]
 
 
 def shared_run_dir(config: Config, overwrite: bool, procs) -> tuple[RunDir, RunLock | None]:
