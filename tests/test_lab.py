@@ -2,7 +2,9 @@
 stepping by hand, and the measured healthy and collapsed runs of the tutorial."""
 
 import dataclasses
+import html
 import json
+import re
 import signal
 
 import numpy as np
@@ -134,7 +136,8 @@ def test_lab_command_trains_measures_and_draws(tmp_path, capsys):
     assert [f.name for f in frames] == ["step_0000200.png", "step_0000400.png"]
     from PIL import Image
     with Image.open(frames[-1]) as frame:
-        assert frame.width > 900 and frame.mode == "RGB"  # a lab frame, not a grid
+        # A lab frame, not a grid, wide enough to read on a projector, in 256 colours.
+        assert frame.width >= 1400 and frame.mode == "P"
     page = paths.report.read_text()
     assert "Modes covered" in page and "image/gif" in page
     assert paths.last.is_file() and paths.generator.is_file()
@@ -237,3 +240,29 @@ def test_an_interrupted_lab_run_says_to_resume_it_with_gankit_lab(tmp_path):
     resumed = main(["lab", "--resume", str(run), "--max-steps", str(json.loads(
         (run / "metrics.jsonl").read_text().splitlines()[-1])["step"] + 10), "--quiet"])
     assert resumed == 0
+
+
+def test_the_lab_panel_draws_no_curve_that_its_frame_draws(monkeypatch):
+    """The frame has the losses and the measures; the panel's charts under it added them
+    again. D's outputs, which the frame lacks, stay."""
+    import IPython.display
+
+    from gankit.panel import LivePanel
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj._repr_html_())
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id: Handle())
+    logged = [records.make("step", step=s, d_loss=0.6, g_loss=0.8, d_x=0.5, d_g_z=0.4)
+              for s in (1, 2)] + [records.make("toy", step=2, modes=3, high_quality=0.5, js=0.3)]
+    for lab, titles in ((True, ["Discriminator outputs"]),
+                        (False, ["Losses", "Discriminator outputs", "Modes covered",
+                                 "High-quality share and JS divergence"])):
+        panel = LivePanel("run", total_steps=10, lab=lab, records=logged)
+        panel.grid(b"\x89PNG", 2)
+        shown_titles = re.findall(r'<div style="font-size: 12px; color: #555">([^<]*)</div>',
+                                  shown[-1])
+        assert [html.unescape(t) for t in shown_titles] == titles, shown_titles

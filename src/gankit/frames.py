@@ -10,7 +10,7 @@ of the lab: training, animations, stepping by hand).
 from __future__ import annotations
 
 import functools
-import io
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,8 +37,10 @@ SHOWN_POINTS = 400  # real and fake points drawn in a frame
 ARROWS = 40  # fakes that show the gradient of G's loss
 MAP_LINES = 11  # lines of the noise grid in each direction
 MAP_REACH = 2.5  # the noise grid spans [-MAP_REACH, MAP_REACH]: 99 % of N(0, 1) per axis
-FRAME_DPI = 72
-TITLE_CHARS = 130  # the longest one-line title the frame's width holds at 12 points
+FRAME_DPI = 100  # 1,400 x 540 pixels: the words read from the back of a classroom
+TITLE_CHARS = 120  # the longest one-line title the frame's width holds at 15 points
+TEXT_POINTS = {"title": 14, "legend": 12, "ticks": 12, "suptitle": 15}
+TITLE_WRAP = 38  # characters a line of a panel's title holds at 14 points
 REAL_COLOUR, FAKE_COLOUR = "#1b7837", "#762a83"  # GAN Lab's green and purple
 
 
@@ -52,6 +54,7 @@ class View:
     probabilities: bool
     arrows: np.ndarray  # ARROWS x 2: minus the gradient of G's loss at fake[:ARROWS]
     map_lines: np.ndarray  # 2 * MAP_LINES x points x 2: the noise grid's lines through G
+    noise_lines: np.ndarray  # the same lines in the noise plane, before G
     extent: float
 
 
@@ -80,7 +83,7 @@ def look(generator: nn.Module, discriminator: nn.Module, loss: GanLoss, toy: Toy
     return View(real[:SHOWN_POINTS].cpu().numpy(), fake[:SHOWN_POINTS].cpu().numpy(),
                 surface.reshape(FIELD_CELLS, FIELD_CELLS).cpu().numpy(), loss.probabilities,
                 -gradient.cpu().numpy(), mapped.reshape(2 * MAP_LINES, len(line), 2).cpu().numpy(),
-                extent)
+                grid_z[..., :2].reshape(2 * MAP_LINES, len(line), 2).cpu().numpy(), extent)
 
 
 class evaluating:
@@ -137,58 +140,91 @@ def frame_figure(view: View, logged: list[dict], step: int, settings: str, toy: 
 
     language = resolve_language(language)
     words = functools.partial(say, language)
-    figure = Figure(figsize=(14, 4.6), dpi=FRAME_DPI)
+    figure = Figure(figsize=(14, 5.4), dpi=FRAME_DPI)
     FigureCanvasAgg(figure)
     # Fixed places (a constrained layout took half of each frame's time): the plane and
     # its colour bar, G's map, the curves with the metrics' axis on their right.
     plane, colour_bar, warped, curves = (figure.add_axes(box) for box in (
-        [0.03, 0.1, 0.27, 0.77], [0.305, 0.15, 0.008, 0.67], [0.37, 0.1, 0.27, 0.77],
-        [0.69, 0.22, 0.26, 0.65]))
+        [0.035, 0.06, 0.27, 0.72], [0.31, 0.1, 0.008, 0.64], [0.375, 0.06, 0.27, 0.72],
+        [0.715, 0.38, 0.23, 0.4]))
     e = view.extent
     scale = (0.0, 1.0) if view.probabilities else (-max(abs(view.surface).max(), 1e-6),
                                                     max(abs(view.surface).max(), 1e-6))
     image = plane.imshow(view.surface, extent=(-e, e, -e, e), origin="lower", cmap="PRGn",
                          vmin=scale[0], vmax=scale[1], alpha=0.75, interpolation="bilinear")
-    figure.colorbar(image, cax=colour_bar,
-                    label="D(x)" if view.probabilities else words("lab_critic"))
-    plane.scatter(*view.real.T, s=5, c=REAL_COLOUR, label=words("lab_real"), linewidths=0)
-    plane.scatter(*view.fake.T, s=5, c=FAKE_COLOUR, label=words("lab_fake"), linewidths=0)
+    bar = figure.colorbar(image, cax=colour_bar)
+    bar.set_label("D(x)" if view.probabilities else words("lab_critic"),
+                  fontsize=TEXT_POINTS["legend"])
+    plane.scatter(*view.real.T, s=7, c=REAL_COLOUR, label=words("lab_real"), linewidths=0)
+    plane.scatter(*view.fake.T, s=7, c=FAKE_COLOUR, label=words("lab_fake"), linewidths=0)
     lengths = np.linalg.norm(view.arrows, axis=1)
     arrows = view.arrows / max(lengths.max(), 1e-12) * 0.12 * e  # the longest is 12 % of e
     starts = view.fake[:len(arrows)]
     plane.quiver(starts[:, 0], starts[:, 1], arrows[:, 0], arrows[:, 1], angles="xy",
-                 scale_units="xy", scale=1, width=0.005, color="#e66101")
-    plane.set(xlim=(-e, e), ylim=(-e, e), aspect="equal")
-    plane.set_title(words("lab_plane"), fontsize=10)
-    plane.legend(loc="upper right", fontsize=9, markerscale=2.5, framealpha=0.8)
-    for index, points in enumerate(view.map_lines):
-        warped.plot(*points.T, lw=0.8, color="#4c72b0" if index < MAP_LINES else "#dd8452")
-    warped.scatter(*view.real.T, s=4, c=REAL_COLOUR, alpha=0.35, linewidths=0)
-    warped.set(xlim=(-e, e), ylim=(-e, e), aspect="equal")
-    warped.set_title(words("lab_map"), fontsize=10)
-    draw_curves(curves, logged, toy, language)
+                 scale_units="xy", scale=1, width=0.006, color="#e66101")
+    plane.set_title(textwrap.fill(words("lab_plane"), TITLE_WRAP), fontsize=TEXT_POINTS["title"])
+    plane.legend(loc="upper right", fontsize=TEXT_POINTS["legend"], markerscale=2.5,
+                 framealpha=0.8)
+    draw_map(warped, view)
+    warped.set_title(textwrap.fill(words("lab_map"), TITLE_WRAP), fontsize=TEXT_POINTS["title"])
+    for axes in (plane, warped):  # the toy's square from the first frame on
+        axes.set(xlim=(-e, e), ylim=(-e, e), aspect="equal")
+    draw_curves(curves, logged, toy, language, step)
     title = f"{words('step')} {step} · {settings}"
     if len(title) > TITLE_CHARS:  # French settings run long: two lines, split at a comma
         cut = min((i for i in range(len(title)) if title.startswith(", ", i)),
                   key=lambda i: abs(i - len(title) / 2), default=None)
         title = title if cut is None else title[:cut + 1] + "\n" + title[cut + 2:]
     one_line = "\n" not in title
-    figure.suptitle(title, fontsize=12 if one_line else 10.5, y=0.98 if one_line else 0.995)
+    figure.suptitle(title, fontsize=TEXT_POINTS["suptitle"] - (0 if one_line else 2),
+                    y=0.985 if one_line else 0.995)
+    for axes in figure.axes:
+        axes.tick_params(labelsize=TEXT_POINTS["ticks"])
     localise_ticks(figure, language)  # every axis, the colour bar's and the metrics' too
     return figure
 
 
-def draw_curves(axes, logged: list[dict], toy: Toy, language: str) -> None:
-    """The losses and the toy's metrics over the steps, metrics scaled to [0, 1]."""
+def noise_colours(noise: np.ndarray) -> np.ndarray:
+    """An RGB colour for each point of the noise plane: its hue by the angle, paler
+    towards the centre, so that a colour says where in the noise plane a point came from."""
+    from matplotlib.colors import hsv_to_rgb
+
+    angle = (np.arctan2(noise[..., 1], noise[..., 0]) / (2 * np.pi)) % 1.0
+    radius = np.clip(np.linalg.norm(noise, axis=-1) / MAP_REACH, 0.0, 1.0)
+    return hsv_to_rgb(np.stack([angle, 0.25 + 0.75 * radius, 0.85 - 0.2 * radius], -1))
+
+
+def draw_map(axes, view: View) -> None:
+    """G's map: the noise grid's lines through G, each piece coloured by where it lies in
+    the noise plane, over the same grid before G, faint."""
+    from matplotlib.collections import LineCollection
+
+    def pieces(lines: np.ndarray) -> np.ndarray:
+        return np.stack([lines[:, :-1], lines[:, 1:]], axis=2).reshape(-1, 2, 2)
+
+    colours = noise_colours((view.noise_lines[:, :-1] + view.noise_lines[:, 1:]) / 2)
+    colours = colours.reshape(-1, 3)
+    axes.add_collection(LineCollection(pieces(view.noise_lines), colors=colours, lw=0.8,
+                                       alpha=0.25))
+    axes.add_collection(LineCollection(pieces(view.map_lines), colors=colours, lw=1.4))
+    axes.scatter(*view.real.T, s=5, c=REAL_COLOUR, alpha=0.35, linewidths=0)
+
+
+def draw_curves(axes, logged: list[dict], toy: Toy, language: str, step: int) -> None:
+    """The losses and the toy's metrics over the steps, metrics scaled to [0, 1]; the step
+    axis from 0 to `step` at least, so that the first frame's axes are not a dot's."""
     words = functools.partial(say, language)
     steps = records.of_kind(logged, "step")
     measured = records.of_kind(logged, "toy")
     for key, colour in (("d_loss", "#d62728"), ("g_loss", "#1f77b4")):
         axes.plot([r["step"] for r in steps], [r[key] for r in steps], color=colour, lw=1,
                   label=words(key))
-    axes.set(xlabel=words("step"))
-    axes.set_title(words("lab_curves"), fontsize=10)
-    axes.legend(loc="upper left", fontsize=9)
+    axes.set_xlim(0, max(step, 1))
+    if not steps:
+        axes.set_ylim(0, 2)
+    axes.set_xlabel(words("step"), fontsize=TEXT_POINTS["legend"])
+    axes.set_title(textwrap.fill(words("lab_curves"), TITLE_WRAP),
+                   fontsize=TEXT_POINTS["title"])
     metrics = axes.twinx()
     series = [("js", "#7f7f7f", 1.0, "JS")]
     if len(toy.modes):
@@ -198,10 +234,15 @@ def draw_curves(axes, logged: list[dict], toy: Toy, language: str) -> None:
         metrics.plot([r["step"] for r in measured], [r[key] / full for r in measured],
                      color=colour, lw=1.5, ls="--", label=label)
     metrics.set(ylim=(-0.02, 1.02))
-    metrics.legend(loc="upper right", fontsize=9)
+    # One legend for both axes, under the chart: inside, it hid the curves.
+    lines = axes.get_lines() + metrics.get_lines()
+    axes.legend(lines, [line.get_label() for line in lines], loc="upper center",
+                bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize=TEXT_POINTS["legend"] - 1,
+                frameon=False, columnspacing=1.0)
     if measured:
-        axes.text(0.5, -0.28, metrics_line(measured[-1], toy, language),
-                  transform=axes.transAxes, ha="center", fontsize=11)
+        box = axes.get_position()
+        axes.figure.text(box.x0 + box.width / 2, 0.03, metrics_line(measured[-1], toy, language),
+                         ha="center", va="bottom", fontsize=TEXT_POINTS["suptitle"])
 
 
 def metrics_line(result: dict, toy: Toy, language: str | None = None) -> str:
@@ -212,14 +253,6 @@ def metrics_line(result: dict, toy: Toy, language: str | None = None) -> str:
         return f"JS {js}"
     return say(language, "lab_metrics", modes=int(result["modes"]), total=len(toy.modes),
                quality=percent(result["high_quality"], language), js=js)
-
-
-def png_bytes(picture: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
 
 
 class Frames:

@@ -17,7 +17,7 @@ from collections import deque
 from gankit.errors import ConfigError, phrase
 from gankit.inline import bytes_uri
 from gankit.language import number, resolve_language, say
-from gankit.report import training_charts
+from gankit.report import FRAME_CHARTS, training_charts
 
 REFRESH_S = 0.5  # at most two redraws a second, as notebook trainers do
 
@@ -134,9 +134,11 @@ class LivePanel:
                            f'<img src="{uri}" alt="{html.escape(alt)}" '
                            f'style="{size}"><figcaption style="font-size: 12px; color: #666">'
                            f'{html.escape(caption)}</figcaption></figure>')
+        # A lab frame draws the losses and the measures itself: not twice.
         charts = "".join(f'<div style="font-size: 12px; color: #555">{html.escape(title)}</div>'
-                         f"{chart}" for title, chart in training_charts(self.records,
-                                                                        language=self.language))
+                         f"{chart}" for title, chart in training_charts(
+                             self.records, language=self.language,
+                             leave_out=FRAME_CHARTS if self.lab else ()))
         figures.append(f'<div style="flex: 1 1 360px; min-width: 300px">{charts}</div>')
         parts.append(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">'
                      f'{"".join(figures)}</div>')

@@ -38,6 +38,8 @@ CURVES = [("losses", [("d_loss", "#d62728"), ("g_loss", "#1f77b4")]),
 MEASURE_CURVES = [("fid_chart", "eval", [("fid", "#ff7f0e")]),
                   ("modes_chart", "toy", [("modes", "#2ca02c")]),
                   ("quality_chart", "toy", [("high_quality", "#ff7f0e"), ("js", "#7f7f7f")])]
+# What a lab frame draws itself: the lab's panel leaves these charts out.
+FRAME_CHARTS = ("losses", "modes_chart", "quality_chart")
 # A series with at most this many points marks each one: a short run's curve is then
 # still readable, and a single point is seen at all.
 MARKED_POINTS = 40
@@ -59,7 +61,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     ends = records.of_kind(logged, "end")
     grids = paths.grids()
     lab = is_toy(str(config.get("dataset", "")))
-    # A lab's frames are 1008 pixels wide: smaller in the GIF, and quantised faster.
+    # A lab's frames are 1,400 pixels wide: smaller in the GIF, and quantised faster.
     gif = evolution_gif(evenly_spaced(grids, GIF_FRAMES), max_width=LAB_GIF_WIDTH if lab else 0)
     if gif and out is None:
         write_bytes(paths.evolution, gif)
@@ -170,23 +172,26 @@ def evenly_spaced(items: list, count: int) -> list:
     return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
 
 
-def training_charts(logged: list[dict], max_points: int = 500,
-                    language: str = "en") -> list[tuple[str, str]]:
+def training_charts(logged: list[dict], max_points: int = 500, language: str = "en",
+                    leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(title, inline SVG) for the losses, D's outputs and FID (or a lab run's measures)
-    during training, from
-    metrics.jsonl records, in `language`; charts without data are left out. Curves keep
-    at most `max_points` evenly spaced records, so a chart's size does not grow with the
-    run."""
+    during training, from metrics.jsonl records, in `language`; charts without data, and
+    those titled in `leave_out`, are left out. Curves keep at most `max_points` evenly
+    spaced records, so a chart's size does not grow with the run."""
     steps = evenly_spaced(records.of_kind(logged, "step"), max_points)
     names = MESSAGES[language]
     charts = []
     for title, curves in CURVES:
+        if title in leave_out:
+            continue
         series = [(names.get(key, OUTPUT_LABELS.get(key)), color,
                    [(r["step"], r[key]) for r in steps if key in r]) for key, color in curves]
         series = [s for s in series if s[2]]
         if series:
             charts.append((names[title], line_chart(series, language=language)))
     for title, kind, curves in MEASURE_CURVES:
+        if title in leave_out:
+            continue
         measured = records.of_kind(logged, kind)
         series = [(names.get(key, key), color, [(r["step"], r[key]) for r in measured
                                                 if key in r]) for key, color in curves]

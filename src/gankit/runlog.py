@@ -140,13 +140,14 @@ class RunLog:
     def record(self, record: dict) -> None:
         self.metrics.write(record)
 
-    def samples(self, step: int, grid: np.ndarray) -> None:
+    def samples(self, step: int, grid: np.ndarray, palette: bool = False) -> None:
         """Save a picture, uint8 H x W x C (a grid of the fixed-noise samples, or a lab
-        frame), as samples/step_XXXXXXX.png and to TB."""
+        frame, drawn: in 256 colours with `palette`), as samples/step_XXXXXXX.png and to
+        TB."""
         if not self.active:
             return
         path = self.paths.grid(step)
-        save_png(grid, path)
+        save_png(grid, path, palette)
         # TensorBoard writes in a thread; its OSError (a full disk) surfaces at the next
         # call without a file name: name its folder.
         with naming(self.paths.tensorboard):

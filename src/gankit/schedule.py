@@ -135,7 +135,7 @@ def frame(run: Run) -> None:
                           kind="toy", summary=metrics_line(result, run.lab.toy, run.language))
     picture = run.lab.frame(run.nets.sampler, run.nets.discriminator,
                             records.read(run.dir.metrics), run.step, run.language)
-    run.logger.samples(run.step, picture)
+    run.logger.samples(run.step, picture, palette=True)
     run.state.eval_time += time.perf_counter() - started  # as FID's: not training
 
 
