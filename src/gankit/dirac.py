@@ -25,6 +25,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from gankit.errors import ConfigError, phrase
+from gankit.inline import described
 from gankit.language import NBSP, localise_ticks, number, resolve_language, setting_name
 from gankit.losses import GanLoss, get_loss, r1_penalty
 
@@ -64,6 +65,11 @@ WORDS = {
         "theta": "θ (generator)", "psi": "ψ (discriminator)",
         "suptitle": "Dirac-GAN, {loss}: {steps} gradient steps, learning rate {lr}",
         "suptitle_one": "Dirac-GAN, {loss}: {steps} gradient step, learning rate {lr}",
+        "alt": "The Dirac-GAN, one panel per case ({cases}): θ, the generator's point, "
+               "across and ψ, the discriminator's slope, up; the game's vector field as grey "
+               "arrows, and the path of {steps} steps from its start to its end, beside the "
+               "equilibrium at 0",
+        "cases": "; ",
     },
     "fr": {
         "simultaneous": "mises à jour simultanées", "alternating": "mises à jour alternées",
@@ -74,6 +80,11 @@ WORDS = {
                     "gradient, taux d'apprentissage {lr}",
         "suptitle_one": "Dirac-GAN, {loss}" + NBSP + ": {steps} itération de descente de "
                         "gradient, taux d'apprentissage {lr}",
+        "alt": "Le Dirac-GAN, un panneau par cas ({cases})" + NBSP + ": θ, le point du "
+               "générateur, en abscisse et ψ, la pente du discriminateur, en ordonnée" + NBSP
+               + "; le champ de vecteurs du jeu en flèches grises, et le chemin de {steps} "
+               "itérations de son départ à son arrivée, près de l'équilibre en 0",
+        "cases": NBSP + "; ",
     },
 }
 
@@ -140,7 +151,7 @@ def dirac_figure(cases: Iterable[Mapping] = DEFAULT_CASES, language: str | None 
         if unknown:
             raise ConfigError(phrase("unknown Dirac-GAN case key {key!r}; choose from {keys}",
                                      key=unknown[0], keys=", ".join(CASE_KEYS)))
-    figure = Figure(figsize=(3.2 * len(cases), 4.0), layout="constrained")
+    figure = DescribedFigure(figsize=(3.2 * len(cases), 4.0), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, len(cases), squeeze=False)[0]
     for ax, case in zip(axes, cases, strict=True):
@@ -153,7 +164,24 @@ def dirac_figure(cases: Iterable[Mapping] = DEFAULT_CASES, language: str | None 
     figure.suptitle(suptitle.format(loss=loss, steps=number(steps, language),
                                     lr=number(lr, language)), fontsize=10)
     localise_ticks(figure, language)
+    figure.alt = words["alt"].format(steps=number(steps, language), cases=words["cases"].join(
+        _title(case, words, language).replace("\n", " ") for case in cases))
     return figure
+
+
+class DescribedFigure(Figure):
+    """A Figure that Jupyter shows as a PNG with its alternative text, `alt`, once (the
+    inline backend would add the PNG again without it)."""
+
+    alt = ""
+
+    def _repr_html_(self) -> str:
+        return described(self, self.alt)._repr_html_()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(described(self, self.alt))
 
 
 def _discriminator_gradient(theta: float, psi: float, gan_loss: GanLoss, r1: float,

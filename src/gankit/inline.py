@@ -30,3 +30,28 @@ def html_image(path: str | Path, alt: str, width: int, caption: str = "") -> str
         return image
     return (f'<figure style="display: inline-block; margin: 0 6px; text-align: center">{image}'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+class Described:
+    """A matplotlib figure as Jupyter shows it, a PNG, with its alternative text: the
+    figure's own display (and nbconvert's) has none. `gankit.described(figure, alt)`."""
+
+    def __init__(self, figure, alt: str):
+        import io
+
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        self.png, self.alt = buffer.getvalue(), alt
+
+    def _repr_html_(self) -> str:
+        return (f'<img src="{bytes_uri(self.png, "image/png")}" alt="{html.escape(self.alt)}" '
+                'style="max-width: 100%">')
+
+    def __repr__(self) -> str:
+        return self.alt
+
+
+def described(figure, alt: str) -> Described:
+    """`figure` (matplotlib) with its alternative text, for a notebook to show: close a
+    pyplot figure first, or Jupyter shows it twice."""
+    return Described(figure, alt)
