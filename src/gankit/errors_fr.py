@@ -459,6 +459,9 @@ FRENCH = {
     "{root} has no lab measurements in its metrics.jsonl":
         "{root} n'a aucune mesure du labo dans son metrics.jsonl",
     "{run_dir} has no frames in samples/": "{run_dir} n'a aucune image dans samples/",
+    "a Lab changes {names} between updates, not {unknown}; other settings take a new Lab":
+        "un Lab change {names} entre deux mises à jour, et non {unknown} : les "
+        "autres réglages demandent un nouveau Lab",
     "step needs d >= 0 and g >= 0 updates, at least one, and repeat >= 1":
         "step demande d >= 0 et g >= 0 mises à jour, au moins une en tout, et repeat >= 1",
     "dirac_figure needs at least one case, e.g. {{'method': 'alternating'}}":

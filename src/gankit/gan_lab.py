@@ -9,6 +9,7 @@ fakes for `gankit sample`.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from gankit import records
 from gankit.config import Config
 from gankit.device import CpuShare
 from gankit.errors import ConfigError, GankitError, phrase
-from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, png_bytes
+from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames
+from gankit.images import png_bytes
 from gankit.inline import bytes_uri
 from gankit.language import localise_ticks, number, resolve_language, say
 from gankit.models import build_models
@@ -66,7 +68,7 @@ def write_points(points: np.ndarray, out: Path, config: Config,
     axes.legend(loc="upper right")
     localise_ticks(figure, language)
     canvas.draw()
-    write_bytes(out, png_bytes(np.asarray(canvas.buffer_rgba())[..., :3].copy()))
+    write_bytes(out, png_bytes(np.asarray(canvas.buffer_rgba())[..., :3].copy(), palette=True))
 
 
 def lab(toy: str = "ring8", *, run_dir: str = "", quiet: bool = False, overwrite: bool = False,
@@ -147,6 +149,9 @@ class Animation:
         write_bytes(Path(path), self.webp)
 
 
+LIVE_SETTINGS = ("g_lr", "d_lr", "loss", "r1", "n_critic")
+
+
 class Lab:
     """A lab run in memory, for stepping by hand: `lab.step(d=1, g=0)` makes one D update
     and redraws. The updates are gankit's own `discriminator_step` and `generator_step`;
@@ -158,29 +163,67 @@ class Lab:
                  display: str = "auto", **settings):
         from gankit.panel import shows_panel
         from gankit.resolve import resolve_config
-        from gankit.steps import Networks, make_optimizer
 
         language = resolve_language(language)  # None: the session's (gankit.set_language)
         # Updates by hand have no run length for a schedule to follow.
         self.config = resolve_config("lab", overrides={"dataset": toy, "lr_schedule": "constant",
                                                        **settings})
         self.language = language
+        self.frames = Frames(self.config, torch.device("cpu"))
+        self.points = toy_points(self.config.dataset, "train")
+        self.handle = None
+        self.reset()
+        if shows_panel(display):
+            from IPython.display import display as show
+
+            self.handle = show(self.picture(), display_id=True)
+
+    def reset(self) -> None:
+        """Back to the start: the networks and optimisers as the config's seed makes them, no
+        update made, the settings as they are now."""
+        from gankit.steps import Networks, make_optimizer
+
         torch.manual_seed(self.config.seed)
         generator, discriminator = build_models(self.config, (2,))
         self.nets = Networks(generator, discriminator)
         self.opt_g = make_optimizer(generator, self.config, "g")
         self.opt_d = make_optimizer(discriminator, self.config, "d")
-        self.frames = Frames(self.config, torch.device("cpu"))
         self.cpu = CpuShare(torch.device("cpu"), generator, discriminator)
-        self.points = toy_points(self.config.dataset, "train")
         self.d_updates = self.g_updates = 0
         self.g_loss = float("nan")
         self.logged: list[dict] = []
-        self.handle = None
-        if shows_panel(display):
-            from IPython.display import display as show
+        if self.handle:
+            self.handle.update(self.picture())
 
-            self.handle = show(self.picture(), display_id=True)
+    def set(self, **settings) -> None:
+        """Change settings between updates, as the controls' sliders do: `g_lr`, `d_lr`,
+        `loss`, `r1` (R1's weight, γ) and `n_critic` (the D updates in a round of the
+        controls' Play); the networks keep their weights and the optimisers their state.
+        The networks' shapes and the toy are a new Lab's."""
+        from gankit.losses import get_loss
+        from gankit.resolve import check_config
+        from gankit.steps import network_lr
+
+        unknown = sorted(set(settings) - set(LIVE_SETTINGS))
+        if unknown:
+            raise ConfigError(phrase("a Lab changes {names} between updates, not {unknown}; "
+                                     "other settings take a new Lab",
+                                     names=", ".join(LIVE_SETTINGS), unknown=", ".join(unknown)))
+        config = check_config(dataclasses.replace(self.config, **settings))
+        self.config = self.frames.config = config
+        self.frames.loss = get_loss(config.loss)
+        for optimizer, network in ((self.opt_g, "g"), (self.opt_d, "d")):
+            for group in optimizer.param_groups:
+                group["lr"] = network_lr(config, network)
+
+    def controls(self):
+        """Play/Pause, Update D, Update G, Reset, the learning rates, D updates per G
+        update, R1's γ and the loss, driving this Lab in Jupyter (ipywidgets); where no
+        widget can be drawn (nbconvert, a code host's preview), the current frame as an
+        image; without ipywidgets, the frame, its caption saying how to install it."""
+        from gankit.lab_controls import lab_controls
+
+        return lab_controls(self)
 
     def step(self, d: int = 1, g: int = 1, repeat: int = 1) -> dict:
         """`repeat` times: `d` D updates, then `g` G updates, each on a fresh batch; then
@@ -222,7 +265,7 @@ class Lab:
         frame = self.frames.frame(self.nets.generator, self.nets.discriminator, self.logged,
                                   self.d_updates, self.language)
         caption = say(self.language, "lab_updates", d=self.d_updates, g=self.g_updates)
-        return LabPicture(png_bytes(frame), caption,
+        return LabPicture(png_bytes(frame, palette=True), caption,
                           say(self.language, "lab_frame_alt", step=self.d_updates))
 
     def _repr_html_(self) -> str:
