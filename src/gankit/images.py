@@ -59,9 +59,9 @@ def png_bytes(image: np.ndarray, palette: bool = False) -> bytes:
 
 def png_image(image: np.ndarray, palette: bool = False):
     """The PIL image a PNG of `image` holds. With `palette`, 256 colours chosen by median
-    cut: a drawn figure (a lab frame) loses nothing visible and takes a third of the bytes
-    (73 KB instead of 196 KB for a 1,400 x 540 frame, 2026-12-07), in a quarter of the
-    time of zlib's best compression of its RGB (0.12 s instead of 0.40 s)."""
+    cut: a drawn figure (a lab frame) loses nothing visible and takes a third of the bytes.
+    A 1,400 x 540 frame on 2026-12-07: 73 KB in 0.12 s, against 201 KB in 0.06 s as RGB
+    and 196 KB in 0.40 s as RGB at zlib's best compression."""
     from PIL import Image
 
     picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
