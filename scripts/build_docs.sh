@@ -25,6 +25,11 @@ for name in "${names[@]}"; do
   "$BIN/papermill" "notebooks/$name.ipynb" "$OUT/$name.ipynb" --cwd "$OUT/run/$name" \
     --kernel python3 --no-progress-bar --log-level WARNING "$@"
   ran=$((SECONDS - start))
+  # Without the widgets' saved state, nbconvert shows each widget's own fallback (the lab's
+  # frame) rather than a view that needs scripts from the network.
+  "$BIN/python" -c 'import sys, nbformat; path = sys.argv[1]
+nb = nbformat.read(path, as_version=4); nb.metadata.pop("widgets", None)
+nbformat.write(nb, path)' "$OUT/$name.ipynb"
   "$BIN/jupyter" nbconvert --to html --template lab --log-level WARN \
     --output-dir "$OUT" "$OUT/$name.ipynb"
   node scripts/typeset_math.mjs "$OUT/$name.html" "$lang"
