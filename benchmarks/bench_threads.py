@@ -14,6 +14,7 @@ nothing. Time it alone: anything else running is part of the "alone" figures.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import subprocess
 import sys
@@ -46,7 +47,7 @@ with tempfile.TemporaryDirectory() as workdir:
 def timed(preset: str, steps: int, choice: str) -> tuple[float, dict]:
     out = subprocess.run([sys.executable, "-c", CHILD, preset, str(steps), choice],
                          check=True, capture_output=True, text=True).stdout.split(maxsplit=1)
-    return float(out[0]), eval(out[1])  # noqa: S307 (our own child's dict of ints)
+    return float(out[0]), ast.literal_eval(out[1])
 
 
 def busy(cores: int) -> list[subprocess.Popen]:

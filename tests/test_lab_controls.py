@@ -54,10 +54,13 @@ def test_the_controls_step_tune_play_and_reset_the_lab():
 
     find(box, ipywidgets.IntSlider, "D updates per G update").value = 3
     play = find(box, ipywidgets.Play)
-    play.value += 1  # one tick of Play, as the browser sends it
+    play.playing = True  # ▶, then one tick, as the browser sends them
+    play.value += 1
     assert lab.d_updates == 1 + 3 * ROUNDS_PER_FRAME and lab.g_updates == 1 + ROUNDS_PER_FRAME
 
     find(box, ipywidgets.Button, "Reset").click()
+    assert (lab.d_updates, lab.g_updates) == (0, 0) and not play.playing
+    play.value += 1  # a tick sent before Reset reached the kernel
     assert (lab.d_updates, lab.g_updates) == (0, 0)
     assert all(torch.equal(a, b) for a, b in zip(start, weights(lab), strict=True))
     assert lab.config.loss == "minimax"  # settings stay as the student left them
@@ -71,6 +74,7 @@ def test_ticks_that_queued_behind_a_slow_one_are_dropped(monkeypatch):
     lab = Lab(display="none")
     play = find(lab.controls(), ipywidgets.Play)
     monkeypatch.setattr(lab_controls, "BACKLOG_S", 3600.0)
+    play.playing = True
     play.value += 1
     play.value += 1
     assert lab.g_updates == ROUNDS_PER_FRAME
@@ -92,6 +96,13 @@ def test_the_controls_speak_french():
     box = Lab(display="none", language="fr").controls()
     find(box, ipywidgets.Button, "Mettre à jour D").click()
     assert "mises à jour jusqu'ici" in find(box, ipywidgets.HTML).value
+
+
+def test_the_sliders_hold_the_labs_own_values():
+    """A slider clamps a value outside its range, and would show one the Lab is not using."""
+    box = Lab(display="none", g_lr=0.5, n_critic=20).controls()
+    assert find(box, ipywidgets.FloatLogSlider, "G's learning rate").value == pytest.approx(0.5)
+    assert find(box, ipywidgets.IntSlider, "D updates per G update").value == 20
 
 
 def test_a_lab_refuses_live_changes_it_cannot_make():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import torch
 from gankit.errors import ConfigError, phrase
 
 PROC_STAT = Path("/proc/stat")
+CGROUP = Path("/sys/fs/cgroup")
 
 
 def pick_device(name: str) -> torch.device:
@@ -96,28 +98,39 @@ class StepTimer:
 
 class CpuShare:
     """Torch's CPU threads matched to the cores that other processes leave free, read
-    from /proc/stat about once a second. On a busy machine (a shared JupyterHub, a
-    laptop compiling) a thread of each parallel operation waits for the scheduler, and
-    small networks pay that at every operation: the lab's healthy run took 6 times as
-    long beside two busy processes on 2 cores with 2 threads as with 1. Alone, 2 threads
-    are faster (benchmarks/bench_threads.py).
+    from /proc/stat about once a second, and never more than the container's CPU quota
+    (cgroup's cpu.max: a JupyterHub's pod sees every core of its node). On a busy machine
+    (a shared hub, a laptop compiling) a thread of each parallel operation waits for the
+    scheduler, and small networks pay that at every operation: beside two busy processes
+    on 2 cores the lab's healthy run took 282 s on 2 threads and 119 s on the 1 chosen,
+    against 50 s alone on 2 (benchmarks/bench_threads.py, 2026-12-07).
 
     Only networks without convolutions adapt: their weights come out bit for bit the
-    same whatever the thread count (tests/test_threads.py checks it), while oneDNN's
-    convolutions round differently with another count, and a run must not depend on
-    the machine's load. Elsewhere than Linux, or on a GPU, nothing changes. `close()`
-    gives the process its own thread count back."""
+    same whatever the thread count, changed in the middle of a run or not
+    (tests/test_threads.py checks it), while oneDNN's convolutions round differently with
+    another count, and a run must not depend on the machine's load. For the same reason
+    the work around the steps (FID's convolutional classifier) runs on the process's own
+    count: `close()` gives it back, the next `update()` takes the chosen one again.
+    Elsewhere than Linux, or on a GPU, nothing changes."""
 
     every_s = 1.0
 
     def __init__(self, device: torch.device, *models: torch.nn.Module):
-        self.threads = self.chosen = torch.get_num_threads()
+        self.original = self.chosen = torch.get_num_threads()
         self.cpus = _own_cpus()
+        self.most = min(self.original, _quota())
         convolutional = any(isinstance(module, torch.nn.modules.conv._ConvNd)
                             for model in models for module in model.modules())
         self.mark = _reading(self.cpus)
-        self.active = (device.type == "cpu" and not convolutional and self.threads > 1
+        self.active = (device.type == "cpu" and not convolutional and self.original > 1
                        and self.mark is not None)
+
+    def own(self) -> None:
+        """Take the process's count as it is now for its own (a notebook may have set it
+        since), to give back at close()."""
+        if self.active:
+            self.original = torch.get_num_threads()
+            self.most = min(self.original, _quota())
 
     def update(self) -> None:
         """Every step: now and then, the threads that the others' load leaves room for."""
@@ -130,14 +143,14 @@ class CpuShare:
             (then, busy_then, ours_then), (now, busy, ours) = self.mark, reading
             others = (busy - busy_then) - (ours - ours_then)
             free = len(self.cpus) - others / (now - then)
-            self.chosen = max(1, min(self.threads, round(free)))
+            self.chosen = max(1, min(self.most, round(free)))
             self.mark = reading
         if torch.get_num_threads() != self.chosen:
             torch.set_num_threads(self.chosen)
 
     def close(self) -> None:
-        if self.active:
-            torch.set_num_threads(self.threads)
+        if self.active and torch.get_num_threads() != self.original:
+            torch.set_num_threads(self.original)
 
 
 _now = time.monotonic
@@ -151,6 +164,24 @@ def _own_cpus() -> set[int]:
         return set(range(os.cpu_count() or 1))
 
 
+def _quota() -> int:
+    """The CPUs' worth of time the container may use (cgroup v2's cpu.max, or v1's CFS
+    quota), rounded up; a large number where there is no quota."""
+    for quota_file, period_file in ((CGROUP / "cpu.max", None),
+                                    (CGROUP / "cpu" / "cpu.cfs_quota_us",
+                                     CGROUP / "cpu" / "cpu.cfs_period_us")):
+        try:
+            if period_file is None:
+                quota, period = quota_file.read_text().split()[:2]
+            else:
+                quota, period = quota_file.read_text().strip(), period_file.read_text().strip()
+            if quota not in ("max", "-1"):
+                return max(1, math.ceil(int(quota) / int(period)))
+        except (OSError, ValueError):
+            continue
+    return 1 << 16
+
+
 def _reading(cpus: set[int]) -> tuple[float, float, float] | None:
     """(now, seconds that `cpus` were busy since boot, this process's CPU seconds), or
     None where /proc/stat cannot be read. Busy counts stolen time: a virtual machine's
@@ -158,12 +189,12 @@ def _reading(cpus: set[int]) -> tuple[float, float, float] | None:
     try:
         lines = PROC_STAT.read_text().splitlines()
         ticks = os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, AttributeError):
+        busy = 0
+        for line in lines:
+            name, *fields = line.split()
+            if name[:3] == "cpu" and name[3:].isdigit() and int(name[3:]) in cpus:
+                user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+                busy += user + nice + system + irq + softirq + steal
+    except (OSError, ValueError, AttributeError):  # a short line: an old kernel, a sandbox
         return None
-    busy = 0
-    for line in lines:
-        name, *fields = line.split()
-        if name[:3] == "cpu" and name[3:].isdigit() and int(name[3:]) in cpus:
-            user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
-            busy += user + nice + system + irq + softirq + steal
     return _now(), busy / ticks, time.process_time()

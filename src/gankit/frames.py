@@ -10,6 +10,7 @@ of the lab: training, animations, stepping by hand).
 from __future__ import annotations
 
 import functools
+import html
 import textwrap
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from torch import nn
 
 from gankit import records
 from gankit.config import Config
+from gankit.inline import bytes_uri
 from gankit.language import (
     localise_ticks,
     number,
@@ -212,7 +214,7 @@ def draw_map(axes, view: View) -> None:
 
 def draw_curves(axes, logged: list[dict], toy: Toy, language: str, step: int) -> None:
     """The losses and the toy's metrics over the steps, metrics scaled to [0, 1]; the step
-    axis from 0 to `step` at least, so that the first frame's axes are not a dot's."""
+    axis from 0 to `step` (1 at the first frame, whose axes would otherwise span a dot)."""
     words = functools.partial(say, language)
     steps = records.of_kind(logged, "step")
     measured = records.of_kind(logged, "toy")
@@ -276,3 +278,22 @@ class Frames:
         view = look(generator, discriminator, self.loss, self.toy, self.real, self.noise)
         return draw(view, logged, step, settings_line(self.config, language), self.toy,
                     language)
+
+
+@dataclass
+class LabPicture:
+    """A frame as Jupyter shows it: the PNG with its alt text, and its caption."""
+
+    png: bytes
+    caption: str
+    alt: str = ""
+
+    def _repr_html_(self) -> str:
+        uri = bytes_uri(self.png, "image/png")
+        return (f'<figure style="margin: 0"><img src="{uri}" alt="{html.escape(self.alt)}" '
+                'style="max-width: 100%">'
+                f'<figcaption style="font-size: 12px; color: #555">{html.escape(self.caption)}'
+                "</figcaption></figure>")
+
+    def __repr__(self) -> str:
+        return self.caption

@@ -23,7 +23,7 @@ from gankit import records
 from gankit.config import Config
 from gankit.device import CpuShare
 from gankit.errors import ConfigError, GankitError, phrase
-from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames
+from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, LabPicture
 from gankit.images import png_bytes
 from gankit.inline import bytes_uri
 from gankit.language import localise_ticks, number, resolve_language, say
@@ -231,6 +231,7 @@ class Lab:
         if min(d, g, repeat) < 0 or repeat < 1 or d + g < 1:
             raise ConfigError(phrase("step needs d >= 0 and g >= 0 updates, at least one, and "
                                      "repeat >= 1"))
+        self.cpu.own()
         try:
             return self._step(d, g, repeat)
         finally:
@@ -270,20 +271,3 @@ class Lab:
 
     def _repr_html_(self) -> str:
         return self.picture()._repr_html_()
-
-
-@dataclass
-class LabPicture:
-    png: bytes
-    caption: str
-    alt: str = ""
-
-    def _repr_html_(self) -> str:
-        uri = bytes_uri(self.png, "image/png")
-        return (f'<figure style="margin: 0"><img src="{uri}" alt="{html.escape(self.alt)}" '
-                'style="max-width: 100%">'
-                f'<figcaption style="font-size: 12px; color: #555">{html.escape(self.caption)}'
-                "</figcaption></figure>")
-
-    def __repr__(self) -> str:
-        return self.caption

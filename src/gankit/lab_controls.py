@@ -7,6 +7,7 @@ preview of a notebook), is the frame they show, as an image with its alt text.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import time
@@ -14,8 +15,7 @@ from pathlib import Path
 
 from gankit import records
 from gankit.errors import GankitError, phrase
-from gankit.frames import metrics_line
-from gankit.gan_lab import Lab, LabPicture
+from gankit.frames import LabPicture, metrics_line
 from gankit.language import number, resolve_language, say
 from gankit.losses import LOSSES
 from gankit.report import read_config
@@ -29,12 +29,13 @@ R1_WEIGHTS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 def widgets():
-    """ipywidgets, or None where it is not installed."""
+    """ipywidgets 8 or later, or None where it is missing or older (7's Play has no
+    `playing`, and its widgets bypass the fallback's _repr_mimebundle_)."""
     try:
         import ipywidgets
     except ImportError:
         return None
-    return ipywidgets
+    return ipywidgets if int(ipywidgets.__version__.split(".")[0]) >= 8 else None
 
 
 def without_widgets(picture: LabPicture, language: str) -> LabPicture:
@@ -49,6 +50,7 @@ def shown(box, picture: LabPicture):
     return box
 
 
+@functools.cache
 def _box_class():
     import ipywidgets
 
@@ -68,7 +70,7 @@ def _box_class():
     return FrameBox
 
 
-def lab_controls(lab: Lab):
+def lab_controls(lab):
     """The controls of `lab`: see Lab.controls."""
     ipywidgets = widgets()
     words = lab.language
@@ -89,21 +91,24 @@ def lab_controls(lab: Lab):
     layout = ipywidgets.Layout(width="36em")
 
     def rate(key: str, value: float):
-        return ipywidgets.FloatLogSlider(value=value, base=10, min=-5, max=-1, step=0.1,
+        # A range that holds the config's own value: a slider clamps what it cannot show.
+        return ipywidgets.FloatLogSlider(value=value, base=10,
+                                         min=min(-5, math.floor(math.log10(value))),
+                                         max=max(-1, math.ceil(math.log10(value))), step=0.1,
                                          description=say(words, key), readout_format=".1e",
-                                         style=style, layout=layout)
+                                         continuous_update=False, style=style, layout=layout)
 
     from gankit.steps import network_lr
 
     g_lr = rate("control_g_lr", network_lr(config, "g"))
     d_lr = rate("control_d_lr", network_lr(config, "d"))
-    n_critic = ipywidgets.IntSlider(value=config.n_critic, min=1, max=10,
-                                    description=say(words, "control_n_critic"), style=style,
-                                    layout=layout)
+    n_critic = ipywidgets.IntSlider(value=config.n_critic, min=1, max=max(10, config.n_critic),
+                                    description=say(words, "control_n_critic"),
+                                    continuous_update=False, style=style, layout=layout)
     r1 = ipywidgets.SelectionSlider(options=[(number(w, words), w) for w in
                                              sorted({*R1_WEIGHTS, config.r1})],
                                     value=config.r1, description=say(words, "control_r1"),
-                                    style=style, layout=layout)
+                                    continuous_update=False, style=style, layout=layout)
     loss = ipywidgets.Dropdown(options=list(LOSSES), value=config.loss,
                                description=say(words, "control_loss"), style=style,
                                layout=layout)
@@ -127,8 +132,10 @@ def lab_controls(lab: Lab):
     def on_tick(change) -> None:
         # Ticks that queued while a slow tick worked (a busy hub) arrive back to back: they
         # are dropped, so that Pause stops the lab at once rather than after the backlog.
-        # Stop (■) sets the count back to 0: no tick.
-        if change["new"] <= change["old"] or time.monotonic() - finished[0] < BACKLOG_S:
+        # Stop (■) sets the count back to 0, and a tick sent before Pause or Reset reached
+        # the kernel finds Play stopped: no tick.
+        if (not play.playing or change["new"] <= change["old"]
+                or time.monotonic() - finished[0] < BACKLOG_S):
             return
         redraw(lab.step(d=lab.config.n_critic, g=1, repeat=ROUNDS_PER_FRAME))
         finished[0] = time.monotonic()
@@ -137,6 +144,7 @@ def lab_controls(lab: Lab):
         play.playing = False
         lab.reset()
         redraw()
+        finished[0] = time.monotonic()
 
     def setting(key: str):
         def changed(change) -> None:
@@ -156,8 +164,8 @@ def lab_controls(lab: Lab):
 
 
 def lab_player(run_dir: str | Path, language: str | None = None):
-    """A finished (or running) lab run's frames to scrub: a slider, Play, and the step and
-    measures of the frame shown, in `language` (None: the session's)."""
+    """A lab run's frames, as they are when it is called, to scrub: a slider, Play, and the
+    step and measures of the frame shown, in `language` (None: the session's)."""
     ipywidgets = widgets()
     words = resolve_language(language)
     run = RunDir(run_dir)

@@ -203,7 +203,7 @@ class Run:
                                      "run:"))
         config = self.config
         if self.epoch_ended != self.step:
-            dispatch(self, self.schedule.epoch_end)
+            self.between_steps(self.schedule.epoch_end)
         while self.step < self.total_steps:
             epoch, first_batch = divmod(self.step, self.per_epoch)
             self.logger.start_epoch(epoch, first_batch)
@@ -218,7 +218,7 @@ class Run:
                 if self.step != before + 1:
                     raise GankitError(phrase("call run.log(d, g) exactly once for each batch"))
                 if self.step % self.per_epoch == 0:
-                    dispatch(self, self.schedule.epoch_end)
+                    self.between_steps(self.schedule.epoch_end)
                 if self.step >= self.total_steps:  # a signal now lets the run finish
                     break
                 if self.procs.stop_requested(self.stop.signum is not None, self.step,
@@ -238,9 +238,16 @@ class Run:
         self.logger.advance(state.step)
         self.last_d = d
         dispatch(self, self.schedule.after_step)
+        self.last_d = {}  # a hand-written loop's graph is not kept alive a step longer
+
+    def between_steps(self, events) -> None:
+        """Work around the steps (an epoch's end, FID), on the process's own CPU thread
+        count: see CpuShare."""
+        self.cpu.close()
+        dispatch(self, events)
 
     def interrupt(self) -> None:
-        dispatch(self, self.schedule.interrupt)
+        self.between_steps(self.schedule.interrupt)
         raise Interrupted(self.stop.signum or signal.SIGTERM,
                           say(self.language, "interrupted", step=self.step, path=self.dir.last),
                           self.dir.root, language=self.language,
@@ -329,9 +336,9 @@ class Run:
         clock = self.state.clock
         elapsed = clock.loop()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
-            dispatch(self, self.schedule.stop)
+            self.between_steps(self.schedule.ended_mid_epoch)
         elif self.epoch_ended != self.step:  # a loop that broke off right after the
-            dispatch(self, self.schedule.epoch_end)  # epoch's last batch
+            self.between_steps(self.schedule.epoch_end)  # epoch's last batch
         self.guard.check()
         if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
                                                              self.nets.discriminator):

@@ -6,15 +6,16 @@ schedules over the same loop (SCHEDULES, picked by the dataset's kind).
 The rules of the order, stated here once and checked by tests/test_schedule.py:
 
 - Every rank runs every due event, in the same order: the collectives inside them (the
-  divergence check, the status line's mean over the ranks, FID's vote for best.pt) pair
-  up across the ranks. Inside an event, only the Checkpointer and the RunLog write, and
-  they write on rank 0 alone; what rank 0 alone computes (FID, a lab frame) is computed
-  after the event's collectives.
+  divergence check, the status line's mean over the ranks, the checkpoints' gathering of
+  the ranks' random streams, FID's vote for best.pt) pair up across the ranks. Inside an
+  event, only the Checkpointer and the RunLog write, and they write on rank 0 alone. A lab
+  frame is drawn on rank 0 after the event's collectives; FID is computed on rank 0
+  before its vote, which the other ranks wait in (within the process group's timeout).
 - At an epoch's end, last.pt is the last checkpoint written, after the grid, the
   snapshot, FID and best.pt: a crash in that work resumes from the last.pt before it and
   does it again. The report, written from what is on disk, follows.
 - A diverged model never replaces a good checkpoint: every event that writes one checks
-  the guard first.
+  the guard first, itself.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Event:
 class Schedule:
     after_step: tuple[Event, ...]  # after every step
     epoch_end: tuple[Event, ...]  # after an epoch's last step
-    stop: tuple[Event, ...]  # when the loop ends within an epoch (--max-steps, a break)
+    ended_mid_epoch: tuple[Event, ...]  # the loop ended within an epoch (--max-steps, a break)
     interrupt: tuple[Event, ...]  # on a signal, before the run raises Interrupted
 
 
@@ -88,7 +89,7 @@ def ended_epoch(run: Run) -> int:
 
 
 def status(run: Run) -> None:
-    """The only host synchronisation in the loop."""
+    """The notebook's status lines: the only host synchronisation of an ordinary step."""
     run.guard.check()
     d, state = run.last_d, run.state
     outputs = [key for key in d if key != "d_loss"]
@@ -152,6 +153,7 @@ def snapshot(run: Run) -> None:
 
 def fid(run: Run) -> None:
     """FID on rank 0; every rank saves best.pt when it improved (rank 0 decides)."""
+    run.guard.check()
     started = time.perf_counter()
     score = evaluate_fid(run.nets.sampler, run.config) if run.procs.is_main else math.inf
     seconds = time.perf_counter() - started
@@ -201,7 +203,7 @@ def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], No
             Event("report", always, report),
             Event("done", always, epoch_done),
         ),
-        stop=(
+        ended_mid_epoch=(
             Event("batchnorm", always, settle_sampler),
             Event("samples", always, samples),
             Event("last.pt", always, save_last),
