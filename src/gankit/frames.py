@@ -20,7 +20,7 @@ from torch import nn
 
 from gankit import records
 from gankit.config import Config
-from gankit.inline import bytes_uri
+from gankit.inline import fitted_image
 from gankit.language import (
     localise_ticks,
     number,
@@ -289,9 +289,7 @@ class LabPicture:
     alt: str = ""
 
     def _repr_html_(self) -> str:
-        uri = bytes_uri(self.png, "image/png")
-        return (f'<figure style="margin: 0"><img src="{uri}" alt="{html.escape(self.alt)}" '
-                'style="max-width: 100%">'
+        return (f'<figure style="margin: 0">{fitted_image(self.png, "image/png", self.alt)}'
                 f'<figcaption style="font-size: 12px; color: #555">{html.escape(self.caption)}'
                 "</figcaption></figure>")
 

@@ -10,7 +10,6 @@ fakes for `gankit sample`.
 from __future__ import annotations
 
 import dataclasses
-import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from gankit.device import CpuShare
 from gankit.errors import ConfigError, GankitError, phrase
 from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, LabPicture
 from gankit.images import png_bytes
-from gankit.inline import bytes_uri
+from gankit.inline import fitted_image
 from gankit.language import localise_ticks, number, resolve_language, say
 from gankit.models import build_models
 from gankit.rundir import RunDir
@@ -139,9 +138,8 @@ class Animation:
                    size=number(len(self.webp), self.language))
 
     def _repr_html_(self) -> str:
-        uri = bytes_uri(self.webp, "image/webp")
         alt = say(self.language, "lab_animation", name=self.name)
-        return f'<img src="{uri}" alt="{html.escape(alt)}" style="max-width: 100%">'
+        return fitted_image(self.webp, "image/webp", alt)
 
     def save(self, path: str | Path) -> None:
         from gankit.atomic import write_bytes

@@ -21,6 +21,12 @@ def bytes_uri(data: bytes, media_type: str) -> str:
     return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
+def fitted_image(data: bytes, media_type: str, alt: str) -> str:
+    """An <img> holding `data`, with its alternative text, no wider than its container."""
+    return (f'<img src="{bytes_uri(data, media_type)}" alt="{html.escape(alt)}" '
+            'style="max-width: 100%">')
+
+
 def html_image(path: str | Path, alt: str, width: int, caption: str = "") -> str:
     """An <img> holding the file itself, with its alternative text, pixels kept sharp;
     in a captioned <figure> when `caption` is given. For IPython.display.HTML."""
@@ -44,8 +50,7 @@ class Described:
         self.png, self.alt = buffer.getvalue(), alt
 
     def _repr_html_(self) -> str:
-        return (f'<img src="{bytes_uri(self.png, "image/png")}" alt="{html.escape(self.alt)}" '
-                'style="max-width: 100%">')
+        return fitted_image(self.png, "image/png", self.alt)
 
     def __repr__(self) -> str:
         return self.alt
