@@ -9,7 +9,8 @@ from safetensors.torch import load_file
 from gankit.checkpoint import load_checkpoint
 from gankit.cli import main
 from gankit.config import Config
-from gankit.sample import load_generator, sample_images
+from gankit.errors import GankitError
+from gankit.sample import load_discriminator, load_generator, sample_images
 from gankit.training import train
 from tests.conftest import mnist_subset
 
@@ -28,6 +29,20 @@ def test_load_generator_from_run_checkpoint_and_safetensors(run_dir):
         assert config.latent_dim == 100
         assert np.array_equal(sample_images(generator, 4, seed=3), reference)
     assert not np.array_equal(sample_images(generator, 4, seed=4), reference)
+
+
+def test_load_discriminator_gives_the_trained_d_and_refuses_an_export(run_dir, tmp_path):
+    discriminator, config = load_discriminator(run_dir)
+    saved = load_checkpoint(run_dir / "checkpoints" / "last.pt")["discriminator"]
+    assert not discriminator.training and config.max_steps == 6
+    assert all(torch.equal(value, saved[key])
+               for key, value in discriminator.state_dict().items())
+    with pytest.raises(GankitError, match="no discriminator found"):
+        load_discriminator(run_dir / "generator.safetensors")
+    corrupt = tmp_path / "last.pt"
+    corrupt.write_bytes((run_dir / "checkpoints" / "last.pt").read_bytes()[:-100])
+    with pytest.raises(GankitError, match="corrupt"):
+        load_discriminator(corrupt)
 
 
 def test_sample_png_grid_folder_and_gif(run_dir, tmp_path):

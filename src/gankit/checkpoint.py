@@ -35,15 +35,12 @@ from gankit.distributed import Processes
 from gankit.errors import ConfigError, GankitError, first_line, naming, phrase, storage_error
 from gankit.resolve import config_from_dict
 from gankit.rundir import RunDir
-from gankit.state import Restored, TrainingState
+from gankit.state import Restored, TrainingState, from_format_1, is_resumable, saved_step
 from gankit.steps import Networks
 
 FORMAT = 3
 NETWORKS = ("generator", "discriminator")
 REQUIRED_KEYS = (*NETWORKS, "config", "training")
-# Format 1's top-level entries that now live in "training".
-FORMAT_1_TRAINING = ("step", "time_s", "eval_time_s", "best_fid", "g_loss", "optimizer_g",
-                     "optimizer_d", "rng")
 
 
 class Corrupt(GankitError):
@@ -162,13 +159,13 @@ class Resume:
 
     @property
     def step(self) -> int:
-        return int(self.checkpoint["training"]["step"])
+        return saved_step(self.checkpoint["training"])
 
     @property
     def exact(self) -> bool:
         """Whether it continues exactly: an epoch snapshot has no optimizer state or
         random streams."""
-        return "optimizer_g" in self.checkpoint["training"]
+        return is_resumable(self.checkpoint["training"])
 
     def current(self) -> Resume:
         """This point, or, when its file changed since it was loaded (a training that
@@ -233,6 +230,10 @@ def generator_weights(checkpoint: dict, raw: bool = False) -> dict:
     return checkpoint["generator"] if raw or "ema" not in checkpoint else checkpoint["ema"]
 
 
+def discriminator_weights(checkpoint: dict) -> dict:
+    return checkpoint["discriminator"]
+
+
 def save_checkpoint(state: dict, path: str | Path) -> None:
     """Write `state` with its checksum to a temporary file in the same folder, fsync,
     then rename over `path`. A crash or a full disk at any point leaves the previous
@@ -289,13 +290,15 @@ def _checked(state: dict, path: Path) -> dict:
         raise GankitError(phrase("{path} was written by a newer gankit (checkpoint format "
                                  "{version}); upgrade gankit to read it", path=path,
                                  version=version))
-    if "format" not in state and "step" in state:
-        state = _from_format_1(state)
+    if "format" not in state and saved_step(state) is not None:
+        training = from_format_1(state)  # takes the entries out of `state`
+        state.pop("epoch", None)
+        state = {**state, "format": 1, "training": training}
     if not all(key in state for key in REQUIRED_KEYS) or not isinstance(state["training"],
                                                                         dict):
         raise Corrupt(phrase("{path} is not a gankit checkpoint (missing generator/config "
                              "keys)", path=path))
-    if not isinstance(state["training"].get("step"), int):  # a legacy file without a checksum
+    if saved_step(state["training"]) is None:  # a legacy file without a checksum
         raise Corrupt(phrase("{path} is not a gankit checkpoint (missing generator/config "
                              "keys)", path=path))
     return state
@@ -358,20 +361,9 @@ def checkpoint_step(path: Path) -> int | None:
         with warnings.catch_warnings():  # a corrupt file's, said when it is loaded
             warnings.simplefilter("ignore")
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        return int(state["training"]["step"] if "training" in state else state["step"])
+        return int(saved_step(state["training"] if "training" in state else state))
     except Exception:
         return None
-
-
-def _from_format_1(state: dict) -> dict:
-    training = {key: state.pop(key) for key in FORMAT_1_TRAINING if key in state}
-    state.pop("epoch", None)
-    rng = training.get("rng")
-    if isinstance(rng, dict):  # one process's streams, or every rank's under "ranks"
-        training["rng"] = rng.get("ranks", [{k: v for k, v in rng.items() if k != "ranks"}])
-    if "g_loss" in training:  # rank 0's alone: every rank continues from it
-        training["g_loss"] = [training["g_loss"]]
-    return {**state, "format": 1, "training": training}
 
 
 def write_export(generator: torch.nn.Module, config: Config, path: Path, step: int) -> None:

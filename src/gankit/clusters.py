@@ -8,6 +8,7 @@ import dataclasses
 
 import torch
 
+from gankit import seeds
 from gankit.data import ImageData
 from gankit.errors import ConfigError, phrase
 
@@ -22,7 +23,7 @@ def cluster_images(data: ImageData, k: int, seed: int) -> ImageData:
                                  "has {count}", k=k, name=data.name, count=len(data.images)))
     points = data.images.flatten(1).float() / 255
     norms = points.square().sum(1)
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeds.generator("clusters", seed)
     centres = points[torch.randint(len(points), (1,), generator=generator)]
     nearest = squared_distances(points, norms, centres[0])
     for _ in range(k - 1):  # k-means++: far points are likelier starts

@@ -235,7 +235,9 @@ def from_dict(values: dict, source: str = "config") -> Config:
     return validate(Config(**merged), bounds=False)
 
 
-def read_toml(path: str | Path) -> dict:
+def read_toml(path: str | Path, saved: bool = False) -> dict:
+    """A TOML file as a dict: the one reader of config.toml and of --config files. A run's
+    own config (`saved`) that is not TOML is a corrupt run, not a bad argument."""
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -245,11 +247,12 @@ def read_toml(path: str | Path) -> dict:
     except IsADirectoryError:
         raise ConfigError(phrase("config file {path} is a folder; give a .toml file",
                                  path=path)) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise ConfigError(phrase("cannot read config file {path}: {error}", path=path,
                                  error=e)) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(phrase("config file {path} is not valid TOML: {error}", path=path,
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(phrase("{path} is corrupt: not TOML text ({error})" if saved else
+                                 "config file {path} is not valid TOML: {error}", path=path,
                                  error=e)) from None
 
 

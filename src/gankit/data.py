@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit import seeds
 from gankit.distributed import main_process_first
 from gankit.errors import ConfigError, DataError, phrase
 from gankit.toys import TOY_NAMES, check_toy, is_toy, toy_points
@@ -143,7 +144,7 @@ def dataset_slug(dataset: str) -> str:
 
 def batch_order(num_images: int, seed: int, epoch: int) -> torch.Tensor:
     """The shuffle of one epoch: a pure function of (seed, epoch), so runs resume exactly."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    generator = seeds.generator("batch_order", seed, epoch)
     return torch.randperm(num_images, generator=generator)
 
 

@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from gankit import seeds
 from gankit.errors import ConfigError, phrase
 from gankit.inline import described
 from gankit.language import NBSP, localise_ticks, number, resolve_language, setting_name
@@ -234,8 +235,8 @@ def _seeded(seed: int):
     torch.set_num_threads(1)
     try:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield torch.Generator().manual_seed(seed)
+            seeds.seed_global("dirac", seed)
+            yield seeds.generator("dirac", seed)
     finally:
         torch.set_num_threads(threads)
 

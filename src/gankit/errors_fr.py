@@ -290,6 +290,10 @@ FRENCH = {
     "{path} holds no points": "{path} ne contient aucun point",
     "{path}: modes need sigma, their spread, a positive number":
         "{path} : les modes demandent sigma, leur dispersion, un nombre positif",
+    "no discriminator found at {source}: give a run dir with checkpoints/last.pt, or a .pt "
+    "checkpoint":
+        "aucun discriminateur trouvé à {source} : donnez un dossier d'entraînement avec "
+        "checkpoints/last.pt, ou un point de reprise .pt",
     "no generator found at {source} (expected a run dir, a .pt checkpoint or a .safetensors "
     "file)":
         "aucun générateur trouvé à {source} (attendu : un dossier d'entraînement, un point de "

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
+from gankit import seeds
 from gankit.errors import ConfigError, first_line, phrase
 from gankit.exercise_messages import MESSAGES, RETURNS
 from gankit.language import NARROW_NBSP, NBSP, number, percent, resolve_language
@@ -251,7 +252,7 @@ def activation_mistake(network: nn.Module, reference: nn.Module,
 def seeded(network: nn.Module, inputs: torch.Tensor, method: str | None = None):
     """The network's output with the random stream at a fixed point: in train(), the same
     dropout masks for two networks that draw them alike."""
-    torch.manual_seed(1)
+    seeds.seed_global("check_dropout")
     with torch.no_grad():
         return attempt(network, inputs, method=method)
 
@@ -453,7 +454,7 @@ class TinyDiscriminator(nn.Module):
 
 def step_start(probe: bool = False) -> tuple[FixedGenerator, TinyDiscriminator, torch.Tensor]:
     """The same G, D and real batch at every call; `probe`: on the meta device."""
-    torch.manual_seed(0)
+    seeds.seed_global("check_case")
     generator = ProbeGenerator() if probe else FixedGenerator()
     discriminator = TinyDiscriminator(6, nn.LeakyReLU(0.2))
     real = torch.rand(BATCH, 6) * 2 - 1
@@ -764,7 +765,7 @@ GAMMA = 3.0  # neither 1 nor 2, so that gamma and gamma / 2 tell apart
 def lab_start() -> tuple[TinyDiscriminator, torch.Tensor, torch.Tensor]:
     """A D on 2-D points, and two batches of 6 points. Tanh, not LeakyReLU: a piecewise
     linear D has the same gradient everywhere in a region, so two batches could agree."""
-    torch.manual_seed(0)
+    seeds.seed_global("check_case")
     return TinyDiscriminator(2, nn.Tanh()), torch.randn(6, 2), torch.randn(6, 2)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gankit import records
+from gankit import records, seeds
 from gankit.config import Config
 from gankit.inline import fitted_image
 from gankit.language import (
@@ -265,7 +265,7 @@ class Frames:
         self.config, self.toy = config, get_toy(config.dataset)
         self.loss = get_loss(config.loss)
         self.real = toy_points(config.dataset, "test").to(device)
-        rng = torch.Generator().manual_seed(config.seed + 1)  # not training's stream
+        rng = seeds.generator("frame_noise", config.seed)
         self.noise = torch.randn(SHOWN_POINTS, config.latent_dim, generator=rng).to(device)
         self.measure_noise = torch.randn(config.eval_samples, config.latent_dim,
                                          generator=rng).to(device)

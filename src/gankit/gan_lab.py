@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gankit import records
+from gankit import records, seeds
 from gankit.config import Config
 from gankit.device import CpuShare
 from gankit.errors import ConfigError, GankitError, phrase
@@ -181,7 +181,7 @@ class Lab:
         update made, the settings as they are now."""
         from gankit.steps import Networks, make_optimizer
 
-        torch.manual_seed(self.config.seed)
+        seeds.seed_global("weights", self.config.seed)
         generator, discriminator = build_models(self.config, (2,))
         self.nets = Networks(generator, discriminator)
         self.opt_g = make_optimizer(generator, self.config, "g")

@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn
 
+from gankit import seeds
 from gankit.config import Config
 from gankit.errors import ConfigError, phrase
 from gankit.toys import is_toy
@@ -319,7 +320,7 @@ def recompute_batchnorm(generator: nn.Module, samples: int = 10_000, batch_size:
     if not norms:
         return
     device = next(generator.parameters()).device
-    rng = torch.Generator(device).manual_seed(seed)
+    rng = seeds.generator("batchnorm_inputs", seed, device=device)
     modes, momenta = [norm.training for norm in norms], [norm.momentum for norm in norms]
     try:
         for norm in norms:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gankit import distributed
+from gankit import distributed, seeds
 from gankit.config import Config
 from gankit.data import ImageData
 from gankit.device import pick_device, set_cuda_policy
@@ -42,7 +42,7 @@ def prepare(config: Config, data: ImageData, generator: torch.nn.Module,
     generator.to(device)
     discriminator.to(device)
     if procs.distributed:  # same initial weights everywhere, other noise on each rank
-        torch.manual_seed(config.seed + 1_000_003 * (procs.rank + 1))
+        seeds.seed_global("rank_noise", config.seed, procs.rank)
     if config.clusters:  # G(z) draws clusters as often as the data has them
         unwrap(generator).set_shares(data.labels)
     ema = EMA(generator, config.ema_decay) if config.ema_decay else None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import html
 import math
-import tomllib
 from pathlib import Path
 
 from gankit import records
 from gankit.atomic import write_bytes, write_text
-from gankit.errors import GankitError, naming, phrase
+from gankit.config import read_toml
+from gankit.errors import GankitError, phrase
 from gankit.inline import bytes_uri, data_uri
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
@@ -94,12 +94,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
 
 def read_config(run: RunDir) -> dict:
     """A run's config.toml as a dict; one line naming it when it cannot be read."""
-    try:
-        with naming(run.config, "read"):
-            return tomllib.loads(run.config.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise GankitError(phrase("{path} is corrupt: not TOML text ({error})", path=run.config,
-                                 error=e)) from None
+    return read_toml(run.config, saved=True)
 
 
 def is_image(path: Path) -> bool:

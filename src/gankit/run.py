@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from gankit import records
+from gankit import records, seeds
 from gankit.atomic import remove_stale_temporaries
 from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
@@ -116,7 +116,7 @@ class Run:
         # Conditional grids show the classes in order, a row of 0-9 at a time.
         self.fixed_labels = (torch.arange(config.grid_size, device=self.device)
                              % config.num_classes if config.conditional else None)
-        noise_rng = torch.Generator().manual_seed(config.seed)
+        noise_rng = seeds.generator("grid_noise", config.seed)
         self.fixed_noise = torch.randn(config.grid_size, config.latent_dim,
                                        generator=noise_rng).to(self.device)
         if config.clusters:  # grids show the clusters in order, as conditional grids do classes

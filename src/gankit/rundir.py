@@ -7,12 +7,12 @@ import itertools
 import os
 import re
 import sys
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from gankit.atomic import TEMPORARY
+from gankit.config import read_toml
 from gankit.errors import GankitError, naming, phrase, storage_error
 from gankit.lock import RunLock
 
@@ -130,8 +130,8 @@ class RunDir:
     def is_gankit_run(self) -> bool:
         """Whether config.toml is gankit's (TOML naming a preset and an architecture)."""
         try:
-            saved = tomllib.loads(self.config.read_text())
-        except (OSError, ValueError):
+            saved = read_toml(self.config, saved=True)
+        except GankitError:
             return False
         return "preset" in saved and "arch" in saved
 

@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit import seeds
 from gankit.atomic import replacing
 from gankit.checkpoint import (
     Corrupt,
     checkpoint_step,
+    discriminator_weights,
     export_step,
     generator_weights,
     load_checkpoint,
@@ -105,6 +107,21 @@ def load_generator_from(source: str | Path, device: str | torch.device = "cpu",
     return generator.to(device).eval(), config, path
 
 
+def load_discriminator(source: str | Path, device: str | torch.device = "cpu"):
+    """(discriminator in eval mode, config) from a run dir's checkpoints/last.pt or a .pt
+    checkpoint (an export keeps the generator alone), its checksum verified."""
+    path = Path(source)
+    path = RunDir(path).last if path.is_dir() else path
+    if not path.is_file() or path.suffix == ".safetensors":
+        raise GankitError(phrase("no discriminator found at {source}: give a run dir with "
+                                 "checkpoints/last.pt, or a .pt checkpoint", source=source))
+    checkpoint = load_checkpoint(path)
+    config = saved_config(checkpoint, str(path))
+    _, discriminator = build_models(config, data_shape(config))
+    discriminator.load_state_dict(discriminator_weights(checkpoint))
+    return discriminator.to(device).eval(), config
+
+
 def step_of(path: Path) -> int:
     """The step a run's checkpoint or export was saved at (-1 when it cannot tell)."""
     step = export_step(path) if path.suffix == ".safetensors" else checkpoint_step(path)
@@ -183,7 +200,7 @@ def sample_batches(generator, n: int, seed: int = 0, labels=None,
 def noise_batches(n: int, latent_dim: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
     """n standard normal noise vectors, `batch_size` at a time, from one stream seeded by
     `seed` and drawn NOISE_VALUES numbers at a time: the same vectors whatever the batch."""
-    rng = torch.Generator().manual_seed(seed)
+    rng = seeds.generator("sample_noise", seed)
     block = max(1, NOISE_VALUES // latent_dim)
     pending, drawn = torch.empty(0, latent_dim), 0
     for start in range(0, n, batch_size):
@@ -237,7 +254,7 @@ def interpolation_frames(generator, walks: int, keypoints: int, seed: int = 0,
     """Grids of `walks` images, each walking a closed loop through `keypoints` random
     latent points by spherical interpolation (Gaussian noise lives near a sphere)."""
     device = next(generator.parameters()).device
-    rng = torch.Generator().manual_seed(seed)
+    rng = seeds.generator("interpolation", seed)
     points = torch.randn(keypoints, walks, generator.latent_dim, generator=rng)
     classes = class_labels(generator, walks)
     classes = None if classes is None else classes.to(device)

@@ -55,6 +55,33 @@ class Restored(NamedTuple):
     time_known: bool
 
 
+def saved_step(state: dict) -> int | None:
+    """The step a training state dict (or a format-1 checkpoint, which held these entries
+    at its top level) was saved at; None when it names none."""
+    step = state.get("step")
+    return step if isinstance(step, int) else None
+
+
+def is_resumable(state: dict) -> bool:
+    """Whether a saved training state continues exactly: an epoch snapshot's has no
+    optimizer states or random streams."""
+    return "optimizer_g" in state
+
+
+def from_format_1(checkpoint: dict) -> dict:
+    """The training state a format-1 checkpoint held at its top level, taken out of it, in
+    today's shapes: every rank's random streams and G losses as lists."""
+    entries = ("step", "time_s", "eval_time_s", "best_fid", "g_loss", "optimizer_g",
+               "optimizer_d", "rng")
+    state = {key: checkpoint.pop(key) for key in entries if key in checkpoint}
+    rng = state.get("rng")
+    if isinstance(rng, dict):  # one process's streams, or every rank's under "ranks"
+        state["rng"] = rng.get("ranks", [{k: v for k, v in rng.items() if k != "ranks"}])
+    if "g_loss" in state:  # rank 0's alone: every rank continues from it
+        state["g_loss"] = [state["g_loss"]]
+    return state
+
+
 class TrainingState:
     """Step, optimizers, RNG, best FID, last G loss and clocks of one rank's training."""
 
@@ -89,7 +116,7 @@ class TrainingState:
 
     def load_state_dict(self, state: dict) -> Restored:
         """Continue from `state`; a run saved on GPUs may continue on fewer, or on none."""
-        self.step = int(state["step"])
+        self.step = saved_step(state)
         self.clock.before = state.get("time_s", 0.0)
         self.eval_time = state.get("eval_time_s", 0.0)
         self.best_fid = state.get("best_fid", math.inf)
@@ -98,7 +125,7 @@ class TrainingState:
         # With n_critic > 1 the last G loss is what the next D-only steps log.
         losses = state.get("g_loss", [self.g_loss.cpu()])
         self.g_loss = losses[min(self.procs.rank, len(losses) - 1)].to(self.g_loss.device)
-        if "optimizer_g" in state:  # an epoch snapshot (resume --fallback) has neither
+        if is_resumable(state):  # an epoch snapshot (resume --fallback) has neither
             self.opt_g.load_state_dict(state["optimizer_g"])  # optimizers nor random streams:
             self.opt_d.load_state_dict(state["optimizer_d"])  # theirs start afresh
         if self.ema:

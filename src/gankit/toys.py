@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit import seeds
 from gankit.errors import ConfigError, DataError, phrase
 
 # Points each split holds: 400 batches of the lab preset's 512 make an epoch.
@@ -196,8 +197,8 @@ def toy_points(dataset: str, split: str) -> torch.Tensor:
     """The fixed sample of a toy that a split holds, as float32 N x 2 (the test split is
     another draw, for measuring)."""
     toy = get_toy(dataset)
-    count, seed = (TRAIN_POINTS, 0) if split == "train" else (TEST_POINTS, 1)
-    points = toy.sample(count, np.random.default_rng(seed))
+    count, index = (TRAIN_POINTS, 0) if split == "train" else (TEST_POINTS, 1)
+    points = toy.sample(count, seeds.numpy_generator("toy_points", index=index))
     return torch.from_numpy(np.asarray(points, dtype=np.float32))
 
 

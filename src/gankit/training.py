@@ -10,9 +10,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-import torch
-
-from gankit import distributed
+from gankit import distributed, seeds
 from gankit.checkpoint import Resume
 from gankit.clusters import cluster_images
 from gankit.config import Config
@@ -65,7 +63,7 @@ def train_loop(config: Config, point: Resume | None, quiet: bool, overwrite: boo
         config = dataclasses.replace(config, num_classes=data.num_classes)
     if config.clusters:  # self-conditioning: k-means clusters of the images stand in for labels
         data = cluster_images(data, config.clusters, config.seed)
-    torch.manual_seed(config.seed)
+    seeds.seed_global("weights", config.seed)
     generator, discriminator = build_models(config, data.image_shape)
     opt_g = make_optimizer(generator, config, "g")
     opt_d = make_optimizer(discriminator, config, "d")
