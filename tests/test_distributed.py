@@ -162,3 +162,25 @@ def test_a_lab_run_and_an_image_run_with_fid_train_under_torchrun(tmp_path, tiny
                  if json.loads(line).get("event") == "eval"]
     assert evaluated == [10, 20]
     assert (tmp_path / "image" / "checkpoints" / "best.pt").is_file()
+
+
+def test_joining_the_process_group_happens_once_until_stop(monkeypatch):
+    """gankit.train joins before the data and its Run asks again: the second call gets
+    the first's answer, without parsing the environment or joining again."""
+    import torch.distributed as dist
+
+    from gankit import distributed
+
+    joined = []
+    monkeypatch.setattr(dist, "init_process_group", lambda backend: joined.append(backend))
+    monkeypatch.setattr(dist, "is_initialized", lambda: bool(joined))
+    monkeypatch.setattr(dist, "destroy_process_group", joined.clear)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    first = distributed.start("cpu")
+    monkeypatch.setenv("RANK", "0")  # read once: a second parse would see rank 0
+    assert distributed.start("cpu") is first and joined == ["gloo"]
+    assert first[0].rank == 1 and first[1] == "cpu"
+    distributed.stop()
+    assert not joined and distributed.start("cpu")[0].rank == 0
+    distributed.stop()

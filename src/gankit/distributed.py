@@ -21,6 +21,8 @@ from torch.nn.parallel import DistributedDataParallel
 from gankit.errors import ConfigError, GankitError, first_line, phrase, storage_error
 
 STOP_CHECK_EVERY = 10  # steps between agreements on a stop signal under torchrun
+# What `start` joined, while the process group lasts.
+_joined: tuple[Processes, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,15 @@ class Processes:
 
 def start(device_name: str) -> tuple[Processes, str]:
     """Join the process group that torchrun describes, if any; return the device name
-    this process should use (each rank its own GPU)."""
+    this process should use (each rank its own GPU). Once: `gankit.train` joins before
+    loading the data (one rank downloads), and its Run's later call gets the same answer
+    until `stop`."""
+    global _joined
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return Processes(), device_name
+    if _joined is not None and dist.is_initialized():
+        return _joined
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = device_name.startswith("cuda") or (device_name == "auto" and
                                                   torch.cuda.is_available())
@@ -129,7 +136,8 @@ def start(device_name: str) -> tuple[Processes, str]:
         device_name = "cpu"
     if not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo")
-    return Processes(rank, world_size, local_rank), device_name
+    _joined = Processes(rank, world_size, local_rank), device_name
+    return _joined
 
 
 @contextlib.contextmanager
@@ -151,6 +159,8 @@ def stop(finished: bool = False) -> None:
     others (rank 0 is still writing the export and the report), so that no rank tears
     down its connections while a peer still uses them; a rank torn down early was seen
     to abort ("terminate called without an active exception")."""
+    global _joined
+    _joined = None
     if dist.is_initialized():
         if finished:
             dist.barrier()
