@@ -473,3 +473,23 @@ def test_a_run_whose_learning_rate_reached_0_is_not_trained_on_at_0(tmp_path, ti
     err = capsys.readouterr().err
     assert "where its linear learning-rate schedule reached 0" in err, err
     assert "start a new run" in err
+
+
+def test_a_resume_is_merged_and_checked_once(tmp_path, tiny_mnist, monkeypatch):
+    """`gankit train --resume` merges the saved config with the flags once: train() and
+    its Run take the config the CLI checked, and a config changed since is checked anew."""
+    import gankit.checkpoint
+
+    run = train(Config(data_dir=str(tiny_mnist), run_dir=str(tmp_path / "run"), batch_size=50,
+                       max_steps=2, device="cpu"), quiet=True)
+    merges = []
+    real = gankit.checkpoint.continued
+    monkeypatch.setattr(gankit.checkpoint, "continued",
+                        lambda *args: merges.append(args) or real(*args))
+    assert main(["train", "--resume", str(run), "--max-steps", "4", "--quiet"]) == 0
+    assert len(merges) == 1
+    point = Resume.load(run)
+    config = point.config(max_steps=6)
+    assert point.check(config) is config and len(merges) == 2
+    config.log_every = 3  # a change after the check is checked
+    assert point.check(config).log_every == 3 and len(merges) == 3

@@ -24,7 +24,7 @@ import io
 import json
 import pickle
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -129,6 +129,9 @@ class Resume:
     checkpoint: dict
     source: Path
     stamp: tuple
+    # The config `check` made last: handed on (cli -> train -> Run), it is not merged and
+    # checked again. Config is mutable, so what is handed on is compared by value.
+    checked: list = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def load(cls, run_dir: str | Path, fallback: bool = False) -> Resume:
@@ -199,8 +202,12 @@ class Resume:
         run dir; any other change is refused, naming the setting."""
         from gankit.resolve import check_names  # resolve builds on this module's registries
 
+        if self.checked and requested == self.checked[0]:
+            return requested
         # What a resume may change is checked as any config is: a lab run's refusals too.
-        return check_names(continued(self.saved, requested, str(self.run_dir.root)))
+        config = check_names(continued(self.saved, requested, str(self.run_dir.root)))
+        self.checked[:] = [replace(config)]
+        return config
 
 
 def newest_intact_snapshot(paths: RunDir) -> Resume | None:
