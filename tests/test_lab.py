@@ -18,12 +18,9 @@ from gankit.errors import ConfigError
 from gankit.gan_lab import Lab, lab_animation, lab_metrics
 from gankit.resolve import resolve_config
 from gankit.rundir import RunDir
+from gankit.scenarios import SCENARIOS, as_flags, course
 from gankit.steps import make_optimizer
 from gankit.toys import TOYS, binned_js, get_toy, toy_metrics, toy_points
-
-# The tutorial's collapse (notebooks/gan_lab.ipynb): a D of 2 layers of 32 units. Measured
-# on 2026-12-02: 0 modes at step 4,000, and never more than 1 at any frame before.
-COLLAPSE = {"d_hidden": [32, 32]}
 
 
 @pytest.mark.parametrize("name", list(TOYS))
@@ -202,10 +199,23 @@ def test_the_healthy_run_finds_all_eight_modes(tmp_path):
     assert result["modes"] == 8 and result["high_quality"] >= 0.9, result
 
 
-def test_the_collapse_of_the_tutorial_keeps_few_modes(tmp_path):
-    run = gankit.lab(run_dir=str(tmp_path / "collapse"), quiet=True, **COLLAPSE)
+def test_the_collapse_scenario_settles_on_a_few_modes(tmp_path):
+    """`gankit lab --scenario collapse` in full, seed 0: G ends on 1 to 4 of the 8 modes,
+    covers no more than 4 at any frame of the last quarter, with most fakes on them."""
+    run = gankit.lab(scenario="collapse", run_dir=str(tmp_path / "collapse"), quiet=True)
     result = lab_metrics(run)
-    assert result["modes"] <= 1 and result["high_quality"] < 0.1, result
+    assert 1 <= result["modes"] <= 4 and result["most_modes_late"] <= 4, result
+    assert result["high_quality"] > 0.5, result
+
+
+def test_the_oscillation_scenario_keeps_changing_the_modes_it_covers(tmp_path):
+    """`gankit lab --scenario oscillation` in full, seed 0: the clump's covered modes
+    keep changing from frame to frame in the second half of the run, and it never holds
+    more than 2 in the last quarter."""
+    run = gankit.lab(scenario="oscillation", run_dir=str(tmp_path / "oscillation"), quiet=True)
+    result = lab_metrics(run)
+    assert result["changes"] >= 5 and result["visited"] >= 3, result
+    assert result["most_modes_late"] <= 2, result
 
 
 def test_run_and_lab_take_the_same_display_words(tmp_path, capsys):
@@ -266,3 +276,78 @@ def test_the_lab_panel_draws_no_curve_that_its_frame_draws(monkeypatch):
         shown_titles = re.findall(r'<div style="font-size: 12px; color: #555">([^<]*)</div>',
                                   shown[-1])
         assert [html.unescape(t) for t in shown_titles] == titles, shown_titles
+
+
+def test_the_metrics_name_the_modes_they_cover():
+    ring = get_toy("ring8")
+    real = toy_points("ring8", "test").numpy()
+    two_modes = np.concatenate([np.tile(ring.modes[[2]], (600, 1)),
+                                np.tile(ring.modes[[7]], (400, 1))])
+    result = toy_metrics(two_modes, ring, real)
+    assert result["covered"] == [2, 7] and result["modes"] == 2
+
+
+def test_a_toy_record_with_covered_modes_that_are_not_indices_is_not_a_record():
+    good = records.make("toy", step=200, js=0.5, modes=2, covered=[0, 3])
+    assert records.is_record(good)
+    for covered in ([0.5], ["1"], [-1], [True], 3):
+        assert not records.is_record({**good, "covered": covered}), covered
+
+
+def frames_of(covered_sets: list[list[int]], every: int = 200) -> list[dict]:
+    """Toy records of a run whose frames covered these modes, one frame every `every`."""
+    return [records.make("toy", step=every * (i + 1), modes=len(c), covered=c,
+                         high_quality=0.9, js=0.3) for i, c in enumerate(covered_sets)]
+
+
+def test_a_runs_course_tells_a_settled_collapse_from_an_oscillation():
+    settled = course(frames_of([[0, 1, 2, 3, 4, 5, 6, 7], [1, 5], [1, 5], [1, 5], [1, 5]]))
+    assert settled == {"modes": 2, "high_quality": 0.9, "js": 0.3, "most_modes_late": 2,
+                       "changes": 0, "visited": 8}  # changes count in the second half only
+    hopping = course(frames_of([[0], [1], [1], [3], [4], [6], [6], [7]]))
+    assert (hopping["changes"], hopping["visited"], hopping["most_modes_late"]) == (3, 6, 1)
+    late = course(frames_of([[1], [1], [1], [1], [1, 2, 3, 4, 5]]))  # step 1,000 of 1,000
+    assert late["most_modes_late"] == 5
+    assert course([]) == {}
+
+
+def test_every_scenario_is_a_valid_lab_run_and_is_listed_with_its_flags(capsys):
+    for name, scenario in SCENARIOS.items():
+        config = resolve_config("lab", overrides=scenario.settings)
+        assert all(getattr(config, key) == value for key, value in scenario.settings.items())
+        assert not scenario.cures or scenario.cures in SCENARIOS, name
+    for language in ("en", "fr"):
+        assert main(["lab", "--list-scenarios", "--language", language]) == 0
+        listed = capsys.readouterr().out
+        for name, scenario in SCENARIOS.items():
+            assert re.search(rf"^{re.escape(name)}$", listed, flags=re.M), name
+            assert re.search(rf"^    gankit lab {re.escape(as_flags(scenario.settings))}",
+                             listed, flags=re.M), name
+        assert max(map(len, listed.splitlines())) <= 88
+
+
+def test_a_scenario_is_its_flags_printed_and_flags_beside_it_win(tmp_path, capsys):
+    assert main(["lab", "--scenario", "oscillation", "--dry-run"]) == 0
+    said, toml = capsys.readouterr().out.split("\n", 1)
+    assert said == ("gankit: scenario oscillation: "
+                    + as_flags(SCENARIOS["oscillation"].settings))
+    assert "r1 = 0.0" in toml and "d_hidden = [\n    32,\n    32,\n]" in toml
+    assert main(["lab", "--scenario", "oscillation", "--r1", "0.5", "--dry-run"]) == 0
+    assert "r1 = 0.5" in capsys.readouterr().out
+    assert as_flags({"d_hidden": [32, 32], "r1": 0.0, "loss": "minimax"}) == (
+        "--d-hidden 32 32 --r1 0 --loss minimax")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["lab", "--scenario", "unknown"], "invalid choice: 'unknown'"),
+    (["lab", "--resume", "somewhere", "--scenario", "collapse"],
+     "--resume takes no --scenario"),
+])
+def test_a_scenario_that_cannot_be_is_refused_in_one_line(argv, message, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's refusals
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err

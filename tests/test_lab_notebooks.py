@@ -17,7 +17,7 @@ from tests.test_notebooks import (
 
 LABS = ["gan_lab.ipynb", "gan_lab.fr.ipynb"]
 QUICK_STEPS = 200
-# Executed in the quick setting: four panels (a frame each), two animations, a figure.
+# Executed in the quick setting: seven panels (a frame each), three animations, a figure.
 SIZE_BOUND = 2_500_000
 MIN_EXERCISES = 4
 # What the French lab must not show: the lab's and the panel's English words.
@@ -61,17 +61,18 @@ def test_lab_runs_on_a_real_kernel(name, tmp_path):
     shown = [o for o in outputs(notebook, "display_data") + outputs(notebook, "execute_result")
              if "text/html" in o.get("data", {})]
     pages = "".join(o.data["text/html"] for o in shown)
-    # Four training panels, each at its last step with its frame; the Lab's own panel.
+    # Seven training panels (the healthy run, the collapse, the oscillation and two cures
+    # of each), each at its last step with its frame; the Lab's own panel.
     step = "step" if name == LABS[0] else "itération"
-    assert pages.count(f"{step} {QUICK_STEPS}/{QUICK_STEPS}") == 4
-    assert pages.count("data:image/webp;base64,") == 2  # the two animations
+    assert pages.count(f"{step} {QUICK_STEPS}/{QUICK_STEPS}") == 7
+    assert pages.count("data:image/webp;base64,") == 3  # the three animations
     assert any(o.get("data", {}).get("text/plain", "").startswith(("The Dirac-GAN, one panel",
                                                                    "Le Dirac-GAN, un panneau"))
                for o in outputs(notebook, "display_data")), "the Dirac-GAN figure"
     assert_every_image_is_described(notebook)
     # Every run measured itself, and the exercises printed what their answers discuss.
     text = "".join(o.text for o in outputs(notebook, "stream"))
-    assert len(re.findall(r"\d/8 modes", text)) >= 4
+    assert len(re.findall(r"\d/8 modes", text)) >= 7
     exercises = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
     assert all(any(o.output_type == "stream" for o in c.outputs) for c in exercises)
     assert list((tmp_path / "runs").iterdir()), "the runs are in ./runs"

@@ -23,7 +23,8 @@ from gankit.errors import (
     raise_stopped,
     storage_error,
 )
-from gankit.language import LANGUAGES, current_language, set_language
+from gankit.language import LANGUAGES, current_language, say, set_language
+from gankit.scenarios import SCENARIOS, as_flags, get_scenario, listing
 
 # What a signal outside the training loop leaves, by command (in the loop, training
 # saves first and says how to resume).
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
                      "Gaussians), moons, spiral, or points:FILE (a .npy of N x 2 points, a "
                      ".npz with 'points' and optionally 'modes' and 'sigma', or a .csv of "
                      "x,y rows)")
+    lab.add_argument("--scenario", metavar="NAME", choices=list(SCENARIOS),
+                     help="a named set of the flags below that shows one thing a GAN does "
+                     "on ring8, printed before the run; flags given beside it win: " + "; ".join(
+                         f"{name}: {as_flags(s.settings) or 'no flag'}"
+                         for name, s in SCENARIOS.items()))
+    lab.add_argument("--list-scenarios", action="store_true",
+                     help="list the scenarios, what each shows and its flags, and exit")
     add_training_flags(lab, lab=True)
 
     sample = commands.add_parser(
@@ -356,6 +364,9 @@ def quiet_storage_errors(args) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if getattr(args, "list_scenarios", False):  # before torch is imported: it answers at once
+        print(listing(current_language()))
+        return 0
     import PIL.Image  # noqa: F401  what training imports on its way, imported before armed()
     import safetensors.torch  # noqa: F401
     import torch.utils.tensorboard  # noqa: F401
@@ -370,6 +381,15 @@ def run_train(args: argparse.Namespace) -> int:
     fields = {f.name for f in dataclasses.fields(Config) if f.metadata["flag"]}
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     preset = "lab" if args.command == "lab" else args.preset
+    if getattr(args, "scenario", None):
+        if args.resume:
+            raise GankitError(phrase("--resume takes no --scenario: the run keeps its own "
+                                     "settings"))
+        settings = get_scenario(args.scenario).settings
+        print(say(current_language(), "scenario", name=args.scenario,
+                  flags=as_flags(settings) or say(current_language(), "scenario_no_flags")),
+              flush=True)
+        overrides = {**settings, **overrides}
     if preset == "lab" and "dataset" in overrides:  # in the lab's own words: a toy
         get_toy(overrides["dataset"])
     point = None

@@ -290,6 +290,10 @@ FRENCH = {
     "{path} holds no points": "{path} ne contient aucun point",
     "{path}: modes need sigma, their spread, a positive number":
         "{path} : les modes demandent sigma, leur dispersion, un nombre positif",
+    "--resume takes no --scenario: the run keeps its own settings":
+        "--resume ne prend pas de --scenario : l'entraînement garde ses propres réglages",
+    "unknown scenario {name!r}; choose from {names}":
+        "scénario {name!r} inconnu ; choisissez parmi {names}",
     "no discriminator found at {source}: give a run dir with checkpoints/last.pt, or a .pt "
     "checkpoint":
         "aucun discriminateur trouvé à {source} : donnez un dossier d'entraînement avec "

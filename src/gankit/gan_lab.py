@@ -71,23 +71,31 @@ def write_points(points: np.ndarray, out: Path, config: Config,
 
 
 def lab(toy: str = "ring8", *, run_dir: str = "", quiet: bool = False, overwrite: bool = False,
-        display: str = "auto", language: str | None = None, **settings) -> Path:
+        display: str = "auto", language: str | None = None, scenario: str = "",
+        **settings) -> Path:
     """Train a lab run, as `gankit lab` does: the "lab" preset on `toy` with `settings`
-    (any Config field: loss="minimax", g_lr=0.01, n_critic=5, r1=1.0, max_steps=2000...).
+    (any Config field: loss="minimax", g_lr=0.01, n_critic=5, r1=1.0, max_steps=2000...),
+    over those of a named `scenario` (gankit.scenarios: "collapse", "oscillation"...).
     In Jupyter its panel shows the frames live, in `language` (None: the session's, see
     gankit.set_language). Returns the run dir."""
     from gankit.resolve import resolve_config
+    from gankit.scenarios import get_scenario
     from gankit.training import train
 
     language = resolve_language(language)
     get_toy(toy)  # an unknown name is told as a toy's, not a dataset's
+    if scenario:
+        settings = {**get_scenario(scenario).settings, **settings}
     config = resolve_config("lab", overrides={"dataset": toy, "run_dir": run_dir, **settings})
     return train(config, quiet=quiet, overwrite=overwrite, display=display, language=language)
 
 
 def lab_metrics(run_dir: str | Path) -> dict:
-    """A lab run's last measured metrics (modes, high_quality, js) and its time, from its
-    metrics.jsonl: what the tutorial reports for each run."""
+    """A lab run's last measured metrics (modes, high_quality, js), what its frames showed
+    over the run (gankit.scenarios.course: most_modes_late, changes, visited, frames) and
+    its time, from its metrics.jsonl: what the tutorial reports for each run."""
+    from gankit.scenarios import course
+
     paths = RunDir(run_dir)
     logged = records.read(paths.metrics)
     measured = records.of_kind(logged, "toy")
@@ -95,8 +103,7 @@ def lab_metrics(run_dir: str | Path) -> dict:
         raise GankitError(phrase("{root} has no lab measurements in its metrics.jsonl",
                                  root=paths.root))
     ends = records.of_kind(logged, "end")
-    result = {key: measured[-1][key] for key in ("step", "modes", "high_quality", "js")
-              if key in measured[-1]}
+    result = {"step": measured[-1]["step"], **course(measured), "frames": len(measured)}
     if ends:
         result["train_time_s"] = ends[-1]["train_time_s"]
     return result

@@ -4,8 +4,9 @@ Each line is one JSON record of a kind (its "event"):
 - "step": the numbers of the status lines (step, epoch, batch, d_loss, g_loss, D's mean
   outputs, time_s), every log_every batches;
 - "eval": FID during training (step, epoch, fid, samples, time_s, eval_s);
-- "toy": a lab run's measures of its fakes at each frame (step, epoch, modes,
-  high_quality, js, time_s, eval_s; modes and high_quality for toys with known modes);
+- "toy": a lab run's measures of its fakes at each frame (step, epoch, modes, covered,
+  high_quality, js, time_s, eval_s; modes, covered (the indices of the modes covered) and
+  high_quality for toys with known modes);
 - "evaluate": the results of `gankit evaluate RUN_DIR`;
 - "end": a session's end (step, train_time_s, session_time_s, setup_time_s,
   eval_time_s, steps_per_s, device, world_size).
@@ -56,7 +57,9 @@ def is_record(value) -> bool:
         if (isinstance(number, bool) or not isinstance(number, int | float)
                 or key in WHOLE and not isinstance(number, int)):
             return False
-    return True
+    covered = value.get("covered", [])  # a lab run's covered modes, by index
+    return isinstance(covered, list) and all(
+        isinstance(mode, int) and not isinstance(mode, bool) and mode >= 0 for mode in covered)
 
 
 def parse(line: bytes) -> dict | None:

@@ -189,7 +189,8 @@ class RunLog:
         if self.tensorboard is not None:
             with naming(self.paths.tensorboard):
                 for name, value in values.items():
-                    self.tensorboard.add_scalar(f"{group}/{name}", value, step)
+                    if isinstance(value, int | float):  # a lab run's covered modes are a list
+                        self.tensorboard.add_scalar(f"{group}/{name}", value, step)
 
     def _print(self, text: str) -> None:
         if self.quiet:

@@ -204,7 +204,9 @@ def toy_points(dataset: str, split: str) -> torch.Tensor:
 
 def toy_metrics(fakes: np.ndarray, toy: Toy, real: np.ndarray) -> dict[str, float]:
     """Measures of `fakes` (N x 2): with known modes, `modes` covered (a mode counts when
-    at least COVERED_SHARE of the fakes lie within 3 sigma of it) and `high_quality`, the
+    at least COVERED_SHARE of the fakes lie within 3 sigma of it), which ones (`covered`,
+    their indices in `toy.modes`: a collapse keeps them, an oscillation moves them) and
+    `high_quality`, the
     share of fakes within 3 sigma of some mode; always `js`, the Jensen-Shannon divergence
     in bits (0: same, 1: disjoint) between fakes and `real` counted in BINS x BINS cells."""
     fakes = np.asarray(fakes, dtype=np.float64)
@@ -214,7 +216,9 @@ def toy_metrics(fakes: np.ndarray, toy: Toy, real: np.ndarray) -> dict[str, floa
         nearest = distances.argmin(axis=1)
         close = distances[np.arange(len(fakes)), nearest] <= 3 * toy.sigma
         counts = np.bincount(nearest[close], minlength=len(toy.modes))
-        results["modes"] = int((counts >= COVERED_SHARE * len(fakes)).sum())
+        covered = np.flatnonzero(counts >= COVERED_SHARE * len(fakes))
+        results["modes"] = len(covered)
+        results["covered"] = covered.tolist()
         results["high_quality"] = float(close.mean())
     results["js"] = binned_js(fakes, real, toy.extent)
     return results
