@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fakes (modes covered, high-quality share, JS divergence) and saves a frame: D's "
         "output over the plane, the real and fake points, where G's loss pushes the fakes, "
         "and G's map of the noise plane. With no flag, the healthy run on ring8. Settings "
-        "come from the lab preset, then --config, then flags.")
+        "come from the lab preset, then --config, then --scenario, then flags.")
     lab.add_argument("--toy", dest="dataset", metavar="NAME", default=argparse.SUPPRESS,
                      help="ring8 (default: 8 Gaussians on a circle), grid25 (5 x 5 "
                      "Gaussians), moons, spiral, or points:FILE (a .npy of N x 2 points, a "
