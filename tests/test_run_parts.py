@@ -173,11 +173,28 @@ def calls(source: str) -> set[str]:
 def test_every_random_stream_is_seeded_in_gankit_seeds():
     """One function seeds each named stream (weights, batch order, grid noise, ...): a new
     stream is added to its list, where its seed is seen beside the others'."""
-    seeding = {"manual_seed", "seed", "default_rng", "RandomState", "set_rng_state"}
+    seeding = {"manual_seed", "manual_seed_all", "seed", "default_rng", "RandomState",
+               "set_rng_state", "SeedSequence", "PCG64", "Philox", "Generator"}
     for name, source in modules().items():
         if name in ("gankit.seeds", "gankit.state"):  # state restores saved streams
             continue
         assert not calls(source) & seeding, (name, calls(source) & seeding)
+
+
+def test_the_seed_of_each_stream_is_what_runs_were_trained_with():
+    """The formulas that every saved run's weights, noise and data order came from."""
+    from gankit.seeds import STREAMS, stream_seed
+
+    assert stream_seed("weights", 7) == stream_seed("grid_noise", 7) == 7
+    assert stream_seed("batch_order", 3, 2) == 3 * 1_000_003 + 2
+    assert stream_seed("rank_noise", 5, 1) == 5 + 1_000_003 * 2
+    assert stream_seed("frame_noise", 7) == stream_seed("fid_noise", 7) == 8
+    assert stream_seed("toy_points", 7, 0) == 0 and stream_seed("toy_points", 7, 1) == 1
+    assert (stream_seed("check_case", 7), stream_seed("check_dropout", 7)) == (0, 1)
+    assert set(STREAMS) >= {"clusters", "sample_noise", "interpolation", "batchnorm_inputs",
+                            "dirac"}
+    with pytest.raises(KeyError):
+        stream_seed("unnamed", 0)
 
 
 def test_config_toml_has_one_reader_and_one_writer():
@@ -191,7 +208,10 @@ def test_config_toml_has_one_reader_and_one_writer():
         if name != "gankit.config":
             assert not imported & {"tomllib", "tomli_w", "tomli"}, name
         if name not in ("gankit.config", "gankit.runlog"):
-            assert "toml_text" not in imported, name
+            used = {node.id if isinstance(node, ast.Name) else node.attr
+                    for node in ast.walk(ast.parse(source))
+                    if isinstance(node, (ast.Name, ast.Attribute))}
+            assert "toml_text" not in imported | used, name
 
 
 def test_the_cli_only_parses_and_dispatches():
@@ -493,3 +513,6 @@ def test_a_resume_is_merged_and_checked_once(tmp_path, tiny_mnist, monkeypatch):
     assert point.check(config) is config and len(merges) == 2
     config.log_every = 3  # a change after the check is checked
     assert point.check(config).log_every == 3 and len(merges) == 3
+    config.d_hidden.append(64)  # in place, in a list: an architecture the run cannot take
+    with pytest.raises(ConfigError, match="d_hidden"):
+        point.check(config)

@@ -18,13 +18,14 @@ was exported at ("gankit_step") and the checksum of the three ("gankit_sha256").
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import io
 import json
 import pickle
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -129,8 +130,8 @@ class Resume:
     checkpoint: dict
     source: Path
     stamp: tuple
-    # The config `check` made last: handed on (cli -> train -> Run), it is not merged and
-    # checked again. Config is mutable, so what is handed on is compared by value.
+    # A copy of the config `check` made last: handed on (cli -> train -> Run), it is not
+    # merged and checked again. Config is mutable, so what is handed on is compared by value.
     checked: list = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -206,7 +207,7 @@ class Resume:
             return requested
         # What a resume may change is checked as any config is: a lab run's refusals too.
         config = check_names(continued(self.saved, requested, str(self.run_dir.root)))
-        self.checked[:] = [replace(config)]
+        self.checked[:] = [copy.deepcopy(config)]  # its lists too: d_hidden may change in place
         return config
 
 

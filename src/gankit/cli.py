@@ -386,9 +386,9 @@ def run_train(args: argparse.Namespace) -> int:
             raise GankitError(phrase("--resume takes no --scenario: the run keeps its own "
                                      "settings"))
         settings = get_scenario(args.scenario).settings
-        print(say(current_language(), "scenario", name=args.scenario,
-                  flags=as_flags(settings) or say(current_language(), "scenario_no_flags")),
-              flush=True)
+        if not args.quiet:  # on stderr: --dry-run's stdout stays a TOML file
+            print(say(current_language(), "scenario", name=args.scenario,
+                      flags=as_flags(settings) or "-"), file=sys.stderr, flush=True)
         overrides = {**settings, **overrides}
     if preset == "lab" and "dataset" in overrides:  # in the lab's own words: a toy
         get_toy(overrides["dataset"])

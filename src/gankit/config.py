@@ -7,6 +7,7 @@ architectures, schedules) build on it, and gankit.resolve checks names against t
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import tomli_w
 
-from gankit.errors import ConfigError, phrase
+from gankit.errors import ConfigError, phrase, storage_error
 from gankit.wording import numeral
 
 
@@ -242,12 +243,14 @@ def read_toml(path: str | Path, saved: bool = False) -> dict:
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(phrase("config file not found: {path}", path=path)) from None
-    except IsADirectoryError:
-        raise ConfigError(phrase("config file {path} is a folder; give a .toml file",
-                                 path=path)) from None
     except OSError as e:
+        if saved:  # a run's own file: the disk's or the permissions' fault, said as such
+            raise storage_error(e, path, "read") from None
+        if isinstance(e, FileNotFoundError):
+            raise ConfigError(phrase("config file not found: {path}", path=path)) from None
+        if isinstance(e, IsADirectoryError):
+            raise ConfigError(phrase("config file {path} is a folder; give a .toml file",
+                                     path=path)) from None
         raise ConfigError(phrase("cannot read config file {path}: {error}", path=path,
                                  error=e)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
@@ -342,7 +345,8 @@ def continued(saved: Config, requested: Config, run_dir: str) -> Config:
                 "resume keeps what defines the experiment and may change only {changeable}",
                 name=name, saved=getattr(saved, name), asked=getattr(requested, name),
                 changeable=", ".join(PER_SESSION)))
-    resumed = dataclasses.replace(saved, run_dir=run_dir,
+    # A copy: the saved config's lists (d_hidden...) must not change with the resumed one's.
+    resumed = dataclasses.replace(copy.deepcopy(saved), run_dir=run_dir,
                                   **{name: getattr(requested, name) for name in PER_SESSION})
     check_bounds(resumed, list(PER_SESSION))
     return validate(resumed, bounds=False)

@@ -57,10 +57,6 @@ MESSAGES = {
         "fid_chart": "FID during training",
         "no_values": "No finite values.",
         "toy_evaluation": "Step {step}: {metrics}",
-        "scenario_no_flags": "(no flag)",
-        "scenario_course": "{modes}/8 modes at the end, at most {late} at once in the last "
-                           "quarter, covered modes changed at {changes} frames of the second "
-                           "half, {visited} of 8 visited; high quality {hq}, JS {js}",
         "scenario": "gankit: scenario {name}: {flags}",
         "lab_frame": "the lab at step {step}",
         "lab_settings": "{toy}, {loss} loss, G lr {g_lr}, D lr {d_lr} ({optimizer}), "
@@ -145,11 +141,6 @@ MESSAGES = {
         "fid_chart": "FID au fil de l'entraînement",
         "no_values": "Aucune valeur finie.",
         "toy_evaluation": "Itération {step}" + NBSP + ": {metrics}",
-        "scenario_no_flags": "(aucune option)",
-        "scenario_course": "{modes}/8 modes à la fin, au plus {late} à la fois dans le "
-                           "dernier quart, modes couverts changés à {changes} images de la "
-                           "seconde moitié, {visited} sur 8 visités" + NARROW_NBSP
-                           + "; bonne qualité {hq}, JS {js}",
         "scenario": "gankit" + NBSP + ": scénario {name}" + NBSP + ": {flags}",
         "lab_frame": "le labo à l'itération {step}",
         "lab_settings": "{toy}, perte {loss}, {optimizer}, taux d'apprentissage de G {g_lr} et "

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from gankit.config import FIELDS
 from gankit.errors import ConfigError, phrase
-from gankit.language import number, percent, say
 from gankit.wording import typeset
 
 
@@ -105,8 +104,7 @@ def listing(language: str) -> str:
         lines += textwrap.wrap(typeset(scenario.about[language]), LISTING_WIDTH,
                                initial_indent="    ", subsequent_indent="    ",
                                break_on_hyphens=False)
-        flags = as_flags(scenario.settings) or say(language, "scenario_no_flags")
-        lines.append(f"    gankit lab {flags}")  # whole, to copy
+        lines.append(f"    gankit lab {as_flags(scenario.settings)}".rstrip())  # to copy whole
     return "\n".join(lines)
 
 
@@ -121,20 +119,13 @@ def course(measured: list[dict]) -> dict:
         return {}
     last = measured[-1]
     result = {key: last[key] for key in ("modes", "high_quality", "js") if key in last}
+    known = [r for r in measured if "covered" in r]  # a run resumed from before they were named
     if "covered" in last:
-        late = [r for r in measured if r["step"] >= 0.75 * last["step"]]
-        pairs = itertools.pairwise(measured)
+        late = [r for r in known if r["step"] >= 0.75 * last["step"]]
+        pairs = itertools.pairwise(known)
         result |= {"most_modes_late": max(len(r["covered"]) for r in late),
                    "changes": sum(after["covered"] != before["covered"]
                                   for before, after in pairs
                                   if after["step"] > 0.5 * last["step"]),
-                   "visited": len(set().union(*(r["covered"] for r in measured)))}
+                   "visited": len(set().union(*(r["covered"] for r in known)))}
     return result
-
-
-def course_line(result: dict, language: str) -> str:
-    """course()'s measures in words, for the tutorials and the benchmark."""
-    return say(language, "scenario_course", modes=result["modes"],
-               late=result["most_modes_late"], changes=result["changes"],
-               visited=result["visited"], hq=percent(result["high_quality"], language),
-               js=number(result["js"], language, 3))

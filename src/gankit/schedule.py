@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from gankit import records
+from gankit import records, seeds
 from gankit.frames import metrics_line
 from gankit.images import make_grid, to_uint8
 from gankit.metrics import evaluate
@@ -169,7 +169,8 @@ def fid(run: Run) -> None:
 def evaluate_fid(generator: torch.nn.Module, config) -> float:
     """FID of `config.eval_samples` samples against the test split; its own noise seed,
     so evaluating never changes the training's random stream."""
-    samples = sample_images(generator, config.eval_samples, seed=config.seed + 1)
+    samples = sample_images(generator, config.eval_samples,
+                            seed=seeds.stream_seed("fid_noise", config.seed))
     return evaluate(samples, config.dataset, ["fid"], config.data_dir)["fid"]
 
 

@@ -28,6 +28,8 @@ STREAMS: dict[str, Callable[[int, int], int]] = {
     "frame_noise": lambda seed, _: seed + 1,
     # k-means++ starts of --clusters.
     "clusters": lambda seed, _: seed,
+    # The samples FID is computed on during training, apart from training's noise.
+    "fid_noise": lambda seed, _: seed + 1,
     # `gankit sample`'s noise and its interpolation's keypoints (--seed).
     "sample_noise": lambda seed, _: seed,
     "interpolation": lambda seed, _: seed,

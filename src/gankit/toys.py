@@ -202,7 +202,7 @@ def toy_points(dataset: str, split: str) -> torch.Tensor:
     return torch.from_numpy(np.asarray(points, dtype=np.float32))
 
 
-def toy_metrics(fakes: np.ndarray, toy: Toy, real: np.ndarray) -> dict[str, float]:
+def toy_metrics(fakes: np.ndarray, toy: Toy, real: np.ndarray) -> dict[str, float | list[int]]:
     """Measures of `fakes` (N x 2): with known modes, `modes` covered (a mode counts when
     at least COVERED_SHARE of the fakes lie within 3 sigma of it), which ones (`covered`,
     their indices in `toy.modes`: a collapse keeps them, an oscillation moves them) and
