@@ -261,3 +261,20 @@ def test_a_runs_own_config_toml_starts_a_new_run(finished_run, tmp_path, capsys)
     printed = tomllib.loads(capsys.readouterr().out)
     assert printed["run_dir"] == ""  # not the run's own dir: a new one will be made
     assert printed["max_steps"] == 4 and printed["batch_size"] == 32  # the rest carries over
+
+
+def test_a_reader_that_stops_reading_ends_gankit_quietly():
+    """`gankit lab --list-scenarios | head -1`: once head has exited, the writes fail with
+    EPIPE; gankit stops as other tools do (status 141), without an error line."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # a reader that has already gone
+    try:
+        ended = subprocess.run([sys.executable, "-m", "gankit", "lab", "--list-scenarios"],
+                               stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert ended.stderr == b"" and ended.returncode == 141

@@ -302,6 +302,9 @@ def run_command(argv: list[str]) -> int:
     except GankitError as e:
         last_words(error_line(e))
         return getattr(e, "exit_code", 2)
+    except BrokenPipeError:  # the reader of stdout stopped (`| head`): as other tools, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return 128 + signal.SIGPIPE
     except OSError as e:  # what gankit's own writes did not already name
         error = storage_error(e, doing="write or read")
         last_words(error_line(error))
