@@ -185,7 +185,7 @@ def test_stepping_by_hand_moves_one_network_at_a_time():
     assert (lab.d_updates, lab.g_updates) == (1, 0)
     lab.step(d=0, g=1)
     assert changed(0) and (lab.d_updates, lab.g_updates) == (1, 1)
-    assert {"modes", "high_quality", "js"} == set(result)
+    assert {"modes", "covered", "high_quality", "js"} == set(result)
     assert lab.picture().png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ConfigError):
         lab.step(d=0, g=0)

@@ -21,6 +21,7 @@ from gankit.errors import (
     handle,
     phrase,
     raise_stopped,
+    stdout_gone,
     storage_error,
 )
 from gankit.language import LANGUAGES, current_language, say, set_language
@@ -303,7 +304,7 @@ def run_command(argv: list[str]) -> int:
         last_words(error_line(e))
         return getattr(e, "exit_code", 2)
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): as other tools, quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        stdout_gone()
         return 128 + signal.SIGPIPE
     except OSError as e:  # what gankit's own writes did not already name
         error = storage_error(e, doing="write or read")

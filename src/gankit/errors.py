@@ -9,6 +9,7 @@ import numbers
 import os
 import signal
 import string
+import sys
 
 from gankit.errors_fr import FRENCH
 from gankit.wording import current_language, numeral
@@ -135,6 +136,12 @@ def storage_error(error: OSError, path=None, doing: str = "write") -> StorageErr
     message = phrase(DOING[doing], what=what, reason=reason)
     return StorageError(phrase("{message} ({advice})", message=message, advice=phrase(advice))
                         if advice else message)
+
+
+def stdout_gone() -> None:
+    """After stdout's reader has gone (`| head`), point stdout at /dev/null: the exit's
+    flush of what is still buffered then does not fail a second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @contextlib.contextmanager
