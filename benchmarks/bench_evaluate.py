@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from gankit.data import load_dataset
+from gankit.kinds import load_dataset
 from gankit.metrics import METRICS, EvalContext, reference
 
 

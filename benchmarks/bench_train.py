@@ -30,7 +30,7 @@ from notebook_as_written import BATCH, HIDDEN_D, HIDDEN_G, LATENT, PIXELS, train
 
 import gankit
 from gankit import records
-from gankit.data import load_dataset
+from gankit.kinds import load_dataset
 
 
 def gankit_steps_per_s(steps: int, precision: str, device: str, workdir: Path, tag: str) -> float:

@@ -47,7 +47,7 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> Path:
 
 def mnist_subset(folder: Path, train_count: int, test_count: int = 0) -> Path:
     """The first images of the bundled MNIST splits, written to `folder` as raw IDX files."""
-    from gankit.data import load_dataset
+    from gankit.kinds import load_dataset
 
     folder.mkdir(parents=True, exist_ok=True)
     for split, stem, count in (("train", "train", train_count), ("test", "t10k", test_count)):

@@ -13,10 +13,10 @@ from gankit.data import (
     FASHION_MNIST_DEBIAN_DIR,
     batch_order,
     iterate_batches,
-    load_dataset,
     read_idx,
 )
 from gankit.errors import ConfigError, DataError
+from gankit.kinds import load_dataset
 from tests.conftest import write_idx
 
 

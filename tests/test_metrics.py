@@ -10,9 +10,10 @@ import scipy.ndimage
 import torch
 
 from gankit.cli import main
-from gankit.data import FASHION_MNIST_DEBIAN_DIR, load_dataset
+from gankit.data import FASHION_MNIST_DEBIAN_DIR
 from gankit.errors import GankitError
 from gankit.features import classify, load_classifier
+from gankit.kinds import load_dataset
 from gankit.metrics import evaluate, reference
 from gankit.metrics.coverage import class_coverage
 from gankit.metrics.fid import frechet_distance

@@ -30,10 +30,11 @@ def modules() -> dict[str, str]:
     return found
 
 
-def gankit_imports(name: str, source: str) -> set[str]:
-    """The gankit modules that `name` imports, at its top or inside functions, leaving out
-    imports under `if TYPE_CHECKING:` (annotations only)."""
-    known = modules()
+def gankit_imports(name: str, source: str, known: set[str] | None = None) -> set[str]:
+    """The gankit modules (of `known`, else the installed ones) that `name` imports, at
+    its top or inside functions, leaving out imports under `if TYPE_CHECKING:`
+    (annotations only). benchmarks/import_graph.py reads older revisions with it."""
+    known = set(modules()) if known is None else known
     imported = set()
     tree = ast.parse(source)
     typing_only = {id(node) for branch in ast.walk(tree) if isinstance(branch, ast.If)
@@ -516,3 +517,71 @@ def test_a_resume_is_merged_and_checked_once(tmp_path, tiny_mnist, monkeypatch):
     config.d_hidden.append(64)  # in place, in a list: an architecture the run cannot take
     with pytest.raises(ConfigError, match="d_hidden"):
         point.check(config)
+
+
+# The lab's own modules: everything else is the same for images and points.
+LAB_MODULES = {"gankit.toys", "gankit.frames", "gankit.gan_lab", "gankit.lab_controls",
+               "gankit.scenarios", "gankit.dirac"}
+
+
+def names_used(source: str) -> set[str]:
+    """Every name `source` refers to: variables, attributes and imported names."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.ImportFrom):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_only_the_lab_and_the_kinds_registry_tell_points_from_images():
+    """The lab is a plug-in: outside its own modules only gankit.kinds asks whether a
+    dataset is a toy; the others look its kind up (and key their registries by its name)."""
+    for name, source in modules().items():
+        if name not in LAB_MODULES | {"gankit.kinds"}:
+            assert "is_toy" not in names_used(source), name
+    assert "is_toy" in names_used(modules()["gankit.kinds"])
+
+
+def test_the_names_test_sees_a_toy_asked_for():
+    assert "is_toy" in names_used("from gankit.toys import is_toy")
+    assert "is_toy" in names_used("import gankit.toys\ngankit.toys.is_toy('ring8')")
+    assert "is_toy" not in names_used("kind_of('ring8').draws_frames")
+
+
+def test_each_architecture_builds_for_one_kind_of_data():
+    from gankit.kinds import KINDS
+    from gankit.models import ARCHITECTURES
+
+    listed = [arch for kind in KINDS.values() for arch in kind.architectures]
+    assert sorted(listed) == sorted(ARCHITECTURES)
+    with pytest.raises(ConfigError, match="only --arch toy"):
+        gankit.resolve_config("lab", overrides={"arch": "mlp"})
+    with pytest.raises(ConfigError, match="--arch toy is for the lab"):
+        gankit.resolve_config("seed", overrides={"arch": "toy"})
+
+
+def test_a_toy_loads_as_points_and_an_image_dataset_as_images():
+    from gankit.data import Dataset, ImageData
+    from gankit.toys import TRAIN_POINTS, Points
+
+    points = gankit.load_dataset("ring8")
+    assert isinstance(points, Points) and not isinstance(points, ImageData)
+    assert points.samples.shape == (TRAIN_POINTS, 2) and points.samples.dtype == torch.float32
+    assert points.sample_shape == (2,) and points.labels is None and points.num_classes == 0
+    images = gankit.load_dataset("mnist", "test")
+    assert isinstance(images, ImageData) and images.samples is images.images
+    assert images.sample_shape == images.image_shape == (1, 28, 28)
+    assert images.num_classes == 10
+    wanted = {"name", "labels", "clusters", "samples", "sample_shape", "num_classes"}
+    members = {*Dataset.__annotations__,
+               *(name for name, value in vars(Dataset).items() if isinstance(value, property))}
+    assert members == wanted
+    for data in (points, images):
+        assert all(hasattr(data, attribute) for attribute in wanted)
+    with pytest.raises(ConfigError, match="choose from mnist, fashion-mnist, folder:PATH, ring8"):
+        gankit.load_dataset("cifar")
+

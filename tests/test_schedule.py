@@ -29,7 +29,7 @@ def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10):
 
     return SimpleNamespace(
         config=Config(log_every=1, sample_every=1, checkpoint_every=1, eval_every=1),
-        step=step, per_epoch=10, frame_step=-1, epoch_ended=-1, language="en", device="cpu",
+        step=step, per_epoch=10, epoch_ended=-1, language="en", device="cpu",
         guard=SimpleNamespace(check=check),
         procs=SimpleNamespace(is_main=rank == 0, mean=note("mean", _Tolist()),
                               any=note("any", True)),
@@ -41,7 +41,8 @@ def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10):
         timer=SimpleNamespace(lap=note("lap", {}), restart=note("restart")),
         state=SimpleNamespace(g_loss=0.0, eval_time=0.0, best_fid=float("inf")),
         nets=SimpleNamespace(sampler=None, discriminator=None, ema=None),
-        lab=SimpleNamespace(measure=note("measure", {}), frame=note("frame"), toy=None),
+        frames=SimpleNamespace(measure=note("measure", {}), frame=note("frame"), toy=None,
+                               drawn_at=-1),
         dir=SimpleNamespace(metrics=None), fixed_noise=None, fixed_labels=None,
         last_d={"d_loss": 0.0})
 

@@ -286,7 +286,7 @@ def test_a_d_step_without_the_labels_a_conditional_gan_needs_says_so():
 
 
 def test_the_auxiliary_classifier_teaches_d_the_classes_and_g_to_draw_them(tiny_mnist):
-    from gankit.data import load_dataset
+    from gankit.kinds import load_dataset
 
     data = load_dataset("mnist", "train", str(tiny_mnist))
     real, labels = data.images[:64].float() / 127.5 - 1, data.labels[:64]
@@ -412,7 +412,7 @@ def test_linear_lr_schedule_falls_to_zero_at_the_end_of_the_epochs(tmp_path, tin
 
 
 def test_lazy_r1_weights_every_nth_d_step(tmp_path, tiny_mnist):
-    from gankit.data import load_dataset
+    from gankit.kinds import load_dataset
     from gankit.run import Run
     from gankit.steps import make_optimizer
 
@@ -439,8 +439,8 @@ def test_a_run_never_entered_holds_no_open_file_or_writer_thread(tmp_path, tiny_
 
     import tqdm
 
-    from gankit.data import load_dataset
     from gankit.errors import GankitError
+    from gankit.kinds import load_dataset
     from gankit.run import Run
     from gankit.steps import make_optimizer
 
@@ -519,8 +519,8 @@ def test_k_means_distances_are_the_squared_differences():
 def test_clusters_condition_on_k_means_and_sample_as_an_unconditional_generator(
         tmp_path, tiny_mnist):
     from gankit.clusters import cluster_images
-    from gankit.data import load_dataset
     from gankit.errors import ConfigError
+    from gankit.kinds import load_dataset
     from gankit.sample import load_generator, sample_images
 
     data = load_dataset("mnist", "train", str(tiny_mnist))

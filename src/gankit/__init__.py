@@ -14,7 +14,7 @@ import importlib
 _HOMES = {
     "cluster_images": "gankit.clusters",
     "Config": "gankit.config", "resolve_config": "gankit.resolve",
-    "load_dataset": "gankit.data",
+    "load_dataset": "gankit.kinds",
     "GankitError": "gankit.errors",
     "get_loss": "gankit.losses",
     "set_language": "gankit.language",

@@ -418,26 +418,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    import numpy as np
     import PIL.Image  # noqa: F401  imported before armed()
 
     from gankit.config import check_setting
     from gankit.device import pick_device
-    from gankit.gan_lab import write_points
-    from gankit.sample import (
-        check_room,
-        class_labels,
-        interpolation_frames,
-        label_batches,
-        load_generator,
-        sample_batches,
-        sample_images,
-        write_gif,
-        write_image_batches,
-        write_npz,
-        write_samples,
-    )
-    from gankit.toys import is_toy
+    from gankit.gan_lab import draw_points
+    from gankit.kinds import kind_of
+    from gankit.sample import draw_images, load_generator
 
     armed()
 
@@ -452,33 +439,8 @@ def run_sample(args: argparse.Namespace) -> int:
     _check_writable(out, args.overwrite, (".png", ".npz", ".gif"), folder=True)
     generator, config = load_generator(args.source, pick_device(args.device), args.raw,
                                        args.fallback)
-    if is_toy(config.dataset):
-        if args.interpolate or args.label is not None:
-            raise GankitError(phrase("a lab run draws unconditional 2-D points: no --label or "
-                                     "--interpolate"))
-        if out.suffix not in (".npz", ".png"):
-            raise GankitError(phrase(
-                "a lab run draws 2-D points: --out must end in .npz (float32 N x 2 under "
-                "'points') or .png (a scatter over the real points)"))
-        check_room(out, args.n, config)
-        points = sample_batches(generator, args.n, args.seed, points=True)
-        if out.suffix == ".npz":
-            write_npz(out, args.n, {"points": ((2,), np.float32, points)})
-        else:
-            write_points(np.concatenate(list(points)), out, config)
-    elif args.interpolate:
-        check_room(out, args.n, config, keypoints=args.interpolate)
-        write_gif(interpolation_frames(generator, args.n, args.interpolate, args.seed), out)
-    else:
-        class_labels(generator, 1, args.label)  # a class the generator has, before any work
-        labels = label_batches(generator, args.n, args.label)
-        check_room(out, args.n, config, labelled=labels is not None)
-        if out.suffix == ".png":
-            write_samples(sample_images(generator, args.n, args.seed, args.label), out)
-        else:
-            shape = (config.image_size, config.image_size, config.channels)
-            write_image_batches(sample_batches(generator, args.n, args.seed, args.label), out,
-                                args.n, shape, labels)
+    draw = {"images": draw_images, "points": draw_points}[kind_of(config.dataset).name]
+    draw(generator, config, out, args.n, args.seed, args.label, args.interpolate)
     print(f"gankit: wrote {out}")
     return 0
 
@@ -486,18 +448,19 @@ def run_sample(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from gankit.config import check_setting
     from gankit.device import pick_device
-    from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
-    from gankit.sample import check_evaluation_room, load_generator_from, samples_to_score
-    from gankit.toys import is_toy
+    from gankit.gan_lab import score_points
+    from gankit.kinds import kind_of
+    from gankit.metrics import metric_names
+    from gankit.sample import load_generator_from, score_images
 
     armed()
 
     check_setting("seed", args.seed)
 
     requested = args.metrics.split(",") if args.metrics else None  # None: all that apply
-    names = metric_names(requested)
+    metric_names(requested)  # an unknown name is refused before any work
     source = Path(args.source)
-    loaded, weights = None, {}
+    loaded, weights, kind = None, {}, "images"  # an .npz holds images
     if source.suffix == ".npz":
         if args.n is not None:
             raise GankitError(phrase("--n counts samples drawn from a generator; an .npz "
@@ -510,39 +473,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                             args.fallback)
         # Which weights were scored, when --fallback may have stepped back from the usual.
         weights = {"weights": str(read)} if args.fallback else {}
-        if is_toy(loaded[1].dataset):
-            return evaluate_lab_run(args, source, *loaded, weights)
-        check_sample_count(names, args.n)
-        check_evaluation_room(args.n, loaded[1])
-    samples, labels, dataset = samples_to_score(source, args.n, args.seed, loaded, args.dataset)
-    results = {"source": str(source), **weights,
-               **evaluate(samples, dataset, requested, args.data_dir or "", labels)}
-    print(json.dumps(results, indent=2) if args.json else format_results(results), flush=True)
-    record_evaluation(source, results)
-    return 0
-
-
-def evaluate_lab_run(args: argparse.Namespace, source: Path, generator, config,
-                     weights: dict) -> int:
-    """A lab run is measured as during training, on `--n` fakes: modes covered,
-    high-quality share and JS divergence against the toy's held-out points."""
-    from gankit.frames import metrics_line
-    from gankit.gan_lab import sample_points
-    from gankit.sample import check_evaluation_room
-    from gankit.toys import get_toy, toy_metrics, toy_points
-
-    if args.metrics or args.dataset:
-        raise GankitError(phrase("a lab run is measured by its toy's own metrics (modes, "
-                                 "high_quality, js): it takes no --metrics or --dataset"))
-    toy = get_toy(config.dataset)
-    check_evaluation_room(args.n, config, len(toy.modes))
-    points = sample_points(generator, args.n, args.seed)
-    results = {"source": str(source), **weights, "samples": args.n,
-               "reference": f"{config.dataset} test",
-               **toy_metrics(points, toy, toy_points(config.dataset, "test").numpy())}
-    print(json.dumps(results, indent=2) if args.json
-          else f"{source}: {args.n} points vs {results['reference']}: "
-               f"{metrics_line(results, toy)}", flush=True)
+        kind = kind_of(loaded[1].dataset).name
+    score = {"images": score_images, "points": score_points}[kind]
+    results, text = score(source, {"source": str(source), **weights}, loaded, args.n,
+                          args.seed, requested, args.dataset, args.data_dir or "")
+    print(json.dumps(results, indent=2) if args.json else text, flush=True)
     record_evaluation(source, results)
     return 0
 

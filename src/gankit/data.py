@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -26,7 +27,6 @@ import torch
 from gankit import seeds
 from gankit.distributed import main_process_first
 from gankit.errors import ConfigError, DataError, phrase
-from gankit.toys import TOY_NAMES, check_toy, is_toy, toy_points
 
 BUNDLED_MNIST_DIR = Path(str(resources.files("gankit") / "assets" / "mnist"))
 FASHION_MNIST_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -70,12 +70,30 @@ _IDX_DTYPES = {
 }
 
 
+class Dataset(Protocol):
+    """What the loop asks of a dataset's split: ImageData here, gankit.toys.Points for the
+    lab's 2-D points."""
+
+    name: str
+    labels: torch.Tensor | None
+    clusters: int
+
+    @property
+    def samples(self) -> torch.Tensor: ...  # what batches are drawn from, N x sample_shape
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def num_classes(self) -> int: ...
+
+
 @dataclass
 class ImageData:
-    """A dataset split: images uint8 N x C x H x W (or, for the lab's toys, 2-D points:
-    float32 N x 2, already in the models' units), labels int64 N (or None). After
+    """A dataset split: images uint8 N x C x H x W, labels int64 N (or None). After
     `cluster_images(data, k, seed)` the labels are the images' k-means clusters, and
-    `clusters` is k (0 for a dataset's own labels)."""
+    `clusters` is k (0 for a dataset's own labels). The lab's 2-D points are
+    gankit.toys.Points, with the same `samples` and `sample_shape`."""
 
     images: torch.Tensor
     labels: torch.Tensor | None
@@ -83,8 +101,15 @@ class ImageData:
     clusters: int = 0
 
     @property
+    def samples(self) -> torch.Tensor:
+        """What the loop draws its batches from: the images."""
+        return self.images
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
+
+    sample_shape = image_shape
 
     @property
     def num_classes(self) -> int:
@@ -92,39 +117,34 @@ class ImageData:
         return 0 if self.labels is None else int(self.labels.max()) + 1
 
 
-def load_dataset(
+def load_images(
     dataset: str,
     split: str = "train",
     data_dir: str = "",
     image_size: int = 28,
     channels: int = 1,
+    others: tuple[str, ...] = (),
 ) -> ImageData:
-    """Load a dataset by name: mnist, fashion-mnist, folder:PATH, or a toy of 2-D points."""
-    check_dataset(dataset, image_size, channels)
-    if is_toy(dataset):
-        return ImageData(toy_points(dataset, split), None, dataset)
+    """Load an image dataset by name: mnist, fashion-mnist or folder:PATH (gankit's
+    load_dataset also knows the lab's points, whose names `others` gives for a refusal)."""
+    check_images(dataset, image_size, channels, others=others)
     if dataset.startswith("folder:"):
         return load_image_folder(dataset.removeprefix("folder:"), image_size, channels)
     return DATASETS[dataset](split, data_dir)
 
 
-def check_dataset(dataset: str, image_size: int, channels: int,
-                  conditional: bool = False) -> None:
+def check_images(dataset: str, image_size: int, channels: int, conditional: bool = False,
+                 others: tuple[str, ...] = ()) -> None:
     """Refuse a dataset name that is not registered, a size it does not come in, or
-    class labels it does not have (image folders and toys have none)."""
-    if is_toy(dataset):
-        check_toy(dataset)
-        if conditional:
-            raise ConfigError(phrase("the lab's toys train unconditional GANs; {dataset} has no "
-                                     "labels", dataset=dataset))
-        return
+    class labels it does not have (image folders have none); an unknown name's message
+    lists `others` too, the datasets of other kinds."""
     if dataset.startswith("folder:"):
         if conditional:
             raise ConfigError(phrase("--conditional needs a labelled dataset; {dataset} has none",
                                      dataset=dataset))
         return
     if dataset not in DATASETS:
-        names = ", ".join([*DATASETS, "folder:PATH", *TOY_NAMES])
+        names = ", ".join([*DATASETS, "folder:PATH", *others])
         raise ConfigError(phrase("unknown dataset {dataset!r}; choose from {names}",
                                  dataset=dataset, names=names))
     if channels != 1 or image_size != 28:

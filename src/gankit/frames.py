@@ -269,6 +269,7 @@ class Frames:
         self.noise = torch.randn(SHOWN_POINTS, config.latent_dim, generator=rng).to(device)
         self.measure_noise = torch.randn(config.eval_samples, config.latent_dim,
                                          generator=rng).to(device)
+        self.drawn_at = -1  # the step of the last frame: one a step
 
     def measure(self, generator: nn.Module) -> dict:
         return measure(generator, self.toy, self.real, self.measure_noise)

@@ -3,8 +3,8 @@
 `gankit lab` (and `gankit.lab`) trains through the same Run as the image models, which
 saves a frame (gankit.frames) where an image run saves a grid; `lab_animation` makes the
 frames one animated image for a notebook; `Lab` holds a run in memory to be stepped by
-hand, one D or G update at a time; `sample_points` and `write_points` draw a lab run's
-fakes for `gankit sample`.
+hand, one D or G update at a time; `draw_points` and `score_points` are `gankit sample`
+and `gankit evaluate` of a lab run (gankit.kinds tells a lab run from an image run).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from gankit import records, seeds
 from gankit.config import Config
 from gankit.device import CpuShare
 from gankit.errors import ConfigError, GankitError, phrase
-from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, LabPicture
+from gankit.frames import FAKE_COLOUR, REAL_COLOUR, Frames, LabPicture, metrics_line
 from gankit.images import png_bytes
 from gankit.inline import fitted_image
 from gankit.language import localise_ticks, number, resolve_language, say
 from gankit.models import build_models
 from gankit.rundir import RunDir
-from gankit.toys import get_toy, toy_points
+from gankit.toys import get_toy, toy_metrics, toy_points
 
 
 def sample_points(generator: nn.Module, n: int, seed: int = 0) -> np.ndarray:
@@ -37,6 +37,60 @@ def sample_points(generator: nn.Module, n: int, seed: int = 0) -> np.ndarray:
     from gankit.sample import sample_batches
 
     return np.concatenate(list(sample_batches(generator, n, seed, points=True)))
+
+
+# A matplotlib scatter takes about 100 bytes a point (measured at 2 million).
+SCATTER_BYTES = 128
+
+
+def draw_points(generator: nn.Module, config: Config, out: Path, n: int, seed: int,
+                label: int | None, interpolate: int | None) -> None:
+    """`gankit sample` of a lab run: n fakes as an .npz (float32 N x 2 under 'points') or
+    a scatter over the toy's real points (.png)."""
+    from gankit.sample import beyond_memory, check_disk, sample_batches, write_npz
+
+    if interpolate or label is not None:
+        raise GankitError(phrase("a lab run draws unconditional 2-D points: no --label or "
+                                 "--interpolate"))
+    if out.suffix not in (".npz", ".png"):
+        raise GankitError(phrase(
+            "a lab run draws 2-D points: --out must end in .npz (float32 N x 2 under "
+            "'points') or .png (a scatter over the real points)"))
+    if out.suffix == ".png" and (short := beyond_memory(n * (8 + SCATTER_BYTES))):
+        raise GankitError(phrase(
+            "a scatter of {n:,} points would need about {need} of memory, more than the "
+            "{have} available: draw fewer, or write them to an .npz, which sample writes "
+            "a batch at a time", n=n, **short))
+    check_disk(out, 8 * n if out.suffix == ".npz" else 0)  # a scatter has a fixed size
+    points = sample_batches(generator, n, seed, points=True)
+    if out.suffix == ".npz":
+        write_npz(out, n, {"points": ((2,), np.float32, points)})
+    else:
+        write_points(np.concatenate(list(points)), out, config)
+
+
+def score_points(source: Path, head: dict, loaded: tuple, n: int, seed: int,
+                 metrics: list[str] | None, dataset: str | None, data_dir: str
+                 ) -> tuple[dict, str]:
+    """`gankit evaluate` of a lab run: (results after `head`, their line), measured as
+    during training on n fakes: modes covered, high-quality share and JS divergence
+    against the toy's held-out points."""
+    from gankit.sample import check_memory_for
+
+    if metrics or dataset:
+        raise GankitError(phrase("a lab run is measured by its toy's own metrics (modes, "
+                                 "high_quality, js): it takes no --metrics or --dataset"))
+    generator, config = loaded
+    toy = get_toy(config.dataset)
+    # Drawn and measured at once: the noise, G's widest layer twice, the points in float32
+    # and float64, and their distances to each of the toy's modes.
+    check_memory_for(n, 4 * config.latent_dim + 8 * max(config.g_hidden) + 24
+                     + 24 * len(toy.modes))
+    points = sample_points(generator, n, seed)
+    results = {**head, "samples": n, "reference": f"{config.dataset} test",
+               **toy_metrics(points, toy, toy_points(config.dataset, "test").numpy())}
+    return results, (f"{source}: {n} points vs {results['reference']}: "
+                     f"{metrics_line(results, toy)}")
 
 
 def write_points(points: np.ndarray, out: Path, config: Config,

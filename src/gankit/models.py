@@ -11,7 +11,7 @@ from torch import nn
 from gankit import seeds
 from gankit.config import Config
 from gankit.errors import ConfigError, phrase
-from gankit.toys import is_toy
+from gankit.kinds import kind_of
 
 
 class Dropout(nn.Dropout):
@@ -268,12 +268,9 @@ def check_architecture(config: Config) -> None:
     if config.arch not in ARCHITECTURES:
         raise ConfigError(phrase("unknown architecture {arch!r}; choose from {names}",
                                  arch=config.arch, names=", ".join(ARCHITECTURES)))
-    if is_toy(config.dataset) and config.arch != "toy":
-        raise ConfigError(phrase("{dataset} is 2-D points, which only --arch toy trains on: "
-                                 "gankit lab --toy {dataset}", dataset=config.dataset))
-    if config.arch == "toy" and not is_toy(config.dataset):
-        raise ConfigError(phrase("--arch toy is for the lab's 2-D points; use mlp or dcgan for "
-                                 "images"))
+    kind = kind_of(config.dataset)
+    if config.arch not in kind.architectures:
+        raise ConfigError(kind.wrong_architecture(config))
     if config.arch == "dcgan":
         dcgan_plan(config.image_size)
     elif config.spectral_norm or config.minibatch_std:

@@ -1,7 +1,7 @@
 """Setting a run up: the networks and the data on their device, wrapped for training.
 
 `prepare` is what a Run does first, and all it does with the networks: check that they
-fit the data, join the processes torchrun started, place G and D and the images on this
+fit the data, join the processes torchrun started, place G and D and the data on this
 process's device, give G its cluster shares, make the EMA, and wrap each network for
 speed (torch.compile) and for several processes (DistributedDataParallel).
 """
@@ -14,7 +14,7 @@ import torch
 
 from gankit import distributed, seeds
 from gankit.config import Config
-from gankit.data import ImageData
+from gankit.data import Dataset
 from gankit.device import pick_device, set_cuda_policy
 from gankit.ema import EMA
 from gankit.errors import ConfigError, phrase
@@ -27,13 +27,13 @@ class Prepared:
     """What a run trains: the networks and the data on `device`, and the processes."""
 
     nets: Networks
-    images: torch.Tensor
+    samples: torch.Tensor
     labels: torch.Tensor | None
     device: torch.device
     procs: distributed.Processes
 
 
-def prepare(config: Config, data: ImageData, generator: torch.nn.Module,
+def prepare(config: Config, data: Dataset, generator: torch.nn.Module,
             discriminator: torch.nn.Module) -> Prepared:
     check_data(config, data)
     procs, device_name = distributed.start(config.device)
@@ -58,10 +58,10 @@ def prepare(config: Config, data: ImageData, generator: torch.nn.Module,
     nets = Networks(generator, discriminator, g_fast, d_fast, procs.wrap(g_fast, device),
                     d_sync, ema, d_penalty)
     labels = data.labels.to(device) if config.conditional or config.clusters else None
-    return Prepared(nets, data.images.to(device), labels, device, procs)
+    return Prepared(nets, data.samples.to(device), labels, device, procs)
 
 
-def check_data(config: Config, data: ImageData) -> None:
+def check_data(config: Config, data: Dataset) -> None:
     """Refuse data that the config cannot train on, saying what to do instead."""
     if config.conditional and data.labels is None:
         raise ConfigError(phrase("--conditional needs a labelled dataset; {dataset} has none",

@@ -16,9 +16,9 @@ from gankit.atomic import write_bytes, write_text
 from gankit.config import read_toml
 from gankit.errors import GankitError, phrase
 from gankit.inline import bytes_uri, data_uri
+from gankit.kinds import kind_of
 from gankit.language import MESSAGES, number, say
 from gankit.rundir import RunDir, grid_step
-from gankit.toys import is_toy
 
 # However long the run, the report inlines at most this many grids and GIF frames, so
 # its size and the time to rebuild it at each epoch end stay bounded.
@@ -60,9 +60,10 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     evaluations = records.of_kind(logged, "evaluate")
     ends = records.of_kind(logged, "end")
     grids = paths.grids()
-    lab = is_toy(str(config.get("dataset", "")))
+    draws_frames = kind_of(str(config.get("dataset", ""))).draws_frames
     # A lab's frames are 1,400 pixels wide: smaller in the GIF, and quantised faster.
-    gif = evolution_gif(evenly_spaced(grids, GIF_FRAMES), max_width=LAB_GIF_WIDTH if lab else 0)
+    gif = evolution_gif(evenly_spaced(grids, GIF_FRAMES),
+                        max_width=LAB_GIF_WIDTH if draws_frames else 0)
     if gif and out is None:
         write_bytes(paths.evolution, gif)
     # Only the grids shown are opened: a run may have thousands.
@@ -70,7 +71,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
 
     parts = [f"<h1>{html.escape(paths.root.name)}</h1>", _summary(config, steps, ends)]
     if newest:
-        parts.append("<h2>Frames of the lab</h2>" if lab
+        parts.append("<h2>Frames of the lab</h2>" if draws_frames
                      else "<h2>Samples (one fixed noise batch)</h2>")
         parts.append(_figure(data_uri(newest), f"step {grid_step(newest)} (newest)", "latest"))
         if gif:

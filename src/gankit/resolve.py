@@ -11,12 +11,10 @@ import dataclasses
 from pathlib import Path
 
 from gankit.config import Config, combine, from_dict, validate
-from gankit.data import check_dataset
-from gankit.errors import ConfigError, phrase
+from gankit.kinds import kind_of
 from gankit.losses import get_loss
 from gankit.models import check_architecture
 from gankit.steps import check_lr_schedule, check_optimizer
-from gankit.toys import is_toy
 
 
 def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
@@ -41,26 +39,9 @@ def check_config(config: Config) -> Config:
 
 
 def check_names(config: Config) -> Config:
-    if is_toy(config.dataset):
-        check_lab(config)
-    check_dataset(config.dataset, config.image_size, config.channels, config.conditional)
+    kind_of(config.dataset).check(config)
     get_loss(config.loss)
     check_architecture(config)
     check_lr_schedule(config.lr_schedule)
     check_optimizer(config.optimizer)
     return config
-
-
-def check_lab(config: Config) -> None:
-    """What a lab run (2-D points) cannot do: FID, classes, or a noise of one number (its
-    frames draw G's map of a noise plane)."""
-    if config.eval_every:
-        raise ConfigError(phrase("--eval-every computes FID, for images; a lab run measures "
-                                 "its toy (modes, high-quality share, JS) at each frame, "
-                                 "--sample-every"))
-    if config.clusters or config.aux_classifier:
-        raise ConfigError(phrase("the lab's toys train unconditional GANs: no --clusters or "
-                                 "--aux-classifier"))
-    if config.latent_dim < 2:
-        raise ConfigError(phrase("a lab run needs --latent-dim 2 or more: its frames draw G's "
-                                 "map of a plane of noise"))

@@ -25,11 +25,11 @@ from gankit import records, seeds
 from gankit.atomic import remove_stale_temporaries
 from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
-from gankit.data import ImageData, dataset_slug, iterate_batches, num_batches
+from gankit.data import Dataset, dataset_slug, iterate_batches, num_batches
 from gankit.device import CpuShare, StepTimer
 from gankit.errors import ConfigError, GankitError, Interrupted, phrase
-from gankit.frames import Frames
 from gankit.guards import DivergenceGuard, StopSignal
+from gankit.kinds import kind_of
 from gankit.language import (
     device_name,
     number,
@@ -48,7 +48,6 @@ from gankit.runlog import RunLog
 from gankit.schedule import SCHEDULES, dispatch
 from gankit.state import TrainingState
 from gankit.steps import schedule_learning_rate, schedule_progress
-from gankit.toys import is_toy
 
 
 class Run:
@@ -72,7 +71,7 @@ class Run:
     status lines as the original did, the panel in its language.
     """
 
-    def __init__(self, config: Config, data: ImageData, generator: torch.nn.Module,
+    def __init__(self, config: Config, data: Dataset, generator: torch.nn.Module,
                  discriminator: torch.nn.Module, opt_g: torch.optim.Optimizer,
                  opt_d: torch.optim.Optimizer, *, resume: str | Path | Resume | None = None,
                  overwrite: bool = False, quiet: bool = False, display: str = "auto",
@@ -86,7 +85,7 @@ class Run:
             config = point.check(config)
         placed = prepare(config, data, generator, discriminator)
         self.nets, self.device, self.procs = placed.nets, placed.device, placed.procs
-        self.images, self.labels = placed.images, placed.labels
+        self.samples, self.labels = placed.samples, placed.labels
         self.opt_g, self.opt_d = opt_g, opt_d
         self.lock = None
         self.dir: RunDir | None = None
@@ -122,9 +121,10 @@ class Run:
         if config.clusters:  # grids show the clusters in order, as conditional grids do classes
             self.fixed_noise[:, 0] = generator.noise_for(
                 torch.arange(config.grid_size, device=self.device) % config.clusters)
-        self.lab = Frames(config, self.device) if is_toy(config.dataset) else None
-        self.schedule = SCHEDULES["points" if self.lab else "images"]
-        self.per_epoch = num_batches(len(self.images), config.batch_size, self.procs.world_size)
+        self.kind = kind_of(config.dataset)
+        self.schedule = SCHEDULES[self.kind.name]
+        self.frames = self.schedule.frames(config, self.device)  # a lab run's, else None
+        self.per_epoch = num_batches(len(self.samples), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
@@ -165,7 +165,6 @@ class Run:
         # The step of the last epoch end whose work was done. An epoch snapshot (--fallback)
         # was saved as its epoch's end work began: batches() does that work first.
         self.epoch_ended = self.step if point is None or point.exact else -1
-        self.frame_step = -1  # the step of a lab run's last frame
         self.last_d: dict[str, torch.Tensor] = {}  # the last D step's outputs, for status lines
         self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
         self.stop = StopSignal()
@@ -207,7 +206,7 @@ class Run:
         while self.step < self.total_steps:
             epoch, first_batch = divmod(self.step, self.per_epoch)
             self.logger.start_epoch(epoch, first_batch)
-            for real, labels in iterate_batches(self.images, config.batch_size, config.seed, epoch,
+            for real, labels in iterate_batches(self.samples, config.batch_size, config.seed, epoch,
                                                 first_batch, self.procs.rank,
                                                 self.procs.world_size, self.labels):
                 before = self.step
@@ -253,7 +252,7 @@ class Run:
                           self.dir.root, language=self.language,
                           prefix=say(self.language, "prefix"),
                           resume_with=say(self.language, "resume_with"),
-                          command="lab" if self.lab else "train")
+                          command=self.kind.command)
 
     def export_missing(self, point: Resume) -> bool:
         """Whether a finished run's export is missing or older than its last.pt (a crash
@@ -284,8 +283,8 @@ class Run:
         self.logger.message(say(language, "resume" if self.step else "start",
                                 preset=config.preset, step=self.step,
                                 dataset=setting_name("dataset", config.dataset, language),
-                                images=written(len(self.images)),
-                                kind="points" if self.lab else "images", batching=batching,
+                                images=written(len(self.samples)),
+                                kind=self.kind.name, batching=batching,
                                 per_epoch=written(self.per_epoch),
                                 device=device_name(self.device, language),
                                 run_dir=self.dir.root))

@@ -19,10 +19,10 @@ from gankit.atomic import write_text
 from gankit.config import Config, toml_text
 from gankit.errors import naming
 from gankit.images import save_png
+from gankit.kinds import kind_of
 from gankit.language import MESSAGES, number, resolve_language, say
 from gankit.report import OUTPUT_LABELS
 from gankit.rundir import RunDir, grid_step
-from gankit.toys import is_toy
 
 
 class RunLog:
@@ -64,7 +64,7 @@ class RunLog:
                                    records.read(run_dir.metrics),
                                    grids[-1].read_bytes() if grids else None,
                                    grid_step(grids[-1]) if grids else 0, language,
-                                   lab=is_toy(config.dataset))
+                                   lab=kind_of(config.dataset).draws_frames)
 
     def open(self, started: float) -> None:
         """Open metrics.jsonl and the TensorBoard writer, and time the records from

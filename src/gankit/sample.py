@@ -1,4 +1,5 @@
-"""Loading a trained generator and drawing images from it: grids, arrays, folders, GIFs."""
+"""Loading a trained generator and drawing images from it: grids, arrays, folders, GIFs;
+scoring them (`gankit evaluate`). A lab run's points are drawn and scored by gankit.gan_lab."""
 
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ from gankit.checkpoint import (
 from gankit.config import Config
 from gankit.errors import GankitError, first_line, phrase
 from gankit.images import make_grid, save_png, square_columns, to_uint8
+from gankit.kinds import kind_of
 from gankit.models import build_models, generate
 from gankit.rundir import RunDir
-from gankit.toys import is_toy
 
 # `sample` draws, converts and writes this many samples at a time, so that a large --n
 # takes the memory of one batch: images as always, a lab run's points (2 numbers each) in
@@ -43,11 +44,9 @@ POINT_BATCH = 65_536
 NOISE_VALUES = 2**24
 # What `sample` needs beyond the samples themselves, for its estimates: a grid holds the
 # images, the grid, and Pillow's copy of it; a GIF its frames, Pillow's copies and the
-# encoder's (2.2 to 2.5 times the frames, measured); a matplotlib scatter about 100 bytes
-# a point (measured at 2 million).
+# encoder's (2.2 to 2.5 times the frames, measured).
 GRID_COPIES = 2
 GIF_COPIES = 3
-SCATTER_BYTES = 128
 # The cgroup (v2) whose memory limit `sample` and `evaluate` keep within.
 CGROUP = Path("/sys/fs/cgroup")
 PNG_OVERHEAD = 128  # bytes of a PNG file beyond its pixels: signature, chunks, checksums
@@ -168,9 +167,43 @@ def generator_file(run_dir: RunDir, raw: bool) -> Path:
 
 
 def data_shape(config: Config) -> tuple[int, ...]:
-    """The shape of one image (C x H x W), or of one point (2) for the lab's toys."""
-    return (2,) if is_toy(config.dataset) else (config.channels, config.image_size,
-                                                 config.image_size)
+    """The shape of one sample: an image's C x H x W, a lab point's 2."""
+    return kind_of(config.dataset).sample_shape(config)
+
+
+def draw_images(generator, config: Config, out: Path, n: int, seed: int, label: int | None,
+                interpolate: int | None) -> None:
+    """`gankit sample` of an image run: n images as a grid (.png), an .npz or a folder of
+    PNGs, of class `label` or all in turn; with `interpolate`, a GIF of n walks through
+    that many random points."""
+    if interpolate:
+        check_room(out, n, config, keypoints=interpolate)
+        write_gif(interpolation_frames(generator, n, interpolate, seed), out)
+        return
+    class_labels(generator, 1, label)  # a class the generator has, before any work
+    labels = label_batches(generator, n, label)
+    check_room(out, n, config, labelled=labels is not None)
+    if out.suffix == ".png":
+        write_samples(sample_images(generator, n, seed, label), out)
+    else:
+        shape = (config.image_size, config.image_size, config.channels)
+        write_image_batches(sample_batches(generator, n, seed, label), out, n, shape, labels)
+
+
+def score_images(source: Path, head: dict, loaded: tuple | None, n: int, seed: int,
+                 metrics: list[str] | None, dataset: str | None, data_dir: str
+                 ) -> tuple[dict, str]:
+    """`gankit evaluate` of images: (results after `head`, their table) for an .npz's
+    images or n drawn from the (generator, config) `loaded`; `metrics` None: all that
+    apply."""
+    from gankit.metrics import check_sample_count, evaluate, format_results, metric_names
+
+    if loaded:
+        check_sample_count(metric_names(metrics), n)
+        check_evaluation_room(n, loaded[1])
+    samples, labels, dataset = samples_to_score(source, n, seed, loaded, dataset)
+    results = {**head, **evaluate(samples, dataset, metrics, data_dir, labels)}
+    return results, format_results(results)
 
 
 def sample_images(generator, n: int, seed: int = 0, labels: np.ndarray | None = None,
@@ -392,32 +425,24 @@ def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 
 def check_room(out: Path, n: int, config: Config, keypoints: int | None = None,
                labelled: bool = False) -> None:
-    """Refuse, from an estimate made before anything is drawn, an output of n samples
-    that would not fit: in memory, for what is made whole (a grid, a lab run's scatter, a
-    GIF of `keypoints` random points), or on disk (each output; an .npz counted
-    uncompressed, with its int64 labels when `labelled`). An .npz and a folder are
-    written a batch at a time, and take the memory of one batch."""
-    points = is_toy(config.dataset)
-    size = 8 if points else config.image_size**2 * config.channels  # bytes of one sample
-    grid = 0 if points else grid_bytes(n, config.image_size, config.channels)
+    """Refuse, from an estimate made before anything is drawn, an output of n images
+    that would not fit: in memory, for what is made whole (a grid, a GIF of `keypoints`
+    random points), or on disk (each output; an .npz counted uncompressed, with its int64
+    labels when `labelled`). An .npz and a folder are written a batch at a time, and take
+    the memory of one batch."""
+    size = config.image_size**2 * config.channels  # bytes of one image
+    grid = grid_bytes(n, config.image_size, config.channels)
     if keypoints:
         frames = keypoints * FRAMES_BETWEEN
         noise = keypoints * n * config.latent_dim * 4
-        if short := _beyond_memory(GIF_COPIES * frames * grid + noise):
+        if short := beyond_memory(GIF_COPIES * frames * grid + noise):
             raise GankitError(phrase(
                 "{frames:,} frames of {n:,} images each would need about {need} of memory, "
                 "more than the {have} available: ask for fewer with --n or --interpolate",
                 frames=frames, n=n, **short))
         disk = frames * grid // config.channels  # GIF: one byte a pixel
-    elif out.suffix == ".png" and points:
-        if short := _beyond_memory(n * (size + SCATTER_BYTES)):
-            raise GankitError(phrase(
-                "a scatter of {n:,} points would need about {need} of memory, more than the "
-                "{have} available: draw fewer, or write them to an .npz, which sample writes "
-                "a batch at a time", n=n, **short))
-        disk = 0  # a picture of a fixed size
     elif out.suffix == ".png":
-        if short := _beyond_memory(n * size + GRID_COPIES * grid):
+        if short := beyond_memory(n * size + GRID_COPIES * grid):
             raise GankitError(phrase(
                 "a grid of {n:,} images would need about {need} of memory, more than the "
                 "{have} available: draw fewer, or write them to an .npz or a folder, which "
@@ -434,6 +459,11 @@ def check_room(out: Path, n: int, config: Config, keypoints: int | None = None,
                 "{out} would hold {n:,} files, more than the {have:,} that its file system "
                 "can still hold: draw fewer, or write them to an .npz", out=out, n=n,
                 have=found.f_favail))
+    check_disk(out, disk)
+
+
+def check_disk(out: Path, disk: int) -> None:
+    """Refuse an output that would take `disk` bytes, more than is free where it goes."""
     free = free_disk(out.parent)
     if free is not None and disk > free:
         raise GankitError(phrase("{out} would take up to {need} on disk, more than the {have} "
@@ -441,17 +471,17 @@ def check_room(out: Path, n: int, config: Config, keypoints: int | None = None,
                                  need=byte_size(disk), have=byte_size(free)))
 
 
-def check_evaluation_room(n: int, config: Config, modes: int = 0) -> None:
-    """Refuse, before drawing them, n samples to evaluate that could not even be held in
-    memory: a lower bound for images (the uint8 samples, twice while they are gathered;
-    the metrics take more), and for a lab run's points what drawing and measuring them
-    all at once takes (noise, G's widest layer twice, the points in float32 and float64,
-    and their distances to each of the toy's `modes`)."""
-    if is_toy(config.dataset):
-        per_sample = 4 * config.latent_dim + 8 * max(config.g_hidden) + 24 + 24 * modes
-    else:
-        per_sample = 2 * config.image_size**2 * config.channels
-    if short := _beyond_memory(n * per_sample):
+def check_evaluation_room(n: int, config: Config) -> None:
+    """Refuse, before drawing them, n images to evaluate that could not even be held in
+    memory: a lower bound (the uint8 samples, twice while they are gathered; the metrics
+    take more)."""
+    check_memory_for(n, 2 * config.image_size**2 * config.channels)
+
+
+def check_memory_for(n: int, per_sample: int) -> None:
+    """Refuse n samples to evaluate that take `per_sample` bytes each, when the memory
+    available cannot hold them."""
+    if short := beyond_memory(n * per_sample):
         raise GankitError(phrase("--n {n:,} samples would need at least {need} of memory, more "
                                  "than the {have} available: evaluate fewer", n=n, **short))
 
@@ -515,7 +545,7 @@ def byte_size(count: int) -> str:
     return phrase("{size:,} bytes", size=count)
 
 
-def _beyond_memory(need: int) -> dict[str, str]:
+def beyond_memory(need: int) -> dict[str, str]:
     """{"need": ..., "have": ...}, in words, when `need` bytes exceed the memory available;
     else an empty dict."""
     have = available_memory()

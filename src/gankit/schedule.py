@@ -1,7 +1,8 @@
 """What a run does around its training steps, as data: the events after a step, at an
 epoch's end and when the loop stops, each saying when it is due and what it does. `Run`
 is the loop's bookkeeping plus `dispatch` of these lists; image runs and lab runs are two
-schedules over the same loop (SCHEDULES, picked by the dataset's kind).
+schedules over the same loop (SCHEDULES, keyed by gankit.kinds' names). The lab's
+schedule draws frames (gankit.frames) where the images' saves grids and scores FID.
 
 The rules of the order, stated here once and checked by tests/test_schedule.py:
 
@@ -29,13 +30,14 @@ from typing import TYPE_CHECKING
 import torch
 
 from gankit import records, seeds
-from gankit.frames import metrics_line
+from gankit.frames import Frames, metrics_line
 from gankit.images import make_grid, to_uint8
 from gankit.metrics import evaluate
 from gankit.models import generate, recompute_batchnorm
 from gankit.sample import sample_images
 
 if TYPE_CHECKING:
+    from gankit.config import Config
     from gankit.run import Run
 
 
@@ -52,6 +54,7 @@ class Schedule:
     epoch_end: tuple[Event, ...]  # after an epoch's last step
     ended_mid_epoch: tuple[Event, ...]  # the loop ended within an epoch (--max-steps, a break)
     interrupt: tuple[Event, ...]  # on a signal, before the run raises Interrupted
+    frames: Callable[[Config, torch.device], Frames | None]  # what draws a lab run's frames
 
 
 def dispatch(run: Run, events: tuple[Event, ...]) -> None:
@@ -123,18 +126,19 @@ def frame(run: Run) -> None:
     frame that draws it beside D, G's map and the curves so far, where an image run saves
     a grid."""
     # Measured once a step: --max-steps on a --sample-every step stops where a frame was.
-    if run.frame_step == run.step:
+    frames = run.frames
+    if frames.drawn_at == run.step:
         return
-    run.frame_step = run.step
+    frames.drawn_at = run.step
     run.guard.check()  # a diverged model draws nothing but NaN
     if not run.procs.is_main:
         return
     started = time.perf_counter()
-    result = run.lab.measure(run.nets.sampler)
+    result = frames.measure(run.nets.sampler)
     run.logger.evaluation(run.step, run.step // run.per_epoch, result,
                           time.perf_counter() - started,
-                          kind="toy", summary=metrics_line(result, run.lab.toy, run.language))
-    picture = run.lab.frame(run.nets.sampler, run.nets.discriminator,
+                          kind="toy", summary=metrics_line(result, frames.toy, run.language))
+    picture = frames.frame(run.nets.sampler, run.nets.discriminator,
                             records.read(run.dir.metrics), run.step, run.language)
     run.logger.samples(run.step, picture, palette=True)
     run.state.eval_time += time.perf_counter() - started  # as FID's: not training
@@ -183,10 +187,11 @@ def epoch_done(run: Run) -> None:
     run.timer.restart(run.step)  # the epoch's end is not a training step's time
 
 
-def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], None] | None
-                  ) -> Schedule:
+def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], None] | None,
+                  frames: Callable[[Config, torch.device], Frames | None]) -> Schedule:
     """A run's schedule around `samples` (what a run saves to show its G: a grid, a lab
-    frame) and its `evaluation` at an epoch's end (FID and best.pt, or none)."""
+    frame), its `evaluation` at an epoch's end (FID and best.pt, or none) and what makes
+    its `frames` (Frames for a lab run)."""
     return Schedule(
         after_step=(
             Event("status", status_due, status),
@@ -214,7 +219,9 @@ def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], No
             Event("last.pt", always, save_last),
             Event("report", always, report),
         ),
+        frames=frames,
     )
 
 
-SCHEDULES = {"images": make_schedule(grid, fid), "points": make_schedule(frame, None)}
+SCHEDULES = {"images": make_schedule(grid, fid, lambda config, device: None),
+             "points": make_schedule(frame, None, Frames)}

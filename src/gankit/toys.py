@@ -13,12 +13,16 @@ import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from gankit import seeds
 from gankit.errors import ConfigError, DataError, phrase
+
+if TYPE_CHECKING:
+    from gankit.config import Config
 
 # Points each split holds: 400 batches of the lab preset's 512 make an epoch.
 TRAIN_POINTS = 204_800
@@ -115,6 +119,51 @@ def check_toy(dataset: str) -> None:
     elif dataset not in TOYS:
         raise ConfigError(phrase("unknown toy {dataset!r}; choose from {names}", dataset=dataset,
                                  names=", ".join(TOY_NAMES)))
+
+
+def check_lab_config(config: Config) -> None:
+    """What a lab run (2-D points) cannot do: FID, classes, or a noise of one number (its
+    frames draw G's map of a noise plane)."""
+    if config.eval_every:
+        raise ConfigError(phrase("--eval-every computes FID, for images; a lab run measures "
+                                 "its toy (modes, high-quality share, JS) at each frame, "
+                                 "--sample-every"))
+    if config.clusters or config.aux_classifier:
+        raise ConfigError(phrase("the lab's toys train unconditional GANs: no --clusters or "
+                                 "--aux-classifier"))
+    if config.latent_dim < 2:
+        raise ConfigError(phrase("a lab run needs --latent-dim 2 or more: its frames draw G's "
+                                 "map of a plane of noise"))
+    check_toy(config.dataset)
+    if config.conditional:
+        raise ConfigError(phrase("the lab's toys train unconditional GANs; {dataset} has no "
+                                 "labels", dataset=config.dataset))
+
+
+@dataclass
+class Points:
+    """A split of a lab's 2-D distribution: `points` float32 N x 2, already in the
+    models' units. It has what the loop asks of a dataset (gankit.data.ImageData has the
+    same): `samples`, one sample's shape, and no labels."""
+
+    points: torch.Tensor
+    name: str
+    labels = None
+    clusters = 0
+    num_classes = 0
+
+    @property
+    def samples(self) -> torch.Tensor:
+        return self.points
+
+    @property
+    def sample_shape(self) -> tuple[int]:
+        return (2,)
+
+
+def load_points(dataset: str, split: str = "train") -> Points:
+    """A toy's split (or a points file's points) as Points."""
+    return Points(toy_points(dataset, split), dataset)
 
 
 def get_toy(dataset: str) -> Toy:

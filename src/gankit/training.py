@@ -14,14 +14,13 @@ from gankit import distributed, seeds
 from gankit.checkpoint import Resume
 from gankit.clusters import cluster_images
 from gankit.config import Config
-from gankit.data import load_dataset
+from gankit.kinds import kind_of, load_dataset
 from gankit.language import resolve_language
 from gankit.losses import get_loss
 from gankit.models import build_models
 from gankit.resolve import check_config
 from gankit.run import Run
 from gankit.steps import discriminator_step, generator_step, make_optimizer
-from gankit.toys import is_toy
 
 
 def train(config: Config, quiet: bool = False, resume: str | Path | Resume | None = None,
@@ -45,7 +44,7 @@ def train(config: Config, quiet: bool = False, resume: str | Path | Resume | Non
     try:
         run_dir = train_loop(config, point, quiet, overwrite, display, language, started)
     except BaseException as e:
-        lost = distributed.lost_contact(e, "lab" if is_toy(config.dataset) else "train")
+        lost = distributed.lost_contact(e, kind_of(config.dataset).command)
         distributed.stop()
         if lost:
             raise lost from None
@@ -64,7 +63,7 @@ def train_loop(config: Config, point: Resume | None, quiet: bool, overwrite: boo
     if config.clusters:  # self-conditioning: k-means clusters of the images stand in for labels
         data = cluster_images(data, config.clusters, config.seed)
     seeds.seed_global("weights", config.seed)
-    generator, discriminator = build_models(config, data.image_shape)
+    generator, discriminator = build_models(config, data.sample_shape)
     opt_g = make_optimizer(generator, config, "g")
     opt_d = make_optimizer(discriminator, config, "d")
     loss = get_loss(config.loss)

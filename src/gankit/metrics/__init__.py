@@ -135,12 +135,12 @@ class Reference:
 
 @functools.lru_cache(maxsize=2)
 def reference(dataset: str, data_dir: str = "") -> Reference:
-    from gankit.data import load_dataset
+    from gankit.data import load_images
 
     classifier = load_classifier(dataset)
-    test = load_dataset(dataset, "test", data_dir)
+    test = load_images(dataset, "test", data_dir)
     images = test.images[:, 0].numpy()
-    validation = load_dataset(dataset, "train", data_dir).images[-VALIDATION_IMAGES:, 0].numpy()
+    validation = load_images(dataset, "train", data_dir).images[-VALIDATION_IMAGES:, 0].numpy()
     features, probabilities = classify(classifier, images)
     return Reference(dataset, images, test.labels.numpy(), validation, classifier, features,
                      probabilities)
