@@ -585,3 +585,33 @@ def test_a_toy_loads_as_points_and_an_image_dataset_as_images():
     with pytest.raises(ConfigError, match="choose from mnist, fashion-mnist, folder:PATH, ring8"):
         gankit.load_dataset("cifar")
 
+
+def test_only_the_run_counts_steps():
+    """One step counter, TrainingState.step, which Run.log alone advances; the timer, the
+    divergence guard, the panel and the lab's frames keep the step they last saw."""
+    counting = {}
+    for name, source in modules().items():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
+                target = node.target
+                word = target.attr if isinstance(target, ast.Attribute) else getattr(
+                    target, "id", "")
+                if "step" in word:
+                    counting.setdefault(name, []).append(ast.unparse(node))
+    assert counting == {"gankit.run": ["state.step += 1"]}
+
+
+
+def test_the_divergence_guard_names_the_runs_step():
+    """The guard keeps the first bad step it was given (a resumed run's, here), with no
+    count of its own."""
+    from gankit.guards import Diverged, DivergenceGuard
+
+    guard = DivergenceGuard(torch.device("cpu"))
+    finite, nan = torch.tensor(1.0), torch.tensor(float("nan"))
+    guard.update(finite, finite, 1001)
+    guard.check()
+    guard.update(nan, finite, 1002)
+    guard.update(finite, torch.tensor(float("inf")), 1003)
+    with pytest.raises(Diverged, match="at step 1002: discriminator loss nan, generator loss 1"):
+        guard.check()

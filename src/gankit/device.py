@@ -65,12 +65,10 @@ class StepTimer:
     epoch's end (whose BatchNorm re-estimate, grid and FID are not training). On a CPU
     it measures nothing."""
 
-    def __init__(self, device: torch.device, step: int = 0):
+    def __init__(self, device: torch.device):
         self.cuda = device.type == "cuda"
         self.device = device
-        self.step = step
-        self.mark = None
-        self.restart(step)
+        self.mark, self.marked_at = None, 0  # a CUDA event, and the run's step then
 
     def _event(self):
         event = torch.cuda.Event(enable_timing=True)
@@ -81,18 +79,18 @@ class StepTimer:
         """Time from here: what came since the last lap (an epoch's end) is not a step's."""
         if self.cuda:
             torch.cuda.reset_peak_memory_stats(self.device)
-            self.mark, self.step = self._event(), step
+            self.mark, self.marked_at = self._event(), step
 
     def lap(self, step: int) -> dict[str, float]:
         """{"ms_per_step", "peak_memory_gib"} since the last lap, or {} off CUDA."""
-        if not self.cuda or step <= self.step:
+        if not self.cuda or self.mark is None or step <= self.marked_at:
             return {}
         mark = self._event()
         mark.synchronize()
-        milliseconds = self.mark.elapsed_time(mark) / (step - self.step)
+        milliseconds = self.mark.elapsed_time(mark) / (step - self.marked_at)
         peak = torch.cuda.max_memory_allocated(self.device) / 2**30
         torch.cuda.reset_peak_memory_stats(self.device)
-        self.mark, self.step = mark, step
+        self.mark, self.marked_at = mark, step
         return {"ms_per_step": milliseconds, "peak_memory_gib": peak}
 
 

@@ -73,17 +73,17 @@ class DivergenceGuard:
     not finite; `check()` syncs and raises. Called before every save, so a diverged
     model never overwrites a good checkpoint."""
 
-    def __init__(self, device: torch.device, first_step: int, reduce=lambda value: value):
+    def __init__(self, device: torch.device, reduce=lambda value: value):
         self.reduce = reduce  # under DDP: the max over ranks, so all ranks stop together
-        self.step = torch.tensor(first_step, device=device)
         self.first_bad = torch.tensor(-1, device=device)
         self.bad_losses = torch.zeros(2, device=device)
 
-    def update(self, d_loss: torch.Tensor, g_loss: torch.Tensor) -> None:
-        self.step += 1
+    def update(self, d_loss: torch.Tensor, g_loss: torch.Tensor, step: int) -> None:
+        """Take the losses of the run's `step` (a Python number: the kernel takes it as
+        an argument, with no copy to the device)."""
         losses = torch.stack([d_loss.float(), g_loss.float()])
         newly_bad = self.first_bad.lt(0) & ~torch.isfinite(losses).all()
-        self.first_bad = torch.where(newly_bad, self.step, self.first_bad)
+        self.first_bad = torch.where(newly_bad, step, self.first_bad)
         self.bad_losses = torch.where(newly_bad, losses, self.bad_losses)
 
     def check(self) -> None:

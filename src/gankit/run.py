@@ -166,13 +166,13 @@ class Run:
         # was saved as its epoch's end work began: batches() does that work first.
         self.epoch_ended = self.step if point is None or point.exact else -1
         self.last_d: dict[str, torch.Tensor] = {}  # the last D step's outputs, for status lines
-        self.guard = DivergenceGuard(self.device, self.step, self.procs.max)
+        self.guard = DivergenceGuard(self.device, self.procs.max)
         self.stop = StopSignal()
         self.entered = False
         self.logger = RunLog(self.dir, config, self.per_epoch, self.total_steps, quiet,
                              resume_step=self.step, active=self.procs.is_main, display=display,
                              language=language)
-        self.timer = StepTimer(self.device, self.step)
+        self.timer = StepTimer(self.device)
         self.cpu = CpuShare(self.device, self.nets.generator, self.nets.discriminator)
         self.announce(restored, point)
 
@@ -233,7 +233,7 @@ class Run:
             state.g_loss = g
         state.step += 1
         self.cpu.update()
-        self.guard.update(d["d_loss"], state.g_loss)
+        self.guard.update(d["d_loss"], state.g_loss, state.step)
         self.logger.advance(state.step)
         self.last_d = d
         dispatch(self, self.schedule.after_step)
