@@ -615,3 +615,24 @@ def test_the_divergence_guard_names_the_runs_step():
     guard.update(finite, torch.tensor(float("inf")), 1003)
     with pytest.raises(Diverged, match="at step 1002: discriminator loss nan, generator loss 1"):
         guard.check()
+
+
+def test_a_new_runs_config_is_checked_once(tmp_path, tiny_mnist, monkeypatch):
+    """The CLI resolves the config and train() takes it as checked; a hand-built config
+    is checked by train(), and a config changed since is checked again."""
+    import gankit.resolve
+
+    checks = []
+    real = gankit.resolve.check_names
+    monkeypatch.setattr(gankit.resolve, "check_names",
+                        lambda config: checks.append(config) or real(config))
+    assert main(["train", "--data-dir", str(tiny_mnist), "--run-dir", str(tmp_path / "run"),
+                 "--batch-size", "50", "--max-steps", "2", "--device", "cpu", "--quiet"]) == 0
+    assert len(checks) == 1
+    config = Config(data_dir=str(tiny_mnist), run_dir=str(tmp_path / "hand"), batch_size=50,
+                    max_steps=2, device="cpu")
+    train(config, quiet=True)
+    assert len(checks) == 2
+    config.d_hidden.append(0)  # in place, in a list: a layer of no units
+    with pytest.raises(ConfigError, match="d_hidden"):
+        gankit.resolve.check_config(config)

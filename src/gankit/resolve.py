@@ -7,6 +7,7 @@ in the modules that build on config.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from gankit.losses import get_loss
 from gankit.models import check_architecture
 from gankit.steps import check_lr_schedule, check_optimizer
 
+# The last config resolved or checked, as a copy (its lists too: d_hidden may change in
+# place). The CLI resolves a config and hands it to train(), which checks a Config built
+# by hand: one equal to this one was checked already.
+_last_checked: list[Config] = []
+
 
 def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
                    overrides: dict | None = None) -> Config:
@@ -24,7 +30,7 @@ def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
     if config.dataset.startswith("points:"):  # a run resumes, samples and reports elsewhere
         path = Path(config.dataset.removeprefix("points:")).absolute()
         config = dataclasses.replace(config, dataset=f"points:{path}")
-    return check_names(config)
+    return checked(check_names(config))
 
 
 def config_from_dict(values: dict, source: str = "config") -> Config:
@@ -34,8 +40,16 @@ def config_from_dict(values: dict, source: str = "config") -> Config:
 
 
 def check_config(config: Config) -> Config:
-    """Every check resolve_config makes, for a Config built by hand."""
-    return check_names(validate(config))
+    """Every check resolve_config makes, for a Config built by hand (once: a config equal
+    to the last one resolved or checked is not checked again)."""
+    if _last_checked and config == _last_checked[0]:
+        return config
+    return checked(check_names(validate(config)))
+
+
+def checked(config: Config) -> Config:
+    _last_checked[:] = [copy.deepcopy(config)]
+    return config
 
 
 def check_names(config: Config) -> Config:
