@@ -20,6 +20,9 @@ python -m gankit train --preset cdcgan --compile --device cuda --max-steps 300 -
   --run-dir "$out/cdcgan-compile" && tail -n 1 "$out/cdcgan-compile/metrics.jsonl"
 python -m gankit train --resume "$out/cdcgan-compile" --device cpu --no-compile \
   --max-steps 310 | tee "$out/resume-on-cpu.txt"
+# A lab run on the GPU: its frames (G's map, D's field) and measures come from CUDA tensors.
+python -m gankit lab --device cuda --max-steps 400 --sample-every 200 --quiet \
+  --run-dir "$out/lab" && tail -n 2 "$out/lab/metrics.jsonl"
 python -m pip install --quiet pytest hypothesis
 # A failing test is recorded, not fatal: the runs below still have their minutes.
 python -m pytest -q tests/test_run_parts.py tests/test_reliability.py tests/test_train.py \
