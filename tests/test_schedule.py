@@ -10,8 +10,9 @@ from gankit.config import Config
 from gankit.guards import Diverged
 from gankit.schedule import SCHEDULES, dispatch
 
-WRITES = {"save_last", "save_epoch", "save_best"}  # collectives too: they gather the ranks
-COLLECTIVES = {"guard", "mean", "any"} | WRITES  # calls every rank must make alike
+# The checkpoints, collectives too (they gather the ranks), and the export.
+WRITES = {"save_last", "save_epoch", "save_best", "export"}
+COLLECTIVES = {"guard", "mean", "any", "in_sync"} | WRITES  # calls every rank must make alike
 
 
 def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10):
@@ -32,18 +33,22 @@ def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10):
         step=step, per_epoch=10, epoch_ended=-1, language="en", device="cpu",
         guard=SimpleNamespace(check=check),
         procs=SimpleNamespace(is_main=rank == 0, mean=note("mean", _Tolist()),
-                              any=note("any", True)),
+                              any=note("any", True), in_sync=note("in_sync", True),
+                              distributed=True, world_size=2),
         logger=SimpleNamespace(status=note("status"), samples=note("samples"),
                                evaluation=note("evaluation"), end_epoch=note("end_epoch"),
-                               write_report=note("write_report")),
+                               write_report=note("write_report"), record=note("record"),
+                               message=note("message")),
         checkpointer=SimpleNamespace(save_last=note("save_last"), save_epoch=note("save_epoch"),
-                                     save_best=note("save_best")),
+                                     save_best=note("save_best"), export=note("export")),
         timer=SimpleNamespace(lap=note("lap", {}), restart=note("restart")),
-        state=SimpleNamespace(g_loss=0.0, eval_time=0.0, best_fid=float("inf")),
-        nets=SimpleNamespace(sampler=None, discriminator=None, ema=None),
+        state=SimpleNamespace(g_loss=0.0, eval_time=0.0, best_fid=float("inf"),
+                              clock=SimpleNamespace(setup=0.0, before=0.0)),
+        first_step=0, elapsed=1.0,
+        nets=SimpleNamespace(sampler=None, generator=None, discriminator=None, ema=None),
         frames=SimpleNamespace(measure=note("measure", {}), frame=note("frame"), toy=None,
                                drawn_at=-1),
-        dir=SimpleNamespace(metrics=None), fixed_noise=None, fixed_labels=None,
+        dir=SimpleNamespace(metrics=None, root="run"), fixed_noise=None, fixed_labels=None,
         last_d={"d_loss": 0.0})
 
 
@@ -65,7 +70,8 @@ def no_work(monkeypatch):
 
 
 EVERY_LIST = [pytest.param(kind, moment, id=f"{kind}-{moment}") for kind in SCHEDULES
-              for moment in ("after_step", "epoch_end", "ended_mid_epoch", "interrupt")]
+              for moment in ("after_step", "epoch_end", "ended_mid_epoch", "interrupt",
+                             "run_end")]
 
 
 @pytest.mark.parametrize(("kind", "moment"), EVERY_LIST)
@@ -115,3 +121,16 @@ def test_image_runs_evaluate_at_an_epochs_end_and_lab_runs_draw_frames():
     journal = []
     dispatch(stand_in(journal, 0), SCHEDULES["points"].epoch_end)
     assert "measure" in journal and "save_best" not in journal
+
+
+@pytest.mark.parametrize("kind", list(SCHEDULES))
+def test_the_run_ends_with_the_export_then_its_records(kind):
+    """The loop's last epoch work (last.pt) is done before run_end: the export holds
+    last.pt's weights, checked on every rank first; the end record and the report follow."""
+    journal = []
+    dispatch(stand_in(journal, 0), SCHEDULES[kind].run_end)
+    assert journal[:2] == ["guard", "in_sync"]
+    writes = [name for name in journal if name in WRITES]
+    assert writes == ["export"]
+    assert journal.index("export") < journal.index("record") < journal.index("write_report")
+    assert journal[-1] == "message"

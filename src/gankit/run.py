@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from gankit import records, seeds
+from gankit import seeds
 from gankit.atomic import remove_stale_temporaries
 from gankit.checkpoint import Checkpointer, Resume, export_step, restore
 from gankit.config import Config
@@ -35,7 +35,6 @@ from gankit.language import (
     number,
     resolve_language,
     say,
-    say_count,
     setting_name,
 )
 from gankit.lock import RunLock
@@ -162,6 +161,7 @@ class Run:
         if point and not self.exporting_only:
             self.checkpointer.forget_export()
         self.first_step = self.step
+        self.elapsed = 0.0  # this session's loop time, once it ends (the end record's)
         # The step of the last epoch end whose work was done. An epoch snapshot (--fallback)
         # was saved as its epoch's end work began: batches() does that work first.
         self.epoch_ended = self.step if point is None or point.exact else -1
@@ -325,40 +325,19 @@ class Run:
                 self.release_lock()
 
     def finish(self) -> None:
-        """The loop ended (or left early): last grid and checkpoint, the exported
-        generator, the end record and the report."""
+        """The loop ended (or left early): its epoch's work (last grid and checkpoint),
+        then the schedule's run_end (the export, the end record, the report)."""
         if self.exporting_only:
             self.checkpointer.export(self.nets.sampler, self.config, self.step)
             self.logger.message(say(self.language, "exported", run_dir=self.dir.root,
                                     step=self.step))
             return
-        clock = self.state.clock
-        elapsed = clock.loop()
+        self.elapsed = self.state.clock.loop()
         if self.step % self.per_epoch:  # stopped mid-epoch by --max-steps or a break
             self.between_steps(self.schedule.ended_mid_epoch)
         elif self.epoch_ended != self.step:  # a loop that broke off right after the
             self.between_steps(self.schedule.epoch_end)  # epoch's last batch
-        self.guard.check()
-        if self.procs.distributed and not self.procs.in_sync(self.nets.generator,
-                                                             self.nets.discriminator):
-            raise GankitError(phrase("the ranks' weights differ after training; checkpoints "
-                                     "hold rank 0's"))
-        self.checkpointer.export(self.nets.sampler, self.config, self.step)
-        steps_run = self.step - self.first_step
-        # train_time_s and eval_time_s are the whole run's, over all its sessions.
-        session = clock.setup + elapsed
-        self.logger.record(records.make(
-            "end", step=self.step, train_time_s=clock.before + session, session_time_s=session,
-            setup_time_s=clock.setup, eval_time_s=self.state.eval_time,
-            steps_per_s=steps_run / elapsed if elapsed else 0.0, device=str(self.device),
-            world_size=self.procs.world_size))
-        self.logger.write_report()
-        per_epoch = elapsed / max(steps_run, 1) * self.per_epoch
-        self.logger.message(say_count(self.language, "end", steps_run,
-                                      steps=number(steps_run, self.language),
-                                      seconds=number(elapsed, self.language, 1),
-                                      per_epoch=number(per_epoch, self.language, 1),
-                                      run_dir=self.dir.root))
+        self.between_steps(self.schedule.run_end)
 
 
 def shared_run_dir(config: Config, overwrite: bool, procs) -> tuple[RunDir, RunLock | None]:

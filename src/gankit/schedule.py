@@ -1,22 +1,27 @@
 """What a run does around its training steps, as data: the events after a step, at an
-epoch's end and when the loop stops, each saying when it is due and what it does. `Run`
-is the loop's bookkeeping plus `dispatch` of these lists; image runs and lab runs are two
-schedules over the same loop (SCHEDULES, keyed by gankit.kinds' names). The lab's
-schedule draws frames (gankit.frames) where the images' saves grids and scores FID.
+epoch's end, when the loop stops and when the run ends, each saying when it is due and
+what it does. `Run` is the loop's bookkeeping plus `dispatch` of these lists; image runs
+and lab runs are two schedules over the same loop (SCHEDULES, keyed by gankit.kinds'
+names). The lab's schedule draws frames (gankit.frames) where the images' saves grids
+and scores FID.
 
 The rules of the order, stated here once and checked by tests/test_schedule.py:
 
 - Every rank runs every due event, in the same order: the collectives inside them (the
   divergence check, the status line's mean over the ranks, the checkpoints' gathering of
-  the ranks' random streams, FID's vote for best.pt) pair up across the ranks. Inside an
-  event, only the Checkpointer and the RunLog write, and they write on rank 0 alone. A lab
-  frame is drawn on rank 0 after the event's collectives; FID is computed on rank 0
-  before its vote, which the other ranks wait in (within the process group's timeout).
+  the ranks' random streams, FID's vote for best.pt, the end's check that the ranks'
+  weights agree) pair up across the ranks. Inside an event, only the Checkpointer and the
+  RunLog write, and they write on rank 0 alone. A lab frame is drawn on rank 0 after the
+  event's collectives; FID is computed on rank 0 before its vote, which the other ranks
+  wait in (within the process group's timeout).
 - At an epoch's end, last.pt is the last checkpoint written, after the grid, the
   snapshot, FID and best.pt: a crash in that work resumes from the last.pt before it and
   does it again. The report, written from what is on disk, follows.
 - A diverged model never replaces a good checkpoint: every event that writes one checks
   the guard first, itself.
+- At the run's end, after its last epoch's work (or the work of an epoch cut short), the
+  export is written from what last.pt holds, once the ranks are found in sync; the end
+  record and the report follow it.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from typing import TYPE_CHECKING
 import torch
 
 from gankit import records, seeds
+from gankit.errors import GankitError, phrase
 from gankit.frames import Frames, metrics_line
 from gankit.images import make_grid, to_uint8
+from gankit.language import number, say_count
 from gankit.metrics import evaluate
 from gankit.models import generate, recompute_batchnorm
 from gankit.sample import sample_images
@@ -54,6 +61,7 @@ class Schedule:
     epoch_end: tuple[Event, ...]  # after an epoch's last step
     ended_mid_epoch: tuple[Event, ...]  # the loop ended within an epoch (--max-steps, a break)
     interrupt: tuple[Event, ...]  # on a signal, before the run raises Interrupted
+    run_end: tuple[Event, ...]  # the loop ended and its epoch's work is done
     frames: Callable[[Config, torch.device], Frames | None]  # what draws a lab run's frames
 
 
@@ -182,6 +190,40 @@ def report(run: Run) -> None:
     run.logger.write_report()
 
 
+def ranks_in_sync(run: Run) -> None:
+    if not run.procs.in_sync(run.nets.generator, run.nets.discriminator):
+        raise GankitError(phrase("the ranks' weights differ after training; checkpoints hold "
+                                 "rank 0's"))
+
+
+def export(run: Run) -> None:
+    """generator.safetensors, from the sampler that last.pt holds."""
+    run.guard.check()
+    run.checkpointer.export(run.nets.sampler, run.config, run.step)
+
+
+def end_record(run: Run) -> None:
+    """The run's times in metrics.jsonl: train_time_s and eval_time_s are the whole
+    run's, over all its sessions; the line that ends the session."""
+    clock, steps_run, elapsed = run.state.clock, run.step - run.first_step, run.elapsed
+    session = clock.setup + elapsed
+    run.logger.record(records.make(
+        "end", step=run.step, train_time_s=clock.before + session, session_time_s=session,
+        setup_time_s=clock.setup, eval_time_s=run.state.eval_time,
+        steps_per_s=steps_run / elapsed if elapsed else 0.0, device=str(run.device),
+        world_size=run.procs.world_size))
+
+
+def end_message(run: Run) -> None:
+    steps_run, elapsed, language = run.step - run.first_step, run.elapsed, run.language
+    per_epoch = elapsed / max(steps_run, 1) * run.per_epoch
+    run.logger.message(say_count(language, "end", steps_run,
+                                 steps=number(steps_run, language),
+                                 seconds=number(elapsed, language, 1),
+                                 per_epoch=number(per_epoch, language, 1),
+                                 run_dir=run.dir.root))
+
+
 def epoch_done(run: Run) -> None:
     run.epoch_ended = run.step
     run.timer.restart(run.step)  # the epoch's end is not a training step's time
@@ -218,6 +260,14 @@ def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], No
             Event("batchnorm", always, settle_sampler),  # last.pt is what sample reads
             Event("last.pt", always, save_last),
             Event("report", always, report),
+        ),
+        run_end=(
+            Event("guard", always, lambda run: run.guard.check()),
+            Event("ranks in sync", lambda run: run.procs.distributed, ranks_in_sync),
+            Event("export", always, export),
+            Event("end record", always, end_record),
+            Event("report", always, report),
+            Event("end message", always, end_message),
         ),
         frames=frames,
     )
