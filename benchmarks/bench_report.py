@@ -18,14 +18,14 @@ import numpy as np
 from gankit import records
 from gankit.atomic import write_text
 from gankit.config import Config, toml_text
-from gankit.data import load_dataset
+from gankit.data import load_images
 from gankit.images import make_grid, save_png
 from gankit.report import build_report
 from gankit.rundir import RunDir
 
 
 def simulate(run: RunDir, epochs: int, per_epoch: int = 469, log_every: int = 100) -> None:
-    digits = load_dataset("mnist").images[:, 0].numpy()
+    digits = load_images("mnist").images[:, 0].numpy()
     rng = np.random.default_rng(0)
     run.samples.mkdir(parents=True)
     write_text(run.config, toml_text(Config(epochs=epochs)))

@@ -23,7 +23,7 @@ import torch
 from notebook_as_written import LATENT, train_notebook
 
 from gankit import records
-from gankit.data import load_dataset
+from gankit.data import load_images
 from gankit.metrics import evaluate
 
 SAMPLES = 5000
@@ -40,7 +40,7 @@ def fid_of_notebook_generator(generator: torch.nn.Module) -> float:
 
 def reference(epochs: int, out: Path) -> None:
     """Train the notebook as written for `epochs`, scoring its G after each epoch."""
-    images = load_dataset("mnist").images[:, 0]
+    images = load_images("mnist").images[:, 0]
     logged, started, eval_time = [], time.perf_counter(), 0.0
 
     def epoch_end(epoch: int, generator: torch.nn.Module) -> None:
@@ -86,7 +86,7 @@ def plot(run_dirs: list[Path], reference_records: Path | None, out: Path) -> Non
     if reference_records:
         curve = fid_curve(reference_records)
         lines[f"notebook as written ({len(curve)} epochs)"] = curve
-    real = evaluate(load_dataset("mnist").images[:SAMPLES, 0].numpy(), "mnist", ["fid"])["fid"]
+    real = evaluate(load_images("mnist").images[:SAMPLES, 0].numpy(), "mnist", ["fid"])["fid"]
 
     figure, axes = plt.subplots(figsize=(7.5, 4.5), dpi=120)
     for label, curve in lines.items():

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, safe_open, save_file
 
-from gankit.data import load_dataset
+from gankit.data import load_images
 from gankit.features import Classifier, classifier_path, classify
 
 EPOCHS = {"mnist": 8, "fashion-mnist": 15}
@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     epochs = args.epochs or EPOCHS[args.dataset]
     if args.calibrate_only:
-        train, test = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
+        train, test = load_images(args.dataset, "train"), load_images(args.dataset, "test")
         model = Classifier()
         weights = load_file(str(classifier_path(args.dataset)))
         weights.setdefault("feature_scale", torch.tensor(1.0))
@@ -79,7 +79,7 @@ def main() -> None:
 
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
-    train, test = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
+    train, test = load_images(args.dataset, "train"), load_images(args.dataset, "test")
     model = Classifier().to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     steps_per_epoch = -(-len(train.images) // 128)
