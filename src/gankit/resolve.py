@@ -29,7 +29,8 @@ def resolve_config(preset: str = "seed", config_file: str | Path | None = None,
     config = combine(preset, config_file, overrides)
     if config.dataset.startswith("points:"):  # a run resumes, samples and reports elsewhere
         path = Path(config.dataset.removeprefix("points:")).absolute()
-        config = dataclasses.replace(config, dataset=f"points:{path}")
+        # The absolute path is what runs keep: its folders are checked too (UTF-8 text).
+        config = validate(dataclasses.replace(config, dataset=f"points:{path}"))
     return checked(check_names(config))
 
 
