@@ -469,11 +469,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.n = 10_000 if args.n is None else args.n
         if args.n < 1:
             raise GankitError(phrase("--n must be at least 1, got {n}", n=args.n))
-        *loaded, read = load_generator_from(source, pick_device(args.device), args.raw,
-                                            args.fallback)
+        generator, config, read = load_generator_from(source, pick_device(args.device),
+                                                      args.raw, args.fallback)
+        loaded = (generator, config)
         # Which weights were scored, when --fallback may have stepped back from the usual.
         weights = {"weights": str(read)} if args.fallback else {}
-        kind = kind_of(loaded[1].dataset).name
+        kind = kind_of(config.dataset).name
     score = {"images": score_images, "points": score_points}[kind]
     results, text = score(source, {"source": str(source), **weights}, loaded, args.n,
                           args.seed, requested, args.dataset, args.data_dir or "")

@@ -79,7 +79,7 @@ class Dataset(Protocol):
     clusters: int
 
     @property
-    def samples(self) -> torch.Tensor: ...  # what batches are drawn from, N x sample_shape
+    def real(self) -> torch.Tensor: ...  # the examples batches are drawn from, N x sample_shape
 
     @property
     def sample_shape(self) -> tuple[int, ...]: ...
@@ -93,7 +93,7 @@ class ImageData:
     """A dataset split: images uint8 N x C x H x W, labels int64 N (or None). After
     `cluster_images(data, k, seed)` the labels are the images' k-means clusters, and
     `clusters` is k (0 for a dataset's own labels). The lab's 2-D points are
-    gankit.toys.Points, with the same `samples` and `sample_shape`."""
+    gankit.toys.Points, with the same `real` and `sample_shape`."""
 
     images: torch.Tensor
     labels: torch.Tensor | None
@@ -101,8 +101,8 @@ class ImageData:
     clusters: int = 0
 
     @property
-    def samples(self) -> torch.Tensor:
-        """What the loop draws its batches from: the images."""
+    def real(self) -> torch.Tensor:
+        """What the loop draws its batches of real examples from: the images."""
         return self.images
 
     @property

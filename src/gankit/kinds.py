@@ -5,7 +5,9 @@ below the loop (loading, checks, a sample's shape, the architectures that fit it
 The modules above the loop key their own registries by a kind's `name` (the schedules
 in gankit.schedule, the CLI's samplers and evaluators). The lab's parts live in the
 lab's own modules (toys, frames, gan_lab); no other module asks whether a dataset is a
-toy.
+toy. (A `points:FILE` dataset is still read as a path where paths are handled, as
+`folder:PATH` is: made absolute by gankit.resolve, checked for UTF-8 by gankit.config,
+shortened for a run dir's name by gankit.data.)
 """
 
 from __future__ import annotations

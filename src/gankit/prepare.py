@@ -27,7 +27,7 @@ class Prepared:
     """What a run trains: the networks and the data on `device`, and the processes."""
 
     nets: Networks
-    samples: torch.Tensor
+    real: torch.Tensor  # the dataset's examples
     labels: torch.Tensor | None
     device: torch.device
     procs: distributed.Processes
@@ -58,7 +58,7 @@ def prepare(config: Config, data: Dataset, generator: torch.nn.Module,
     nets = Networks(generator, discriminator, g_fast, d_fast, procs.wrap(g_fast, device),
                     d_sync, ema, d_penalty)
     labels = data.labels.to(device) if config.conditional or config.clusters else None
-    return Prepared(nets, data.samples.to(device), labels, device, procs)
+    return Prepared(nets, data.real.to(device), labels, device, procs)
 
 
 def check_data(config: Config, data: Dataset) -> None:

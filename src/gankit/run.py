@@ -84,7 +84,7 @@ class Run:
             config = point.check(config)
         placed = prepare(config, data, generator, discriminator)
         self.nets, self.device, self.procs = placed.nets, placed.device, placed.procs
-        self.samples, self.labels = placed.samples, placed.labels
+        self.real, self.labels = placed.real, placed.labels
         self.opt_g, self.opt_d = opt_g, opt_d
         self.lock = None
         self.dir: RunDir | None = None
@@ -122,8 +122,8 @@ class Run:
                 torch.arange(config.grid_size, device=self.device) % config.clusters)
         self.kind = kind_of(config.dataset)
         self.schedule = SCHEDULES[self.kind.name]
-        self.frames = self.schedule.frames(config, self.device)  # a lab run's, else None
-        self.per_epoch = num_batches(len(self.samples), config.batch_size, self.procs.world_size)
+        self.frames = self.schedule.make_frames(config, self.device)  # a lab run's, else None
+        self.per_epoch = num_batches(len(self.real), config.batch_size, self.procs.world_size)
         self.total_steps = config.epochs * self.per_epoch
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
@@ -206,7 +206,7 @@ class Run:
         while self.step < self.total_steps:
             epoch, first_batch = divmod(self.step, self.per_epoch)
             self.logger.start_epoch(epoch, first_batch)
-            for real, labels in iterate_batches(self.samples, config.batch_size, config.seed, epoch,
+            for real, labels in iterate_batches(self.real, config.batch_size, config.seed, epoch,
                                                 first_batch, self.procs.rank,
                                                 self.procs.world_size, self.labels):
                 before = self.step
@@ -283,7 +283,7 @@ class Run:
         self.logger.message(say(language, "resume" if self.step else "start",
                                 preset=config.preset, step=self.step,
                                 dataset=setting_name("dataset", config.dataset, language),
-                                images=written(len(self.samples)),
+                                images=written(len(self.real)),
                                 kind=self.kind.name, batching=batching,
                                 per_epoch=written(self.per_epoch),
                                 device=device_name(self.device, language),

@@ -62,7 +62,7 @@ class Schedule:
     ended_mid_epoch: tuple[Event, ...]  # the loop ended within an epoch (--max-steps, a break)
     interrupt: tuple[Event, ...]  # on a signal, before the run raises Interrupted
     run_end: tuple[Event, ...]  # the loop ended and its epoch's work is done
-    frames: Callable[[Config, torch.device], Frames | None]  # what draws a lab run's frames
+    make_frames: Callable[[Config, torch.device], Frames | None]  # a lab run's Frames
 
 
 def dispatch(run: Run, events: tuple[Event, ...]) -> None:
@@ -203,8 +203,9 @@ def export(run: Run) -> None:
 
 
 def end_record(run: Run) -> None:
-    """The run's times in metrics.jsonl: train_time_s and eval_time_s are the whole
-    run's, over all its sessions; the line that ends the session."""
+    """The `end` record in metrics.jsonl, from the session's loop time that Run.finish
+    measured (run.elapsed): train_time_s and eval_time_s are the whole run's, over all
+    its sessions."""
     clock, steps_run, elapsed = run.state.clock, run.step - run.first_step, run.elapsed
     session = clock.setup + elapsed
     run.logger.record(records.make(
@@ -230,10 +231,10 @@ def epoch_done(run: Run) -> None:
 
 
 def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], None] | None,
-                  frames: Callable[[Config, torch.device], Frames | None]) -> Schedule:
+                  make_frames: Callable[[Config, torch.device], Frames | None]) -> Schedule:
     """A run's schedule around `samples` (what a run saves to show its G: a grid, a lab
     frame), its `evaluation` at an epoch's end (FID and best.pt, or none) and what makes
-    its `frames` (Frames for a lab run)."""
+    a run's `frames` (`make_frames`: Frames for a lab run)."""
     return Schedule(
         after_step=(
             Event("status", status_due, status),
@@ -269,7 +270,7 @@ def make_schedule(samples: Callable[[Run], None], evaluation: Callable[[Run], No
             Event("report", always, report),
             Event("end message", always, end_message),
         ),
-        frames=frames,
+        make_frames=make_frames,
     )
 
 

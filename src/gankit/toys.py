@@ -144,7 +144,7 @@ def check_lab_config(config: Config) -> None:
 class Points:
     """A split of a lab's 2-D distribution: `points` float32 N x 2, already in the
     models' units. It has what the loop asks of a dataset (gankit.data.ImageData has the
-    same): `samples`, one sample's shape, and no labels."""
+    same): `real`, one sample's shape, and no labels."""
 
     points: torch.Tensor
     name: str
@@ -153,7 +153,7 @@ class Points:
     num_classes = 0
 
     @property
-    def samples(self) -> torch.Tensor:
+    def real(self) -> torch.Tensor:
         return self.points
 
     @property
