@@ -3,6 +3,7 @@
 import ast
 import dataclasses
 import json
+import os
 import re
 from pathlib import Path
 
@@ -570,13 +571,13 @@ def test_a_toy_loads_as_points_and_an_image_dataset_as_images():
 
     points = gankit.load_dataset("ring8")
     assert isinstance(points, Points) and not isinstance(points, ImageData)
-    assert points.samples.shape == (TRAIN_POINTS, 2) and points.samples.dtype == torch.float32
+    assert points.real.shape == (TRAIN_POINTS, 2) and points.real.dtype == torch.float32
     assert points.sample_shape == (2,) and points.labels is None and points.num_classes == 0
     images = gankit.load_dataset("mnist", "test")
-    assert isinstance(images, ImageData) and images.samples is images.images
+    assert isinstance(images, ImageData) and images.real is images.images
     assert images.sample_shape == images.image_shape == (1, 28, 28)
     assert images.num_classes == 10
-    wanted = {"name", "labels", "clusters", "samples", "sample_shape", "num_classes"}
+    wanted = {"name", "labels", "clusters", "real", "sample_shape", "num_classes"}
     members = {*Dataset.__annotations__,
                *(name for name, value in vars(Dataset).items() if isinstance(value, property))}
     assert members == wanted
@@ -589,17 +590,35 @@ def test_a_toy_loads_as_points_and_an_image_dataset_as_images():
 def test_only_the_run_counts_steps():
     """One step counter, TrainingState.step, which Run.log alone advances; the timer, the
     divergence guard, the panel and the lab's frames keep the step they last saw."""
-    counting = {}
-    for name, source in modules().items():
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
-                target = node.target
-                word = target.attr if isinstance(target, ast.Attribute) else getattr(
-                    target, "id", "")
-                if "step" in word:
-                    counting.setdefault(name, []).append(ast.unparse(node))
-    assert counting == {"gankit.run": ["state.step += 1"]}
+    counting = {name: steps_counted(source) for name, source in modules().items()}
+    assert {name: found for name, found in counting.items() if found} == {
+        "gankit.run": ["state.step += 1"]}
 
+
+def steps_counted(source: str) -> list[str]:
+    """The statements of `source` that add to something named like a step:
+    `x.step += 1`, `step = step + 1`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
+            targets = [node.target]
+        elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp)
+              and isinstance(node.value.op, ast.Add)):
+            targets = [t for t in node.targets
+                       if ast.unparse(t) in (ast.unparse(node.value.left),
+                                             ast.unparse(node.value.right))]
+        else:
+            continue
+        if any("step" in ast.unparse(target).rsplit(".", 1)[-1] for target in targets):
+            found.append(ast.unparse(node))
+    return found
+
+
+def test_the_counting_test_sees_a_step_counted():
+    assert steps_counted("self.step += 1") == ["self.step += 1"]
+    assert steps_counted("step = step + 1\nsteps = 1 + steps") == ["step = step + 1",
+                                                                    "steps = 1 + steps"]
+    assert steps_counted("first_step = step + 1\nself.d_updates += 1") == []
 
 
 def test_the_divergence_guard_names_the_runs_step():
@@ -636,3 +655,27 @@ def test_a_new_runs_config_is_checked_once(tmp_path, tiny_mnist, monkeypatch):
     config.d_hidden.append(0)  # in place, in a list: a layer of no units
     with pytest.raises(ConfigError, match="d_hidden"):
         gankit.resolve.check_config(config)
+
+
+def test_the_scripts_and_benchmarks_import_what_gankit_has():
+    """They run outside the suite: a name moved or renamed in gankit is caught here."""
+    import importlib
+
+    root = PACKAGE.parents[1]
+    for path in sorted([*(root / "scripts").glob("*.py"), *(root / "benchmarks").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gankit"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    name = f"{node.module}.{alias.name}"
+                    assert hasattr(module, alias.name) or name in modules(), f"{path.name}: {name}"
+
+
+def test_a_points_file_in_a_folder_not_named_in_utf8_is_refused(tmp_path, monkeypatch):
+    """resolve_config makes a points: path absolute after its checks: the path runs keep is
+    checked too, and train() takes the config as resolve_config left it."""
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xffdir"))
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        gankit.resolve_config("lab", overrides={"dataset": "points:pts.npy"})

@@ -15,8 +15,10 @@ WRITES = {"save_last", "save_epoch", "save_best", "export"}
 COLLECTIVES = {"guard", "mean", "any", "in_sync"} | WRITES  # calls every rank must make alike
 
 
-def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10):
-    """A run at `step` (an epoch's end: 10 batches an epoch) where every event is due."""
+def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10,
+             distributed: bool = True):
+    """A run at `step` (an epoch's end: 10 batches an epoch) where every event is due
+    (under torchrun, unless not `distributed`)."""
     def note(name, value=None):
         def call(*args, **kwargs):
             journal.append(name)
@@ -34,7 +36,7 @@ def stand_in(journal: list, rank: int, diverged: bool = False, step: int = 10):
         guard=SimpleNamespace(check=check),
         procs=SimpleNamespace(is_main=rank == 0, mean=note("mean", _Tolist()),
                               any=note("any", True), in_sync=note("in_sync", True),
-                              distributed=True, world_size=2),
+                              distributed=distributed, world_size=2 if distributed else 1),
         logger=SimpleNamespace(status=note("status"), samples=note("samples"),
                                evaluation=note("evaluation"), end_epoch=note("end_epoch"),
                                write_report=note("write_report"), record=note("record"),
@@ -134,3 +136,9 @@ def test_the_run_ends_with_the_export_then_its_records(kind):
     assert writes == ["export"]
     assert journal.index("export") < journal.index("record") < journal.index("write_report")
     assert journal[-1] == "message"
+
+
+def test_a_single_process_skips_the_ranks_sync_check():
+    journal = []
+    dispatch(stand_in(journal, 0, distributed=False), SCHEDULES["images"].run_end)
+    assert "in_sync" not in journal and "export" in journal
