@@ -116,7 +116,7 @@ def load_discriminator(source: str | Path, device: str | torch.device = "cpu"):
                                  "checkpoints/last.pt, or a .pt checkpoint", source=source))
     checkpoint = load_checkpoint(path)
     config = saved_config(checkpoint, str(path))
-    _, discriminator = build_models(config, data_shape(config))
+    _, discriminator = build_models(config, kind_of(config.dataset).sample_shape(config))
     discriminator.load_state_dict(discriminator_weights(checkpoint))
     return discriminator.to(device).eval(), config
 
@@ -141,7 +141,7 @@ def read_generator(path: Path, raw: bool, source: str | Path):
         checkpoint = load_checkpoint(path)
         weights = generator_weights(checkpoint, raw)
         config = saved_config(checkpoint, str(path))
-    generator, _ = build_models(config, data_shape(config))
+    generator, _ = build_models(config, kind_of(config.dataset).sample_shape(config))
     try:
         generator.load_state_dict(weights)
     except RuntimeError as e:
@@ -164,11 +164,6 @@ def generator_file(run_dir: RunDir, raw: bool) -> Path:
                      exported=exported, last=run_dir.last, saved=saved), file=sys.stderr)
         return run_dir.last
     return run_dir.generator
-
-
-def data_shape(config: Config) -> tuple[int, ...]:
-    """The shape of one sample: an image's C x H x W, a lab point's 2."""
-    return kind_of(config.dataset).sample_shape(config)
 
 
 def draw_images(generator, config: Config, out: Path, n: int, seed: int, label: int | None,
